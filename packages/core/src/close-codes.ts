@@ -1,0 +1,35 @@
+/**
+ * WebSocket close codes used by converge. The 44xx codes read like HTTP statuses.
+ * A peer closed with one of these should not retry blindly: 4400, 4401, 4403 and 4426
+ * will fail again with the same input; 4408, 4500 and 1001 are worth a reconnect.
+ */
+export const CloseCode = {
+  /** Normal closure. */
+  normal: 1000,
+  /** The relay is shutting down; reconnect later. */
+  goingAway: 1001,
+  /** A frame exceeded `maxMessageBytes`. */
+  messageTooBig: 1009,
+  /** Bytes that do not decode, an unknown message type, or a message out of order. */
+  malformed: 4400,
+  /** No valid token where one is required. */
+  unauthorized: 4401,
+  /** The token does not grant this document or this mode. */
+  forbidden: 4403,
+  /** No message (or pong) within the heartbeat timeout. */
+  heartbeatTimeout: 4408,
+  /** A document limit was exceeded (too many documents, too many pending structs). */
+  limitExceeded: 4413,
+  /** The peer speaks a protocol version this side does not support. */
+  unsupportedVersion: 4426,
+  /** Too many messages in a time window. */
+  rateLimited: 4429,
+  /** The store failed to persist an update from this peer; it may resend after reconnecting. */
+  storeFailure: 4500,
+} as const
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Close codes after which reconnecting with the same credentials and bytes is pointless. */
+export const isFatalCloseCode = (code: number): boolean =>
+  code === CloseCode.unauthorized || code === CloseCode.forbidden || code === CloseCode.unsupportedVersion

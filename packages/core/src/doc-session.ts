@@ -1,0 +1,275 @@
+import { applyAwarenessUpdate } from 'y-protocols/awareness'
+import { readAwarenessClients } from './awareness-ids.js'
+import { ConvergeError } from './errors.js'
+import type { DocMessage, Message, PeerRole } from './messages.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
+
+/** What a session needs from the peer connection it runs on. */
+export interface SessionPeer {
+  /** This replica's role. */
+  readonly role: PeerRole
+  readonly observer: ReplicaObserver
+  send(m: Message): void
+  /** Closes the connection because of `err` (a coded error picks the close code). */
+  fail(err: unknown): void
+  canWrite(doc: string): boolean
+  sessionEnded(session: DocSession): void
+}
+
+export interface DocSessionOptions {
+  /** The remote side is a relay this replica saves to. */
+  upstream: boolean
+  /** Both sides are relays. */
+  meshLink: boolean
+  /** This session keeps the document loaded (a client subscribed to a relay). */
+  holdsDoc: boolean
+  /** The session may run without loading the Y.Doc (a relay's mesh link). */
+  cold: boolean
+  /** Most messages held while the document loads. */
+  maxBacklog: number
+}
+
+/**
+ * One document shared with one peer: the sync exchange (step 1 / step 2 / update),
+ * awareness, and the `saved` acknowledgements in both directions.
+ */
+export class DocSession implements AttachedSession {
+  readonly doc: string
+  readonly rdoc: ReplicaDoc
+  readonly upstream: boolean
+  readonly meshLink: boolean
+  readonly holdsDoc: boolean
+  started = false
+  synced = false
+  ended = false
+  readonly awarenessClients = new Set<number>()
+
+  private readonly peer: SessionPeer
+  private readonly options: DocSessionOptions
+  private backlog: DocMessage[] = []
+  /** Update-carrying messages sent and received on this session, numbered from 1. */
+  private sentSeq = 0
+  private recvSeq = 0
+  /** Highest sent seq the remote confirmed durable. */
+  private ackedSeq = 0
+  /** For upstream sessions: [seq, local change count it covers], oldest first. */
+  private readonly inFlight: Array<[number, number]> = []
+  /** Acknowledgements go out in receive order, each after everything before it is durable. */
+  private ackChain: Promise<unknown> = Promise.resolve()
+  private pendingAck = 0
+  private ackScheduled = false
+  private writeDenied = false
+  private readonly startedAt = performance.now()
+  private syncedWaiters: Array<() => void> = []
+
+  constructor(peer: SessionPeer, rdoc: ReplicaDoc, options: DocSessionOptions) {
+    this.peer = peer
+    this.rdoc = rdoc
+    this.doc = rdoc.name
+    this.options = options
+    this.upstream = options.upstream
+    this.meshLink = options.meshLink
+    this.holdsDoc = options.holdsDoc
+    rdoc.attach(this)
+  }
+
+  /** Opens the exchange: our state vector and the presence we know, then the held-back messages. */
+  async start(): Promise<void> {
+    try {
+      if (!this.options.cold) await this.rdoc.load()
+      const stateVector = await this.rdoc.stateVector()
+      if (this.ended) return
+      this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
+      const awareness = this.rdoc.encodeAwarenessStates()
+      if (awareness !== undefined) this.peer.send({ type: 'awareness', doc: this.doc, update: awareness })
+      this.started = true
+      const backlog = this.backlog
+      this.backlog = []
+      for (const m of backlog) this.handle(m)
+    } catch (err) {
+      if (!this.ended) this.peer.fail(err)
+    }
+  }
+
+  receive(m: DocMessage): void {
+    if (this.ended) return
+    if (this.started) {
+      this.handle(m)
+      return
+    }
+    if (this.backlog.length >= this.options.maxBacklog) {
+      this.peer.fail(new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${this.options.maxBacklog} messages held for ${this.doc}`))
+      return
+    }
+    this.backlog.push(m)
+  }
+
+  private handle(m: DocMessage): void {
+    switch (m.type) {
+      case 'sync-step1':
+        this.answerStep1(m.stateVector)
+        return
+      case 'sync-step2':
+      case 'update':
+        this.receiveUpdate(m.update, m.type === 'sync-step2')
+        return
+      case 'awareness':
+        this.receiveAwareness(m.update)
+        return
+      case 'query-awareness': {
+        const states = this.rdoc.encodeAwarenessStates()
+        if (states !== undefined) this.peer.send({ type: 'awareness', doc: this.doc, update: states })
+        return
+      }
+      case 'saved':
+        this.confirmSaved(m.seq)
+        return
+      case 'auth-denied':
+        this.peer.fail(new ConvergeError('CONVERGE_AUTH_DENIED', `permission denied for ${this.doc}: ${m.reason}`))
+        return
+      case 'subscribe':
+      case 'unsubscribe':
+        // The peer connection handles subscription changes.
+        return
+    }
+  }
+
+  private answerStep1(stateVector: Uint8Array): void {
+    const local = this.rdoc.localChanges
+    this.rdoc.diff(stateVector).then(
+      (update) => {
+        if (this.ended) return
+        this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
+      },
+      (err) => this.peer.fail(err),
+    )
+  }
+
+  private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
+    if (!this.peer.canWrite(this.doc)) {
+      // A read-only peer's writes are dropped, never acknowledged; it is told once.
+      if (!this.writeDenied) {
+        this.writeDenied = true
+        this.peer.send({ type: 'error', doc: this.doc, code: 'CONVERGE_FORBIDDEN', message: 'read-only access' })
+      }
+      return
+    }
+    const seq = ++this.recvSeq
+    const applied = this.rdoc.receiveUpdate(update, this)
+    applied.then(
+      () => {
+        if (isStep2 && !this.synced && !this.ended) {
+          this.synced = true
+          this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
+          this.releaseSyncedWaiters()
+          this.rdoc.markSynced()
+        }
+      },
+      (err) => {
+        if (!this.ended) this.peer.fail(err)
+      },
+    )
+    if (this.peer.role !== 'relay') return
+    this.ackChain = Promise.all([this.ackChain, applied]).then(
+      () => this.queueAck(seq),
+      () => undefined,
+    )
+  }
+
+  private queueAck(seq: number): void {
+    if (this.ended) return
+    this.pendingAck = seq
+    if (this.ackScheduled) return
+    this.ackScheduled = true
+    // One saved message per session per turn, however many updates it covers.
+    queueMicrotask(() => {
+      this.ackScheduled = false
+      if (this.ended) return
+      const doc = this.rdoc.doc
+      this.rdoc.stateVector().then((stateVector) => {
+        if (this.ended || doc !== this.rdoc.doc) return
+        this.peer.send({ type: 'saved', doc: this.doc, seq: this.pendingAck, stateVector })
+      })
+    })
+  }
+
+  private confirmSaved(seq: number): void {
+    if (seq <= this.ackedSeq || seq > this.sentSeq) return
+    this.ackedSeq = seq
+    let covered = -1
+    while (this.inFlight.length > 0 && (this.inFlight[0] as [number, number])[0] <= seq) {
+      covered = (this.inFlight.shift() as [number, number])[1]
+    }
+    if (covered >= 0) this.rdoc.markSaved(covered)
+  }
+
+  private receiveAwareness(update: Uint8Array): void {
+    const awareness = this.rdoc.awareness
+    if (awareness === undefined) {
+      // A cold session (mesh link): load the document so presence can pass through.
+      this.rdoc.load().then(
+        () => this.receiveAwareness(update),
+        (err) => this.peer.fail(err),
+      )
+      return
+    }
+    try {
+      const { present, removed } = readAwarenessClients(update)
+      for (const c of present) this.awarenessClients.add(c)
+      for (const c of removed) this.awarenessClients.delete(c)
+      applyAwarenessUpdate(awareness, update, this)
+    } catch (err) {
+      this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed awareness update', { cause: err }))
+    }
+  }
+
+  /** Resolves when the remote's sync step 2 is applied, or the session ends. */
+  whenSynced(): Promise<void> {
+    if (this.synced || this.ended) return Promise.resolve()
+    return new Promise((resolve) => this.syncedWaiters.push(resolve))
+  }
+
+  private releaseSyncedWaiters(): void {
+    const waiters = this.syncedWaiters
+    this.syncedWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /** Sends our state vector again, so the remote answers with whatever we lack. */
+  resync(): void {
+    if (!this.started || this.ended) return
+    this.rdoc.stateVector().then(
+      (stateVector) => {
+        if (!this.ended) this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
+      },
+      (err) => this.peer.fail(err),
+    )
+  }
+
+  sendUpdate(update: Uint8Array): void {
+    if (this.ended) return
+    this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.localChanges)
+  }
+
+  sendAwareness(update: Uint8Array): void {
+    if (this.ended) return
+    this.peer.send({ type: 'awareness', doc: this.doc, update })
+  }
+
+  private sendCarrying(m: Message, localChanges: number): void {
+    const seq = ++this.sentSeq
+    if (this.upstream) this.inFlight.push([seq, localChanges])
+    this.peer.send(m)
+  }
+
+  end(notify: boolean): void {
+    if (this.ended) return
+    this.ended = true
+    if (notify) this.peer.send({ type: 'unsubscribe', doc: this.doc })
+    this.backlog = []
+    this.releaseSyncedWaiters()
+    this.rdoc.detach(this)
+    this.peer.sessionEnded(this)
+  }
+}

@@ -1,0 +1,168 @@
+import * as Y from 'yjs'
+import { assertDocName } from './doc-name.js'
+import { ConvergeError } from './errors.js'
+import { digestOfUpdate, EMPTY_STATE_VECTOR } from './state-digest.js'
+import type { Store, StoreStats } from './store.js'
+
+export interface MemoryStoreOptions {
+  /**
+   * Flush queued appends on a timer (true, the default) or only when `flush()` is called
+   * (false), which lets tests decide when writes become durable.
+   */
+  autoFlush?: boolean
+}
+
+interface StoredDoc {
+  snapshot: Uint8Array | undefined
+  log: Uint8Array[]
+  /** Cached merged state, dropped on every write. */
+  merged: Uint8Array | undefined
+}
+
+interface PendingAppend {
+  doc: string
+  update: Uint8Array
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+/**
+ * A Store in memory: for tests, and for replicas that need no persistence. Appends are
+ * group-committed like the LevelDB store's, and `crash()` drops the ones not yet
+ * flushed, as a killed process would.
+ */
+export class MemoryStore implements Store {
+  readonly stats: StoreStats = { appended: 0, batches: 0, writeErrors: 0, compactions: 0 }
+  private readonly docs = new Map<string, StoredDoc>()
+  private pending: PendingAppend[] = []
+  private flushScheduled = false
+  private closed = false
+  private failNext: unknown
+  private readonly autoFlush: boolean
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.autoFlush = options.autoFlush ?? true
+  }
+
+  async load(doc: string): Promise<Uint8Array | undefined> {
+    this.check()
+    return this.merged(doc)
+  }
+
+  append(doc: string, update: Uint8Array): Promise<void> {
+    try {
+      this.check()
+      assertDocName(doc)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      // Copy: the caller's bytes may be a view on a reused network buffer.
+      this.pending.push({ doc, update: update.slice(), resolve, reject })
+      if (this.autoFlush && !this.flushScheduled) {
+        this.flushScheduled = true
+        setTimeout(() => this.flush(), 0)
+      }
+    })
+  }
+
+  /** Makes every queued append durable (or fails them all, see `failNextFlush`). */
+  flush(): void {
+    this.flushScheduled = false
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    if (this.failNext !== undefined) {
+      const cause = this.failNext
+      this.failNext = undefined
+      this.stats.writeErrors++
+      const err = new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'memory store write failed', { cause })
+      for (const p of batch) p.reject(err)
+      return
+    }
+    for (const p of batch) {
+      const d = this.entry(p.doc)
+      d.log.push(p.update)
+      d.merged = undefined
+    }
+    this.stats.batches++
+    this.stats.appended += batch.length
+    for (const p of batch) p.resolve()
+  }
+
+  /** The next flush fails with `cause`, rejecting every append it holds. */
+  failNextFlush(cause: unknown = new Error('injected write failure')): void {
+    this.failNext = cause
+  }
+
+  /** Drops appends not yet flushed, as if the process died; their promises never settle. */
+  crash(): void {
+    this.pending = []
+    this.flushScheduled = false
+  }
+
+  /** Number of appends waiting for a flush. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
+  async stateVector(doc: string): Promise<Uint8Array> {
+    this.check()
+    const merged = this.merged(doc)
+    return merged === undefined ? EMPTY_STATE_VECTOR : Y.encodeStateVectorFromUpdate(merged)
+  }
+
+  async digest(doc: string): Promise<Uint8Array> {
+    this.check()
+    return digestOfUpdate(this.merged(doc) ?? new Uint8Array([0, 0]))
+  }
+
+  async compact(doc: string): Promise<void> {
+    this.check()
+    const d = this.docs.get(doc)
+    if (d === undefined || d.log.length === 0) return
+    const merged = this.merged(doc) as Uint8Array
+    d.snapshot = merged
+    d.log = []
+    this.stats.compactions++
+  }
+
+  async list(): Promise<string[]> {
+    this.check()
+    return [...this.docs.keys()].sort()
+  }
+
+  async delete(doc: string): Promise<void> {
+    this.check()
+    this.docs.delete(doc)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.flush()
+    this.closed = true
+  }
+
+  private check(): void {
+    if (this.closed) throw new ConvergeError('CONVERGE_STORE_CLOSED', 'store is closed')
+  }
+
+  private entry(doc: string): StoredDoc {
+    let d = this.docs.get(doc)
+    if (d === undefined) {
+      d = { snapshot: undefined, log: [], merged: undefined }
+      this.docs.set(doc, d)
+    }
+    return d
+  }
+
+  private merged(doc: string): Uint8Array | undefined {
+    const d = this.docs.get(doc)
+    if (d === undefined) return undefined
+    if (d.merged === undefined) {
+      const parts = d.snapshot === undefined ? d.log : [d.snapshot, ...d.log]
+      d.merged = parts.length === 1 ? (parts[0] as Uint8Array) : Y.mergeUpdates(parts)
+    }
+    return d.merged
+  }
+}

@@ -1,0 +1,333 @@
+import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { ConvergeError } from './errors.js'
+import type { PeerRole } from './messages.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import { isRedundantUpdate } from './redundant-update.js'
+import { EMPTY_UPDATE } from './state-digest.js'
+import type { Store } from './store.js'
+
+/** Origin of transactions whose update is already durable in the store. */
+export const DURABLE_ORIGIN = Symbol('converge:durable')
+/** Origin of the transaction that loads a document from the store. */
+export const LOAD_ORIGIN = Symbol('converge:load')
+
+/** What a ReplicaDoc needs from a session attached to it. */
+export interface AttachedSession {
+  /** Ready to carry updates (its sync exchange has started). */
+  readonly started: boolean
+  /** The remote side is a relay this replica saves to. */
+  readonly upstream: boolean
+  /** The remote side is a relay peer of a relay (a mesh link). */
+  readonly meshLink: boolean
+  /** Holds the document loaded while it lives (a client subscription on a relay). */
+  readonly holdsDoc: boolean
+  /** Synced with the remote: its sync step 2 was applied. */
+  readonly synced: boolean
+  readonly awarenessClients: ReadonlySet<number>
+  sendUpdate(update: Uint8Array): void
+  sendAwareness(update: Uint8Array): void
+  /** Ends the session; `notify` tells the remote side with an unsubscribe. */
+  end(notify: boolean): void
+}
+
+/** What a ReplicaDoc needs from its replica. */
+export interface DocHost {
+  readonly store: Store
+  readonly role: PeerRole
+  readonly gc: boolean
+  readonly unloadDelay: number
+  readonly maxPendingBytes: number
+  readonly observer: ReplicaObserver
+  /** Gives every mesh link a session for this document, so updates stream to all relays. */
+  linkDoc(rdoc: ReplicaDoc): void
+  /** The document has nothing holding it and may be dropped. */
+  unloaded(rdoc: ReplicaDoc): void
+  statusChanged(rdoc: ReplicaDoc): void
+  reportError(err: unknown, context: string): void
+}
+
+/**
+ * One document inside a replica: the Y.Doc (once warm), its awareness, the sessions
+ * that share it with peers, and the bookkeeping for durability and save status.
+ *
+ * A document is cold (known, no Y.Doc in memory: sync step 1 is answered from the
+ * store) or warm (loaded). Remote updates take one path either way: validate, append to
+ * the store, and only once the append resolved apply to the Y.Doc. So the Y.Doc holds
+ * nothing that is not durable, and whatever it emits (forwarded to other sessions,
+ * served to new ones) is durable before anyone sees it.
+ */
+export class ReplicaDoc {
+  readonly name: string
+  doc: Y.Doc | undefined
+  awareness: Awareness | undefined
+  /** Times the app opened the document and has not closed it. */
+  appRefs = 0
+  readonly sessions = new Set<AttachedSession>()
+  /** Local changes (app edits, and updates from non-upstream peers) counted since load. */
+  localChanges = 0
+  /** The value of `localChanges` that an upstream relay has confirmed durable. */
+  savedThrough = 0
+  destroyed = false
+
+  private readonly host: DocHost
+  private warming: Promise<Y.Doc> | undefined
+  private readonly inflight = new Set<Promise<unknown>>()
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(host: DocHost, name: string) {
+    this.host = host
+    this.name = name
+  }
+
+  get warm(): boolean {
+    return this.doc !== undefined
+  }
+
+  /** Loads the Y.Doc from the store (once). Resolves after the stored state is applied. */
+  load(): Promise<Y.Doc> {
+    if (this.destroyed) return Promise.reject(new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded'))
+    this.warming ??= this.track(this.loadFromStore())
+    return this.warming
+  }
+
+  private async loadFromStore(): Promise<Y.Doc> {
+    const stored = await this.host.store.load(this.name)
+    const doc = new Y.Doc({ gc: this.host.gc })
+    if (stored !== undefined) {
+      try {
+        Y.applyUpdate(doc, stored, LOAD_ORIGIN)
+      } catch (err) {
+        // The store merged bytes Yjs cannot apply: report it and serve what applied.
+        this.host.reportError(err, `loading ${this.name}`)
+      }
+      // A stored state is a change that no relay has confirmed in this session yet.
+      if (this.host.role === 'client' && !isEmptyDoc(doc)) this.localChanges = 1
+    }
+    if (this.destroyed) {
+      doc.destroy()
+      throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded while loading')
+    }
+    const awareness = new Awareness(doc)
+    // A relay has no presence of its own; a client's local state is the app's to set.
+    if (this.host.role === 'relay') awareness.setLocalState(null)
+    doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
+    awareness.on('update', (change: AwarenessChange, origin: unknown) => this.onAwarenessUpdate(change, origin))
+    this.doc = doc
+    this.awareness = awareness
+    this.host.observer.docLoaded?.(this.name)
+    this.host.statusChanged(this)
+    return doc
+  }
+
+  /** The state vector: from the Y.Doc when warm, from the store otherwise. */
+  async stateVector(): Promise<Uint8Array> {
+    if (this.doc !== undefined) return Y.encodeStateVector(this.doc)
+    return this.host.store.stateVector(this.name)
+  }
+
+  /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, else from the store. */
+  async diff(sv: Uint8Array): Promise<Uint8Array> {
+    if (this.doc !== undefined) return Y.encodeStateAsUpdate(this.doc, sv)
+    const stored = await this.host.store.load(this.name)
+    if (this.doc !== undefined) return Y.encodeStateAsUpdate(this.doc, sv)
+    return Y.diffUpdate(stored ?? EMPTY_UPDATE, sv)
+  }
+
+  /**
+   * Takes an update from `origin` (a session, or DURABLE_ORIGIN for a local write that
+   * must be durable first): validates it, appends it, then applies it. Rejects with a
+   * coded error when the bytes are malformed, a limit is hit, or the store fails.
+   */
+  receiveUpdate(update: Uint8Array, origin: unknown): Promise<void> {
+    this.touch()
+    return this.track(this.persistThenApply(update, origin))
+  }
+
+  private async persistThenApply(update: Uint8Array, origin: unknown): Promise<void> {
+    const doc = this.doc ?? (await this.load())
+    const decoded = this.validate(doc, update)
+    // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
+    if (isRedundantUpdate(doc, decoded)) return
+    const started = performance.now()
+    try {
+      await this.host.store.append(this.name, update)
+    } catch (err) {
+      this.host.observer.storeError?.(this.name, err)
+      throw err instanceof ConvergeError
+        ? err
+        : new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `persisting an update of ${this.name} failed`, { cause: err })
+    }
+    this.host.observer.persisted?.(this.name, update.length, performance.now() - started)
+    if (this.destroyed || this.doc === undefined) return
+    Y.applyUpdate(this.doc, update, origin)
+  }
+
+  /** Refuses bytes Yjs cannot decode, and updates that would pile up unresolvable structs. */
+  private validate(doc: Y.Doc, update: Uint8Array): ReturnType<typeof Y.decodeUpdate> {
+    let decoded: ReturnType<typeof Y.decodeUpdate>
+    try {
+      decoded = Y.decodeUpdate(update)
+    } catch (err) {
+      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update does not decode: ${(err as Error)?.message}`, {
+        cause: err,
+      })
+    }
+    // Structs come grouped by client, ascending clock: the first of each group is where
+    // the update starts for that client. A start beyond the local state is a gap.
+    let gap = false
+    let client = -1
+    for (const struct of decoded.structs) {
+      if (struct instanceof Y.Skip) gap = true
+      if (struct.id.client === client) continue
+      client = struct.id.client
+      if (struct.id.clock > Y.getState(doc.store, client)) gap = true
+    }
+    if (gap) {
+      const pending = (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0)
+      if (pending + update.length > this.host.maxPendingBytes) {
+        throw new ConvergeError(
+          'CONVERGE_LIMIT_EXCEEDED',
+          `${this.name}: more than ${this.host.maxPendingBytes} bytes of updates with missing dependencies`,
+        )
+      }
+    }
+    return decoded
+  }
+
+  private onDocUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD_ORIGIN) return
+    this.touch()
+    const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
+    if (!fromSession && origin !== DURABLE_ORIGIN) {
+      // A local edit: make it durable locally; it goes to peers right away.
+      this.track(
+        this.host.store.append(this.name, update).catch((err) => {
+          this.host.observer.storeError?.(this.name, err)
+          this.host.reportError(err, `persisting a local edit of ${this.name}`)
+        }),
+      )
+    }
+    if (this.host.role === 'client' && !(fromSession && (origin as AttachedSession).upstream)) {
+      this.localChanges++
+      this.host.statusChanged(this)
+    }
+    for (const s of this.sessions) {
+      if (s !== origin && s.started) s.sendUpdate(update)
+    }
+    if (this.host.role === 'relay') this.host.linkDoc(this)
+  }
+
+  private onAwarenessUpdate(change: AwarenessChange, origin: unknown): void {
+    const awareness = this.awareness
+    if (awareness === undefined) return
+    const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
+    // A client passes on only its own presence; relays pass on everyone's.
+    if (this.host.role === 'client' && fromSession) return
+    const clients = [...change.added, ...change.updated, ...change.removed]
+    const update = encodeAwarenessUpdate(awareness, clients)
+    for (const s of this.sessions) {
+      if (s !== origin && s.started) s.sendAwareness(update)
+    }
+  }
+
+  /** Every awareness state known here, encoded, or undefined when there is none. */
+  encodeAwarenessStates(): Uint8Array | undefined {
+    const awareness = this.awareness
+    if (awareness === undefined || awareness.getStates().size === 0) return undefined
+    return encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()])
+  }
+
+  attach(session: AttachedSession): void {
+    this.sessions.add(session)
+    this.touch()
+  }
+
+  /** Drops a session, and the presence of clients no other session speaks for. */
+  detach(session: AttachedSession): void {
+    if (!this.sessions.delete(session)) return
+    const awareness = this.awareness
+    if (awareness !== undefined && session.awarenessClients.size > 0) {
+      const stillHeld = new Set<number>()
+      for (const s of this.sessions) for (const c of s.awarenessClients) stillHeld.add(c)
+      const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
+      if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
+    }
+    this.host.statusChanged(this)
+    this.touch()
+  }
+
+  /** Nothing holds the document: no app reference, no client session. */
+  get idle(): boolean {
+    if (this.appRefs > 0) return false
+    for (const s of this.sessions) if (s.holdsDoc) return false
+    return true
+  }
+
+  /**
+   * Restarts the idle clock. A relay drops a document `unloadDelay` ms after it went idle;
+   * a client drops it when the app closes it.
+   */
+  touch(): void {
+    if (this.destroyed) return
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+    if (!this.idle) return
+    const delay = this.host.role === 'relay' ? this.host.unloadDelay : 0
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.idle && this.inflight.size === 0) this.host.unloaded(this)
+      else if (this.idle) this.settled().then(() => this.touch())
+    }, delay)
+  }
+
+  /** Resolves when no append or apply started so far is still running. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+  }
+
+  /** Frees the Y.Doc and awareness, ending every session. The caller removes it from the replica. */
+  destroy(notifyPeers: boolean): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    for (const s of [...this.sessions]) s.end(notifyPeers)
+    this.sessions.clear()
+    this.awareness?.destroy()
+    this.doc?.destroy()
+    this.awareness = undefined
+    this.doc = undefined
+  }
+
+  /** Number of local changes an upstream relay has not confirmed durable. */
+  get unsaved(): number {
+    return Math.max(0, this.localChanges - this.savedThrough)
+  }
+
+  markSynced(): void {
+    this.host.statusChanged(this)
+  }
+
+  markSaved(localChanges: number): void {
+    if (localChanges <= this.savedThrough) return
+    this.savedThrough = localChanges
+    this.host.statusChanged(this)
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p)
+    const done = () => {
+      this.inflight.delete(p)
+    }
+    p.then(done, done)
+    return p
+  }
+}
+
+interface AwarenessChange {
+  added: number[]
+  updated: number[]
+  removed: number[]
+}
+
+const isEmptyDoc = (doc: Y.Doc): boolean => doc.store.clients.size === 0 && doc.store.pendingStructs === null

@@ -1,0 +1,25 @@
+/**
+ * Hooks through which a replica reports what it does, for metrics and logs. Every hook
+ * is optional and must not throw; the relay implements them with Prometheus counters.
+ */
+export interface ReplicaObserver {
+  /** A frame arrived from a peer (`type` is the message type, or 'invalid'). */
+  messageIn?(peerId: string, type: string, bytes: number): void
+  /** A frame went out to a peer. */
+  messageOut?(peerId: string, type: string, bytes: number): void
+  /** A peer sent something that broke the protocol; it is being closed with `closeCode`. */
+  protocolError?(peerId: string, code: string, closeCode: number): void
+  /** An update was made durable, taking `ms`. */
+  persisted?(doc: string, bytes: number, ms: number): void
+  /** The store failed to persist an update. */
+  storeError?(doc: string, err: unknown): void
+  /** A session reached sync with its peer `ms` after it started. */
+  synced?(doc: string, ms: number): void
+  /** A peer finished its handshake. */
+  peerOpened?(peerId: string, role: string): void
+  /** A peer's connection closed. */
+  peerClosed?(peerId: string, code: number, reason: string): void
+  /** A document was loaded into memory, or dropped from it. */
+  docLoaded?(doc: string): void
+  docUnloaded?(doc: string): void
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { MemoryNetwork } from './memory-network.js'
+import { MemoryStore } from './memory-store.js'
+import { Replica } from './replica.js'
+
+const relayOn = (net: MemoryNetwork, address: string, store = new MemoryStore()) => {
+  const relay = new Replica({ role: 'relay', store, peerId: address })
+  net.listen(address, (t) => relay.accept(t))
+  return relay
+}
+
+describe('Replica over an in-memory network', () => {
+  it('two clients editing through a relay converge, and the relay saves their edits', async () => {
+    const net = new MemoryNetwork()
+    const relayStore = new MemoryStore()
+    const relay = relayOn(net, 'relay', relayStore)
+    const a = new Replica({ peerId: 'a' })
+    const b = new Replica({ peerId: 'b' })
+    a.connect(net.connector('relay', 'a'))
+    b.connect(net.connector('relay', 'b'))
+    const da = await a.open('notes')
+    const db = await b.open('notes')
+    await a.whenSynced('notes', { timeout: 2000 })
+    await b.whenSynced('notes', { timeout: 2000 })
+    da.getText('t').insert(0, 'hello ')
+    db.getMap('m').set('k', 1)
+    db.getArray('l').push([1, 2, 3])
+    await a.whenSaved('notes', { timeout: 2000 })
+    await b.whenSaved('notes', { timeout: 2000 })
+    const stored = new Y.Doc()
+    Y.applyUpdate(stored, (await relayStore.load('notes')) as Uint8Array)
+    expect(stored.getText('t').toString()).toBe('hello ')
+    expect(stored.getMap('m').get('k')).toBe(1)
+    const json = (d: Y.Doc) =>
+      JSON.stringify([d.getText('t').toString(), d.getMap('m').toJSON(), d.getArray('l').toJSON()])
+    await expect.poll(() => json(da) === json(db)).toBe(true)
+    expect(json(da)).toBe(JSON.stringify(['hello ', { k: 1 }, [1, 2, 3]]))
+    expect(Y.encodeStateVector(da)).toEqual(Y.encodeStateVector(db))
+    await a.destroy()
+    await b.destroy()
+    await relay.destroy()
+  })
+
+  it('a delete-only change is tracked as unsaved until the relay confirms it', async () => {
+    const net = new MemoryNetwork()
+    const relay = relayOn(net, 'relay')
+    const a = new Replica()
+    a.connect(net.connector('relay', 'a'))
+    const doc = await a.open('d')
+    doc.getText('t').insert(0, 'abc')
+    await a.whenSaved('d', { timeout: 2000 })
+    doc.getText('t').delete(0, 1)
+    expect(a.status('d').unsaved).toBe(1)
+    await a.whenSaved('d', { timeout: 2000 })
+    const relayDoc = new Y.Doc()
+    Y.applyUpdate(relayDoc, await relay.encodeState('d'))
+    expect(relayDoc.getText('t').toString()).toBe('bc')
+    await a.destroy()
+    await relay.destroy()
+  })
+})

@@ -1,0 +1,44 @@
+/**
+ * Where a replica keeps its documents. Every implementation passes the shared
+ * conformance suite (store-conformance.ts).
+ *
+ * Semantics every implementation keeps:
+ * - `append` resolves only once the update is durable (as durable as the store is
+ *   configured to be); it rejects with a CONVERGE_STORE_WRITE_FAILED error otherwise.
+ * - `load` returns one Yjs update (V1) holding everything appended and not deleted,
+ *   or undefined for a document never written.
+ * - Appending the same update twice is harmless: Yjs updates are idempotent.
+ */
+export interface Store {
+  /** Everything stored for `doc`, merged into one update; undefined if the doc does not exist. */
+  load(doc: string): Promise<Uint8Array | undefined>
+  /** Persists one update. Resolves when it is durable. */
+  append(doc: string, update: Uint8Array): Promise<void>
+  /** The encoded state vector of the stored document (an empty vector for an unknown doc). */
+  stateVector(doc: string): Promise<Uint8Array>
+  /**
+   * A digest of the stored state (state vector and delete set). Equal states give equal
+   * digests; for anti-entropy between peers.
+   */
+  digest(doc: string): Promise<Uint8Array>
+  /** Merges the document's log into its snapshot. Safe to call at any time. */
+  compact(doc: string): Promise<void>
+  /** Names of all stored documents, sorted. */
+  list(): Promise<string[]>
+  /** Removes a document and everything stored for it. */
+  delete(doc: string): Promise<void>
+  /** Waits for pending writes, then releases resources. Later calls reject with CONVERGE_STORE_CLOSED. */
+  close(): Promise<void>
+}
+
+/** Counters a store keeps about itself, for metrics. */
+export interface StoreStats {
+  /** Updates made durable. */
+  appended: number
+  /** Batches written. */
+  batches: number
+  /** Failed batch writes (each rejects every append it held). */
+  writeErrors: number
+  /** Compactions completed. */
+  compactions: number
+}
