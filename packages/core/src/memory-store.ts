@@ -33,15 +33,26 @@ interface PendingAppend {
  */
 export class MemoryStore implements Store {
   readonly stats: StoreStats = { appended: 0, batches: 0, writeErrors: 0, compactions: 0 }
-  private readonly docs = new Map<string, StoredDoc>()
+  private readonly docs: Map<string, StoredDoc>
   private pending: PendingAppend[] = []
   private flushScheduled = false
   private closed = false
   private failNext: unknown
   private readonly autoFlush: boolean
 
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options: MemoryStoreOptions = {}, durable = new Map<string, StoredDoc>()) {
     this.autoFlush = options.autoFlush ?? true
+    this.docs = durable
+  }
+
+  /**
+   * A new store over the same durable data, as after a process restart: appends not yet
+   * flushed are lost (their promises never settle), everything flushed is there.
+   */
+  restart(options: MemoryStoreOptions = { autoFlush: this.autoFlush }): MemoryStore {
+    this.crash()
+    this.closed = true
+    return new MemoryStore(options, this.docs)
   }
 
   async load(doc: string): Promise<Uint8Array | undefined> {

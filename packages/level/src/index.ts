@@ -1,1 +1,1 @@
-export {}
+export { type AnyLevel, LevelStore, type LevelStoreOptions } from './level-store.js'
