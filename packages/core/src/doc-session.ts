@@ -2,8 +2,8 @@ import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import { readAwarenessClients } from './awareness-ids.js'
 import { ConvergeError } from './errors.js'
 import type { DocMessage, Message, PeerRole } from './messages.js'
-import type { ReplicaObserver } from './replica-observer.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
+import type { ReplicaObserver } from './replica-observer.js'
 
 /** What a session needs from the peer connection it runs on. */
 export interface SessionPeer {
@@ -99,7 +99,12 @@ export class DocSession implements AttachedSession {
       return
     }
     if (this.backlog.length >= this.options.maxBacklog) {
-      this.peer.fail(new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${this.options.maxBacklog} messages held for ${this.doc}`))
+      this.peer.fail(
+        new ConvergeError(
+          'CONVERGE_LIMIT_EXCEEDED',
+          `more than ${this.options.maxBacklog} messages held for ${this.doc}`,
+        ),
+      )
       return
     }
     this.backlog.push(m)

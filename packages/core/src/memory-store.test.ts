@@ -20,7 +20,10 @@ describe('MemoryStore', () => {
   it('a failed flush rejects every append it held, with a coded error', async () => {
     const store = new MemoryStore()
     store.failNextFlush()
-    const results = await Promise.allSettled([store.append('a', new Uint8Array([0, 0])), store.append('b', new Uint8Array([0, 0]))])
+    const results = await Promise.allSettled([
+      store.append('a', new Uint8Array([0, 0])),
+      store.append('b', new Uint8Array([0, 0])),
+    ])
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
     expect((results[0] as PromiseRejectedResult).reason.code).toBe('CONVERGE_STORE_WRITE_FAILED')
     expect(store.stats.writeErrors).toBe(1)

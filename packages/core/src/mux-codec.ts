@@ -112,7 +112,12 @@ const readDocMessage = (decoder: decoding.Decoder, type: number, doc: string): M
     case MessageType.unsubscribe:
       return { type: 'unsubscribe', doc }
     case MessageType.saved:
-      return { type: 'saved', doc, seq: decoding.readVarUint(decoder), stateVector: decoding.readVarUint8Array(decoder) }
+      return {
+        type: 'saved',
+        doc,
+        seq: decoding.readVarUint(decoder),
+        stateVector: decoding.readVarUint8Array(decoder),
+      }
     case MessageType.error:
       return { type: 'error', doc, code: decoding.readVarString(decoder), message: decoding.readVarString(decoder) }
     default:

@@ -8,8 +8,8 @@ import { ConvergeError, type ErrorCode } from './errors.js'
 import { docsToSync, inventoryPages } from './inventory.js'
 import type { DocMessage, HelloMessage, InventoryEntry, Message, PeerRole } from './messages.js'
 import { decodeMuxFrame, encodeMuxFrame, PROTOCOL_VERSION } from './mux-codec.js'
-import type { ReplicaObserver } from './replica-observer.js'
 import type { ReplicaDoc } from './replica-doc.js'
+import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
 import { decodeYWebsocketFrame, encodeYWebsocketFrame } from './y-websocket-codec.js'
 
@@ -244,7 +244,9 @@ export class Peer extends ObservableV2<PeerEvents> {
     if (typeof token === 'function') {
       Promise.resolve()
         .then(token)
-        .then(send, (err) => this.fail(new ConvergeError('CONVERGE_AUTH_DENIED', 'token provider failed', { cause: err })))
+        .then(send, (err) =>
+          this.fail(new ConvergeError('CONVERGE_AUTH_DENIED', 'token provider failed', { cause: err })),
+        )
     } else {
       send(token ?? '')
     }
@@ -280,6 +282,7 @@ export class Peer extends ObservableV2<PeerEvents> {
   }
 
   private onClose(code: number, reason: string): void {
+    const wasOpen = this.status === 'open'
     this.transport = undefined
     this.lastClose = { code, reason }
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
@@ -291,10 +294,13 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.remoteInventory = []
     this.antiEntropyQueue = []
     this.antiEntropyRunning = 0
-    this.host.observer.peerClosed?.(this.remoteId, code, reason)
+    if (wasOpen) this.host.observer.peerClosed?.(this.remoteId, this.remoteRole, code, reason)
     if (this.connector !== undefined && !this.stopped && isFatalCloseCode(code)) {
       this.stopped = true
-      this.emit('error', [new ConvergeError('CONVERGE_AUTH_DENIED', `relay refused the connection: ${code} ${reason}`), this])
+      this.emit('error', [
+        new ConvergeError('CONVERGE_AUTH_DENIED', `relay refused the connection: ${code} ${reason}`),
+        this,
+      ])
     }
     if (this.connector === undefined || this.stopped) {
       this.stopped = true
@@ -445,7 +451,13 @@ export class Peer extends ObservableV2<PeerEvents> {
           this.remoteId = hello.peerId
           this.remoteRole = hello.role
           this.helloSent = true
-          this.send({ type: 'hello', version: PROTOCOL_VERSION, peerId: this.host.peerId, role: this.host.role, token: '' })
+          this.send({
+            type: 'hello',
+            version: PROTOCOL_VERSION,
+            peerId: this.host.peerId,
+            role: this.host.role,
+            token: '',
+          })
           this.opened()
         },
         (err) => {
@@ -579,10 +591,14 @@ export class Peer extends ObservableV2<PeerEvents> {
       this.emit('inventory-synced', [total, this])
     }
   }
-
 }
 
-const isYMessage = (m: Message): m is Extract<DocMessage, { type: 'sync-step1' | 'sync-step2' | 'update' | 'awareness' | 'query-awareness' | 'auth-denied' }> =>
+const isYMessage = (
+  m: Message,
+): m is Extract<
+  DocMessage,
+  { type: 'sync-step1' | 'sync-step2' | 'update' | 'awareness' | 'query-awareness' | 'auth-denied' }
+> =>
   m.type === 'sync-step1' ||
   m.type === 'sync-step2' ||
   m.type === 'update' ||

@@ -2,8 +2,8 @@ import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-proto
 import * as Y from 'yjs'
 import { ConvergeError } from './errors.js'
 import type { PeerRole } from './messages.js'
-import type { ReplicaObserver } from './replica-observer.js'
 import { isRedundantUpdate } from './redundant-update.js'
+import type { ReplicaObserver } from './replica-observer.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
 
@@ -156,7 +156,9 @@ export class ReplicaDoc {
       this.host.observer.storeError?.(this.name, err)
       throw err instanceof ConvergeError
         ? err
-        : new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `persisting an update of ${this.name} failed`, { cause: err })
+        : new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `persisting an update of ${this.name} failed`, {
+            cause: err,
+          })
     }
     this.host.observer.persisted?.(this.name, update.length, performance.now() - started)
     if (this.destroyed || this.doc === undefined) return

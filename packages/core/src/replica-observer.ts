@@ -17,8 +17,8 @@ export interface ReplicaObserver {
   synced?(doc: string, ms: number): void
   /** A peer finished its handshake. */
   peerOpened?(peerId: string, role: string): void
-  /** A peer's connection closed. */
-  peerClosed?(peerId: string, code: number, reason: string): void
+  /** The connection of a peer that had finished its handshake closed. */
+  peerClosed?(peerId: string, role: string, code: number, reason: string): void
   /** A document was loaded into memory, or dropped from it. */
   docLoaded?(doc: string): void
   docUnloaded?(doc: string): void

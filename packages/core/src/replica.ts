@@ -6,7 +6,7 @@ import { ConvergeError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
 import { type AcceptOptions, Peer, type PeerHost, type PeerOptions } from './peer.js'
-import { DURABLE_ORIGIN, type DocHost, ReplicaDoc } from './replica-doc.js'
+import { type DocHost, DURABLE_ORIGIN, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
@@ -269,7 +269,7 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
     return this.waitFor(
       () => {
         const rdoc = this.docs.get(name)
-        return rdoc !== undefined && rdoc.warm && rdoc.unsaved === 0
+        return rdoc?.warm === true && rdoc.unsaved === 0
       },
       options.timeout,
       `${name} was not saved`,

@@ -56,10 +56,7 @@ const editedDoc = (clientID: number, edits: number): { doc: Y.Doc; updates: Uint
 const sameState = async (store: Store, name: string, expected: Y.Doc, what: string) => {
   const loaded = docFrom(await store.load(name))
   check(contentOf(loaded) === contentOf(expected), `${what}: content differs`)
-  check(
-    equalBytes(Y.encodeStateVector(loaded), Y.encodeStateVector(expected)),
-    `${what}: loaded state vector differs`,
-  )
+  check(equalBytes(Y.encodeStateVector(loaded), Y.encodeStateVector(expected)), `${what}: loaded state vector differs`)
   check(
     equalBytes(await store.stateVector(name), Y.encodeStateVector(expected)),
     `${what}: stateVector() differs from the document's`,

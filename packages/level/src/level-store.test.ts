@@ -67,8 +67,11 @@ describe('LevelStore', () => {
     const original = db.batch.bind(db)
     let fail = true
     // biome-ignore lint/suspicious/noExplicitAny: patching the database to inject a failure.
-    ;(db as any).batch = (...args: any[]) => (fail ? Promise.reject(new Error('disk full')) : original(...args))
-    const results = await Promise.allSettled([store.append('a', new Uint8Array([0, 0])), store.append('b', new Uint8Array([0, 0]))])
+    ;(db as any).batch = (ops: any, opts: any) => (fail ? Promise.reject(new Error('disk full')) : original(ops, opts))
+    const results = await Promise.allSettled([
+      store.append('a', new Uint8Array([0, 0])),
+      store.append('b', new Uint8Array([0, 0])),
+    ])
     expect(results.every((r) => r.status === 'rejected' && r.reason.code === 'CONVERGE_STORE_WRITE_FAILED')).toBe(true)
     expect(store.stats.writeErrors).toBe(1)
     fail = false

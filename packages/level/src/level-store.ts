@@ -108,7 +108,8 @@ export class LevelStore implements Store {
 
   /** `location` opens a `level` database there (a directory in Node, an IndexedDB name in browsers). */
   constructor(location: string | AnyLevel, options: LevelStoreOptions = {}) {
-    this.db = typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
+    this.db =
+      typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
     this.options = { ...DEFAULTS, ...stripUndefined(options) }
   }
 
@@ -169,9 +170,13 @@ export class LevelStore implements Store {
         await this.db.batch(ops, { sync: this.options.sync } as object)
       } catch (cause) {
         this.stats.writeErrors++
-        const err = new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.length} appends failed`, {
-          cause,
-        })
+        const err = new ConvergeError(
+          'CONVERGE_STORE_WRITE_FAILED',
+          `LevelDB batch of ${batch.length} appends failed`,
+          {
+            cause,
+          },
+        )
         for (const p of batch) p.reject(err)
         continue
       }
@@ -327,7 +332,12 @@ export class LevelStore implements Store {
     const ops: any[] = [
       { type: 'put', key: snapshotKey(doc, this.keys.next()), value: merged, ...VIEW },
       { type: 'put', key: stateVectorKey(doc), value: stateVector, ...VIEW },
-      { type: 'put', key: metaKey(doc), value: { snapshotBytes: merged.length, compactedAt: Date.now() }, ...JSON_ENCODING },
+      {
+        type: 'put',
+        key: metaKey(doc),
+        value: { snapshotBytes: merged.length, compactedAt: Date.now() },
+        ...JSON_ENCODING,
+      },
     ]
     for (const key of [...snapshotKeys, ...logKeys]) ops.push({ type: 'del', key, keyEncoding: 'utf8' })
     const versionBefore = info.version

@@ -1,1 +1,5 @@
-export {}
+export { AdminApi } from './admin-api.js'
+export { main, program } from './cli.js'
+export { docToJson } from './doc-json.js'
+export { Relay, type RelayOptions } from './relay.js'
+export { RelayMetrics } from './relay-metrics.js'

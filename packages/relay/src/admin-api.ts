@@ -1,0 +1,106 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isConvergeError, isValidDocName, type Replica } from '@converge/core'
+import * as Y from 'yjs'
+import { docToJson } from './doc-json.js'
+
+/** Largest update accepted by POST /api/docs/:name/update, in bytes. */
+export const MAX_ADMIN_UPDATE_BYTES = 64 * 1024 * 1024
+
+/**
+ * The admin API, behind a bearer token. Document names are percent-encoded path
+ * segments (`team%2Fnotes`).
+ *
+ *   GET    /api/docs                   {"docs": [names]}
+ *   GET    /api/docs/:name             the document as JSON
+ *   GET    /api/docs/:name/update      the whole document as one Yjs update (binary)
+ *   POST   /api/docs/:name/update      apply a Yjs update (durable before it is visible)
+ *   DELETE /api/docs/:name             delete the document
+ */
+export class AdminApi {
+  private readonly replica: Replica
+  private readonly token: Buffer
+
+  constructor(replica: Replica, token: string) {
+    this.replica = replica
+    this.token = Buffer.from(`Bearer ${token}`)
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = Buffer.from(req.headers.authorization ?? '')
+    if (given.length !== this.token.length || !timingSafeEqual(given, this.token)) {
+      send(res, 401, { error: 'a valid admin bearer token is required' })
+      return
+    }
+    const path = (req.url ?? '').split('?')[0] ?? ''
+    if (path === '/api/docs' && req.method === 'GET') {
+      send(res, 200, { docs: await this.replica.list() })
+      return
+    }
+    const m = /^\/api\/docs\/([^/]+)(\/update)?$/.exec(path)
+    let name: string | undefined
+    try {
+      name = m ? decodeURIComponent(m[1] as string) : undefined
+    } catch {
+      name = undefined
+    }
+    if (m === null || name === undefined || !isValidDocName(name)) {
+      send(res, 404, { error: 'no such route' })
+      return
+    }
+    const asUpdate = m[2] !== undefined
+    if (req.method === 'GET' && asUpdate) {
+      const update = await this.replica.encodeState(name)
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': update.length })
+      res.end(update)
+      return
+    }
+    if (req.method === 'GET') {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, await this.replica.encodeState(name))
+      send(res, 200, { name, content: docToJson(doc) })
+      doc.destroy()
+      return
+    }
+    if (req.method === 'POST' && asUpdate) {
+      const body = await readBody(req, MAX_ADMIN_UPDATE_BYTES)
+      if (body === undefined) {
+        send(res, 413, { error: `body larger than ${MAX_ADMIN_UPDATE_BYTES} bytes` })
+        return
+      }
+      try {
+        await this.replica.applyUpdate(name, body)
+      } catch (err) {
+        if (isConvergeError(err, 'CONVERGE_MALFORMED_MESSAGE') || isConvergeError(err, 'CONVERGE_LIMIT_EXCEEDED')) {
+          send(res, 400, { error: err.message })
+          return
+        }
+        throw err
+      }
+      res.writeHead(204).end()
+      return
+    }
+    if (req.method === 'DELETE' && !asUpdate) {
+      await this.replica.deleteDoc(name)
+      res.writeHead(204).end()
+      return
+    }
+    send(res, 405, { error: 'method not allowed' })
+  }
+}
+
+const send = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(`${JSON.stringify(body)}\n`)
+}
+
+const readBody = async (req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> => {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) return undefined
+    chunks.push(chunk)
+  }
+  return new Uint8Array(Buffer.concat(chunks))
+}

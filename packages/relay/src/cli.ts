@@ -1,0 +1,161 @@
+import { LevelStore } from '@converge/level'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import * as Y from 'yjs'
+import { docToJson } from './doc-json.js'
+import { Relay } from './relay.js'
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`)
+  return n
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+const envList = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+/** The `converge` command line. */
+export const program = (): Command => {
+  const cli = new Command('converge')
+    .description('converge: a CRDT sync engine on Yjs, LevelDB and WebSockets')
+    .showHelpAfterError()
+
+  cli
+    .command('relay')
+    .description('run a relay: persist documents, serve y-websocket and converge clients, peer with other relays')
+    .addOption(new Option('--host <host>', 'interface to listen on').env('HOST').default('localhost'))
+    .addOption(
+      new Option('--port <port>', 'port for HTTP and WebSocket').env('PORT').default(1234).argParser(int('port')),
+    )
+    .addOption(new Option('--data <dir>', 'LevelDB directory').env('CONVERGE_DATA').default('./data'))
+    .addOption(
+      new Option('--peer <url>', 'a relay to peer with, e.g. ws://relay-b:1234 (repeatable; env: comma-separated)')
+        .env('CONVERGE_PEERS')
+        .argParser(collect),
+    )
+    .addOption(
+      new Option('--peer-token <token>', 'token presented to the relays this one dials').env('CONVERGE_PEER_TOKEN'),
+    )
+    .addOption(
+      new Option('--fsync', 'fsync every write batch before acknowledging it (slower, survives power loss)').env(
+        'CONVERGE_FSYNC',
+      ),
+    )
+    .addOption(
+      new Option('--static <dir>', 'serve the files of this directory at / (the demo app)').env('CONVERGE_STATIC'),
+    )
+    .addOption(
+      new Option('--admin-token <token>', 'enable the admin API under /api with this bearer token').env(
+        'CONVERGE_ADMIN_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option('--unload-delay <ms>', 'drop a document from memory this long after its last client left')
+        .env('CONVERGE_UNLOAD_DELAY')
+        .default(30_000)
+        .argParser(int('unload-delay')),
+    )
+    .addOption(
+      new Option('--max-message-bytes <n>', 'largest WebSocket frame accepted')
+        .env('CONVERGE_MAX_MESSAGE_BYTES')
+        .default(16 * 1024 * 1024)
+        .argParser(int('max-message-bytes')),
+    )
+    .addOption(
+      new Option('--heartbeat-interval <ms>', 'converge.v1 ping interval')
+        .env('CONVERGE_HEARTBEAT_INTERVAL')
+        .default(10_000)
+        .argParser(int('heartbeat-interval')),
+    )
+    .addOption(
+      new Option('--heartbeat-timeout <ms>', 'close a peer silent for this long')
+        .env('CONVERGE_HEARTBEAT_TIMEOUT')
+        .default(30_000)
+        .argParser(int('heartbeat-timeout')),
+    )
+    .addOption(
+      new Option('--ping-interval <ms>', 'WebSocket ping interval; a socket missing a pong is dropped at the next')
+        .env('CONVERGE_PING_INTERVAL')
+        .default(15_000)
+        .argParser(int('ping-interval')),
+    )
+    .addOption(new Option('--peer-id <id>', "this relay's id in the mesh (default: random)").env('CONVERGE_PEER_ID'))
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .env('CONVERGE_LOG_LEVEL')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info'),
+    )
+    .action(async (opts) => {
+      const { pino } = await import('pino')
+      const peers: string[] = Array.isArray(opts.peer)
+        ? opts.peer.flatMap((p: string) => envList(p) ?? [])
+        : (envList(opts.peer) ?? [])
+      const relay = await Relay.start({
+        host: opts.host,
+        port: opts.port,
+        data: opts.data,
+        peers,
+        peerToken: opts.peerToken,
+        fsync: Boolean(opts.fsync),
+        static: opts.static,
+        adminToken: opts.adminToken,
+        unloadDelay: opts.unloadDelay,
+        maxMessageBytes: opts.maxMessageBytes,
+        heartbeatInterval: opts.heartbeatInterval,
+        heartbeatTimeout: opts.heartbeatTimeout,
+        pingInterval: opts.pingInterval,
+        peerId: opts.peerId,
+        logger: pino({ name: 'converge', level: opts.logLevel }),
+      })
+      const shutdown = (signal: string) => {
+        relay.log.info({ signal }, 'shutting down')
+        relay.stop().then(
+          () => process.exit(0),
+          (err) => {
+            relay.log.error({ err }, 'shutdown failed')
+            process.exit(1)
+          },
+        )
+      }
+      process.once('SIGINT', () => shutdown('SIGINT'))
+      process.once('SIGTERM', () => shutdown('SIGTERM'))
+    })
+
+  cli
+    .command('inspect')
+    .description("list the documents of a relay's data directory, or print one as JSON (the relay must be stopped)")
+    .requiredOption('--data <dir>', 'LevelDB directory')
+    .argument('[doc]', 'a document to print')
+    .action(async (doc: string | undefined, opts: { data: string }) => {
+      const store = new LevelStore(opts.data)
+      await store.open()
+      try {
+        if (doc === undefined) {
+          for (const name of await store.list()) process.stdout.write(`${name}\n`)
+          return
+        }
+        const update = await store.load(doc)
+        if (update === undefined) throw new Error(`no document named ${JSON.stringify(doc)}`)
+        const ydoc = new Y.Doc()
+        Y.applyUpdate(ydoc, update)
+        const stateVector = Object.fromEntries(Y.decodeStateVector(Y.encodeStateVector(ydoc)))
+        process.stdout.write(
+          `${JSON.stringify({ name: doc, bytes: update.length, stateVector, content: docToJson(ydoc) }, null, 2)}\n`,
+        )
+      } finally {
+        await store.close()
+      }
+    })
+
+  return cli
+}
+
+/** Runs the CLI with `argv` (as process.argv). */
+export const main = async (argv: string[]): Promise<void> => {
+  await program().parseAsync(argv)
+}

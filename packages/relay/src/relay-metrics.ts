@@ -1,0 +1,115 @@
+import type { ReplicaObserver, StoreStats } from '@converge/core'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * The relay's Prometheus metrics, and the ReplicaObserver that feeds them. Labels are
+ * low-cardinality by design: message types and error codes, never peers or documents.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry()
+  readonly connections: Gauge
+  readonly peers: Gauge<'role'>
+  readonly docsLoaded: Gauge
+  readonly messagesIn: Counter<'type'>
+  readonly messagesOut: Counter<'type'>
+  readonly bytesIn: Counter
+  readonly bytesOut: Counter
+  readonly persistSeconds: Histogram
+  readonly syncSeconds: Histogram
+  readonly errors: Counter<'kind'>
+  readonly refused: Counter<'status'>
+
+  constructor(sources: { connections: () => number; store: () => StoreStats | undefined }) {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'converge_' })
+    this.connections = new Gauge({
+      name: 'converge_connections',
+      help: 'Open WebSocket connections',
+      registers,
+      collect() {
+        this.set(sources.connections())
+      },
+    })
+    this.peers = new Gauge({
+      name: 'converge_peers_connected',
+      help: 'Peers past their handshake, by role',
+      labelNames: ['role'],
+      registers,
+    })
+    this.docsLoaded = new Gauge({ name: 'converge_docs_loaded', help: 'Documents loaded in memory', registers })
+    this.messagesIn = new Counter({
+      name: 'converge_messages_in_total',
+      help: 'Frames received, by message type',
+      labelNames: ['type'],
+      registers,
+    })
+    this.messagesOut = new Counter({
+      name: 'converge_messages_out_total',
+      help: 'Frames sent, by message type',
+      labelNames: ['type'],
+      registers,
+    })
+    this.bytesIn = new Counter({ name: 'converge_bytes_in_total', help: 'Bytes received in frames', registers })
+    this.bytesOut = new Counter({ name: 'converge_bytes_out_total', help: 'Bytes sent in frames', registers })
+    this.persistSeconds = new Histogram({
+      name: 'converge_persist_seconds',
+      help: 'Time from receiving an update to its durable append',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    })
+    this.syncSeconds = new Histogram({
+      name: 'converge_sync_seconds',
+      help: 'Time from a session start until its sync step 2 was applied',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    })
+    this.errors = new Counter({
+      name: 'converge_errors_total',
+      help: 'Errors by kind: protocol error codes, store failures',
+      labelNames: ['kind'],
+      registers,
+    })
+    this.refused = new Counter({
+      name: 'converge_upgrades_refused_total',
+      help: 'Refused WebSocket upgrades, by HTTP status',
+      labelNames: ['status'],
+      registers,
+    })
+    const storeCounter = (name: string, help: string, pick: (s: StoreStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = sources.store()
+          if (s !== undefined) this.set(pick(s))
+        },
+      })
+    storeCounter('converge_store_appends', 'Updates made durable by the store (since start)', (s) => s.appended)
+    storeCounter('converge_store_batches', 'Batches written by the store (since start)', (s) => s.batches)
+    storeCounter('converge_store_write_errors', 'Failed store writes (since start)', (s) => s.writeErrors)
+    storeCounter('converge_store_compactions', 'Compactions completed (since start)', (s) => s.compactions)
+  }
+
+  /** The observer to give the relay's replica. */
+  observer(): ReplicaObserver {
+    return {
+      messageIn: (_peer, type, bytes) => {
+        this.messagesIn.inc({ type })
+        this.bytesIn.inc(bytes)
+      },
+      messageOut: (_peer, type, bytes) => {
+        this.messagesOut.inc({ type })
+        this.bytesOut.inc(bytes)
+      },
+      protocolError: (_peer, code) => this.errors.inc({ kind: code }),
+      persisted: (_doc, _bytes, ms) => this.persistSeconds.observe(ms / 1000),
+      storeError: () => this.errors.inc({ kind: 'CONVERGE_STORE_WRITE_FAILED' }),
+      synced: (_doc, ms) => this.syncSeconds.observe(ms / 1000),
+      peerOpened: (_peer, role) => this.peers.inc({ role }),
+      peerClosed: (_peer, role) => this.peers.dec({ role }),
+      docLoaded: () => this.docsLoaded.inc(),
+      docUnloaded: () => this.docsLoaded.dec(),
+    }
+  }
+}

@@ -1,0 +1,245 @@
+import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { CloseCode, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
+import { LevelStore } from '@converge/level'
+import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
+import { type Logger, pino } from 'pino'
+import { AdminApi } from './admin-api.js'
+import { RelayMetrics } from './relay-metrics.js'
+import { serveStatic } from './static-files.js'
+
+export interface RelayOptions {
+  /** Interface to listen on. Default 'localhost' (as y-websocket). */
+  host?: string
+  /** Port for HTTP and WebSocket. Default 1234; 0 picks a free one. */
+  port?: number
+  /** LevelDB directory. Default './data'. Ignored when `store` is given. */
+  data?: string
+  /** A store to use instead of LevelDB under `data` (tests, custom backends). */
+  store?: Store
+  /** fsync every LevelDB batch before acknowledging its updates. Default false. */
+  fsync?: boolean
+  /** Relays to peer with (converge.v1 URLs, e.g. ws://relay-b:1234). */
+  peers?: string[]
+  /** Token this relay presents to the relays it dials. */
+  peerToken?: string
+  /** Directory served at / (the demo app). Default: none (a short page about the relay). */
+  static?: string
+  /** Bearer token of the admin API under /api. Default: none, and the API is off. */
+  adminToken?: string
+  /** Drop a document from memory this long after its last client left, in ms. Default 30_000. */
+  unloadDelay?: number
+  /** Largest WebSocket frame accepted, in bytes. Default 16 MiB. */
+  maxMessageBytes?: number
+  /** WebSocket ping interval for accepted sockets, in ms. Default 15_000. */
+  pingInterval?: number
+  /** converge.v1 heartbeat interval (ping frames), in ms. Default 10_000. */
+  heartbeatInterval?: number
+  /** Close a converge.v1 peer silent for this long, in ms. Default 30_000. */
+  heartbeatTimeout?: number
+  /** This relay's peer id. Default: random. */
+  peerId?: string
+  /** A pino logger, or false for none. Default: pino at level 'info' on stdout. */
+  logger?: Logger | false
+}
+
+const DEFAULTS = { host: 'localhost', port: 1234, data: './data' }
+
+/**
+ * A relay peer: persists documents to LevelDB, serves y-websocket clients and converge
+ * replicas on one port, peers with other relays, and reports health and metrics.
+ *
+ * ```ts
+ * const relay = await Relay.start({ port: 1234, data: './data' })
+ * // ...
+ * await relay.stop()
+ * ```
+ */
+export class Relay {
+  readonly replica: Replica
+  readonly store: Store
+  readonly metrics: RelayMetrics
+  readonly server: Server
+  readonly sockets: ReplicaWebSocketServer
+  readonly log: Logger
+  readonly meshPeers: Peer[] = []
+  private readonly options: RelayOptions & typeof DEFAULTS
+  private readonly admin: AdminApi | undefined
+  private ready = false
+  private stopping: Promise<void> | undefined
+
+  private constructor(options: RelayOptions & typeof DEFAULTS, store: Store, log: Logger) {
+    this.options = options
+    this.store = store
+    this.log = log
+    this.metrics = new RelayMetrics({
+      connections: () => this.sockets.connections,
+      store: () => (store as { stats?: StoreStats }).stats,
+    })
+    this.replica = new Replica({
+      role: 'relay',
+      store,
+      peerId: options.peerId,
+      unloadDelay: options.unloadDelay,
+      observer: this.metrics.observer(),
+    })
+    this.replica.on('error', (err, context) => log.error({ err }, context))
+    const peerOptions = {
+      heartbeatInterval: options.heartbeatInterval,
+      heartbeatTimeout: options.heartbeatTimeout,
+      maxMessageBytes: options.maxMessageBytes,
+    }
+    this.sockets = new ReplicaWebSocketServer(this.replica, {
+      maxMessageBytes: options.maxMessageBytes,
+      pingInterval: options.pingInterval,
+      peer: peerOptions,
+      onPeer: (peer, request) => this.watchPeer(peer, request.url ?? ''),
+      onRefused: (request, status, reason) => {
+        this.metrics.refused.inc({ status: String(status) })
+        log.info({ url: request.url, status, reason }, 'upgrade refused')
+      },
+    })
+    this.admin = options.adminToken ? new AdminApi(this.replica, options.adminToken) : undefined
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err) => {
+        log.error({ err, url: req.url }, 'request failed')
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('internal error\n')
+      })
+    })
+    this.server.on('upgrade', (req, socket, head) => this.sockets.handleUpgrade(req, socket, head))
+  }
+
+  /** Opens the store, listens, and dials the configured peers. */
+  static async start(options: RelayOptions = {}): Promise<Relay> {
+    const resolved = { ...DEFAULTS, ...stripUndefined(options) }
+    const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
+    let store = options.store
+    if (store === undefined) {
+      await mkdir(resolved.data, { recursive: true })
+      const level = new LevelStore(resolved.data, { sync: resolved.fsync })
+      await level.open()
+      store = level
+    }
+    const relay = new Relay(resolved, store, log)
+    await relay.listen()
+    return relay
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    this.ready = true
+    for (const url of this.options.peers ?? []) this.dial(url)
+    this.log.info(
+      {
+        url: this.url,
+        data: this.options.store ? '(custom store)' : this.options.data,
+        peers: this.options.peers ?? [],
+      },
+      'relay listening',
+    )
+  }
+
+  /** The port actually bound. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port
+  }
+
+  /** ws://host:port of this relay. */
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host
+    return `ws://${host}:${this.port}`
+  }
+
+  private dial(url: string): void {
+    const peer = this.replica.connect(websocket(url), {
+      token: this.options.peerToken,
+      heartbeatInterval: this.options.heartbeatInterval,
+      heartbeatTimeout: this.options.heartbeatTimeout,
+      maxMessageBytes: this.options.maxMessageBytes,
+    })
+    this.meshPeers.push(peer)
+    peer.on('status', (status) => this.log.info({ peer: url, status }, 'mesh peer'))
+    peer.on('error', (err) => this.log.warn({ peer: url, code: err.code, msg: err.message }, 'mesh peer error'))
+  }
+
+  private watchPeer(peer: Peer, url: string): void {
+    peer.on('error', (err) =>
+      this.log.info({ peer: peer.remoteId, url, code: err.code, msg: err.message }, 'closing a peer'),
+    )
+    peer.on('status', (status) => {
+      if (status === 'open') this.log.debug({ peer: peer.remoteId, role: peer.remoteRole, url }, 'peer connected')
+      if (status === 'closed') this.log.debug({ peer: peer.remoteId, close: peer.lastClose }, 'peer disconnected')
+    })
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/healthz') {
+      json(res, 200, { status: 'ok' })
+      return
+    }
+    if (path === '/readyz') {
+      json(res, this.ready ? 200 : 503, { status: this.ready ? 'ready' : 'not ready' })
+      return
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
+      res.end(await this.metrics.registry.metrics())
+      return
+    }
+    if (path?.startsWith('/api/')) {
+      if (this.admin === undefined)
+        json(res, 404, { error: 'the admin API is off (start the relay with --admin-token)' })
+      else await this.admin.handle(req, res)
+      return
+    }
+    if (this.options.static !== undefined && (await serveStatic(this.options.static, req, res))) return
+    if (path === '/' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(placeholderPage(this.url))
+      return
+    }
+    json(res, 404, { error: 'not found' })
+  }
+
+  /** Stops accepting, closes every connection (1001), writes what is pending, closes the store. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ready = false
+      await this.sockets.close(CloseCode.goingAway, 'relay shutting down')
+      await this.replica.destroy()
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve())
+        this.server.closeAllConnections()
+      })
+      if (this.options.store === undefined) await this.store.close()
+      this.log.info('relay stopped')
+    })()
+    return this.stopping
+  }
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(`${JSON.stringify(body)}\n`)
+}
+
+const placeholderPage = (url: string) => `<!doctype html>
+<meta charset="utf-8"><title>converge relay</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}</style>
+<h1>converge relay</h1>
+<p>This relay is running. Connect a y-websocket client to <code>${url}/&lt;document&gt;</code>,
+or a converge replica to <code>${url}</code>.</p>
+<p><a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
+`
+
+const stripUndefined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>

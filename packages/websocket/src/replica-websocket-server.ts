@@ -1,0 +1,199 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import {
+  type AcceptOptions,
+  type Access,
+  CloseCode,
+  ConvergeError,
+  fullAccess,
+  type HelloMessage,
+  isConvergeError,
+  isValidDocName,
+  MUX_PROTOCOL,
+  type Peer,
+  type Replica,
+} from '@converge/core'
+import { type WebSocket, WebSocketServer } from 'ws'
+import { type WebSocketLike, WebSocketTransport } from './websocket-transport.js'
+
+export interface ReplicaWebSocketServerOptions {
+  /** Largest frame accepted, in bytes; `ws` closes a socket that sends more with 1009. Default 16 MiB. */
+  maxMessageBytes?: number
+  /**
+   * Interval of WebSocket pings, in ms. A socket that has not answered the previous ping
+   * when the next is due is dropped, so a dead peer is gone within two intervals.
+   * Default 15_000.
+   */
+  pingInterval?: number
+  /**
+   * Access of a y-websocket-framed connection (one document per socket), decided from
+   * the upgrade request, e.g. its `?token=`. Throw a ConvergeError with code
+   * CONVERGE_AUTH_DENIED (HTTP 401) or CONVERGE_FORBIDDEN (403) to refuse. Default: full access.
+   */
+  authorizeRequest?: (request: IncomingMessage, doc: string) => Access | Promise<Access>
+  /** Access of a converge.v1 connection, decided from its hello. Default: full access. */
+  authorize?: (hello: HelloMessage, request: IncomingMessage) => Access | Promise<Access>
+  /** Options for every accepted peer: heartbeats and limits. */
+  peer?: Omit<AcceptOptions, 'framing' | 'authorize' | 'access'>
+  /** Told about every accepted peer, with its request (for logs and metrics). */
+  onPeer?: (peer: Peer, request: IncomingMessage) => void
+  /** Told about every refused upgrade. */
+  onRefused?: (request: IncomingMessage, status: number, reason: string) => void
+}
+
+const DEFAULTS = { maxMessageBytes: 16 * 1024 * 1024, pingInterval: 15_000 }
+
+/**
+ * Serves a replica over WebSocket on an existing HTTP server. A request that offers the
+ * `converge.v1` subprotocol gets the multiplexed framing; any other is a y-websocket
+ * client, and the URL path (percent-decoded) names its document:
+ * `ws://host:port/<doc>`.
+ *
+ * ```ts
+ * const wss = new ReplicaWebSocketServer(replica)
+ * httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head))
+ * ```
+ */
+export class ReplicaWebSocketServer {
+  readonly wss: WebSocketServer
+  private readonly replica: Replica
+  private readonly options: ReplicaWebSocketServerOptions & typeof DEFAULTS
+  private readonly transports = new Map<WebSocket, WebSocketTransport>()
+  private readonly alive = new WeakMap<WebSocket, boolean>()
+  private readonly pinger: ReturnType<typeof setInterval>
+  private closed = false
+
+  constructor(replica: Replica, options: ReplicaWebSocketServerOptions = {}) {
+    this.replica = replica
+    this.options = { ...DEFAULTS, ...options }
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.maxMessageBytes,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(MUX_PROTOCOL) ? MUX_PROTOCOL : false),
+    })
+    this.pinger = setInterval(() => this.ping(), this.options.pingInterval)
+    this.pinger.unref()
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.transports.size
+  }
+
+  /** Takes over an HTTP upgrade request. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    if (this.closed) {
+      refuse(socket, 503, 'shutting down')
+      return
+    }
+    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
+    if (offered.includes(MUX_PROTOCOL)) {
+      this.upgrade(request, socket, head, (ws) => {
+        const transport = this.track(ws, request)
+        return this.replica.accept(transport, {
+          ...this.options.peer,
+          framing: 'converge.v1',
+          authorize:
+            this.options.authorize === undefined
+              ? undefined
+              : (hello) => (this.options.authorize as NonNullable<typeof this.options.authorize>)(hello, request),
+        })
+      })
+      return
+    }
+    const doc = docNameOf(request.url ?? '/')
+    if (doc === undefined) {
+      this.refuse(request, socket, 400, 'the URL path must name a document')
+      return
+    }
+    Promise.resolve()
+      .then(() => (this.options.authorizeRequest ? this.options.authorizeRequest(request, doc) : fullAccess))
+      .then(
+        (access) => {
+          if (!access.canRead(doc)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
+          this.upgrade(request, socket, head, (ws) => {
+            const transport = this.track(ws, request)
+            return this.replica.accept(transport, { ...this.options.peer, framing: { yWebsocketDoc: doc }, access })
+          })
+        },
+        (err) => {
+          throw err
+        },
+      )
+      .catch((err) => {
+        const status = isConvergeError(err, 'CONVERGE_FORBIDDEN') ? 403 : 401
+        this.refuse(request, socket, status, status === 403 ? 'forbidden' : 'unauthorized')
+      })
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, accept: (ws: WebSocket) => Peer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (this.closed) {
+        ws.close(CloseCode.goingAway, 'shutting down')
+        return
+      }
+      const peer = accept(ws)
+      this.options.onPeer?.(peer, request)
+    })
+  }
+
+  private track(ws: WebSocket, request: IncomingMessage): WebSocketTransport {
+    const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`
+    const transport = new WebSocketTransport(ws as unknown as WebSocketLike, address)
+    this.transports.set(ws, transport)
+    this.alive.set(ws, true)
+    ws.on('pong', () => this.alive.set(ws, true))
+    ws.on('close', () => this.transports.delete(ws))
+    return transport
+  }
+
+  private ping(): void {
+    for (const ws of this.transports.keys()) {
+      if (this.alive.get(ws) === false) {
+        this.transports.get(ws)?.close(CloseCode.heartbeatTimeout, 'no pong')
+        ws.terminate()
+        continue
+      }
+      this.alive.set(ws, false)
+      try {
+        ws.ping()
+      } catch {
+        // closing already
+      }
+    }
+  }
+
+  private refuse(request: IncomingMessage, socket: Duplex, status: number, reason: string): void {
+    this.options.onRefused?.(request, status, reason)
+    refuse(socket, status, reason)
+  }
+
+  /** Closes every connection with 1001 (going away) and stops accepting. */
+  async close(code: number = CloseCode.goingAway, reason = 'shutting down'): Promise<void> {
+    this.closed = true
+    clearInterval(this.pinger)
+    for (const transport of this.transports.values()) transport.close(code, reason)
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+  }
+}
+
+/** The document a y-websocket URL names: its path without the leading '/', percent-decoded. */
+export const docNameOf = (url: string): string | undefined => {
+  const path = url.split('?')[0] ?? ''
+  let name = path.startsWith('/') ? path.slice(1) : path
+  try {
+    name = decodeURIComponent(name)
+  } catch {
+    return undefined
+  }
+  return isValidDocName(name) ? name : undefined
+}
+
+const refuse = (socket: Duplex, status: number, reason: string): void => {
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  }
+  socket.destroy()
+}

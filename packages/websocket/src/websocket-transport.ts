@@ -1,0 +1,133 @@
+import type { Transport, TransportHandler, TransportState } from '@converge/core'
+
+/** The part of the WebSocket API (browser or `ws`) that the transport uses. */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  readonly bufferedAmount: number
+  readonly protocol: string
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number; reason: string }) => void) | null
+  onerror: ((event: unknown) => void) | null
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
+
+const OPEN = 1
+const encoder = new TextEncoder()
+
+export interface WebSocketTransportOptions {
+  /**
+   * After `close()`, wait this long for the closing handshake before dropping the socket
+   * (only where the socket can be terminated, as with `ws`). Default 1_000 ms.
+   */
+  closeTimeout?: number
+}
+
+/**
+ * A Transport over one WebSocket. Text frames are passed on as their UTF-8 bytes, which
+ * no converge decoder accepts, so a peer that sends text is closed as malformed.
+ * `close()` reports the close to the handler at once; the socket finishes closing in
+ * the background.
+ */
+export class WebSocketTransport implements Transport {
+  state: TransportState
+  readonly description: string
+  private readonly socket: WebSocketLike
+  private handler: TransportHandler | undefined
+  private openReported = false
+  private closeReported = false
+  private readonly closeTimeout: number
+
+  constructor(socket: WebSocketLike, description: string, options: WebSocketTransportOptions = {}) {
+    this.socket = socket
+    this.description = description
+    this.closeTimeout = options.closeTimeout ?? 1_000
+    this.state = socket.readyState === OPEN ? 'open' : socket.readyState > OPEN ? 'closed' : 'connecting'
+    socket.binaryType = 'arraybuffer'
+    socket.onopen = () => {
+      if (this.state !== 'connecting') return
+      this.state = 'open'
+      this.reportOpen()
+    }
+    socket.onmessage = (event) => {
+      if (this.state !== 'open') return
+      const data = event.data
+      let bytes: Uint8Array
+      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
+      else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      else if (typeof data === 'string') bytes = encoder.encode(data)
+      else if (Array.isArray(data)) bytes = concat(data as Uint8Array[])
+      else return
+      this.handler?.onMessage(bytes)
+    }
+    socket.onclose = (event) => this.reportClose(event.code, event.reason)
+    // An error is always followed by close; nothing to do here but keep it from being unhandled.
+    socket.onerror = () => undefined
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount
+  }
+
+  /** The subprotocol the server chose. */
+  get protocol(): string {
+    return this.socket.protocol
+  }
+
+  attach(handler: TransportHandler): void {
+    this.handler = handler
+    if (this.state === 'open') this.reportOpen()
+    else if (this.state === 'closed') this.reportClose(1006, 'closed before attach')
+  }
+
+  send(data: Uint8Array): void {
+    if (this.state !== 'open' || this.socket.readyState !== OPEN) return
+    try {
+      this.socket.send(data)
+    } catch {
+      // The socket is closing; its close event follows.
+    }
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.state === 'closed') return
+    try {
+      this.socket.close(code, reason.slice(0, 120))
+    } catch {
+      this.socket.close()
+    }
+    const terminate = (this.socket as { terminate?: () => void }).terminate
+    if (typeof terminate === 'function') {
+      const timer = setTimeout(() => terminate.call(this.socket), this.closeTimeout)
+      ;(timer as { unref?: () => void }).unref?.()
+    }
+    this.reportClose(code, reason)
+  }
+
+  private reportOpen(): void {
+    if (this.openReported || this.handler === undefined) return
+    this.openReported = true
+    this.handler.onOpen()
+  }
+
+  private reportClose(code: number, reason: string): void {
+    this.state = 'closed'
+    if (this.closeReported || this.handler === undefined) return
+    this.closeReported = true
+    this.handler.onClose(code, reason)
+  }
+}
+
+const concat = (parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
