@@ -228,6 +228,8 @@ export class ReplicaDoc {
     if (this.host.role === 'client' && fromSession) return
     const clients = [...change.added, ...change.updated, ...change.removed]
     const update = encodeAwarenessUpdate(awareness, clients)
+    // Presence crosses the mesh even on a document nobody has edited yet.
+    if (this.host.role === 'relay') this.host.linkDoc(this)
     for (const s of this.sessions) {
       if (s !== origin && s.started) s.sendAwareness(update)
     }
