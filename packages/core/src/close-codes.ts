@@ -24,7 +24,7 @@ export const CloseCode = {
   unsupportedVersion: 4426,
   /** Too many messages in a time window. */
   rateLimited: 4429,
-  /** The store failed to persist an update from this peer; it may resend after reconnecting. */
+  /** This side failed (its store could not persist an update, or an internal error); reconnecting may succeed. */
   storeFailure: 4500,
 } as const
 

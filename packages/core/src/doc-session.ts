@@ -1,4 +1,5 @@
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
+import * as Y from 'yjs'
 import { readAwarenessClients } from './awareness-ids.js'
 import { ConvergeError } from './errors.js'
 import type { DocMessage, Message, PeerRole } from './messages.js'
@@ -141,6 +142,12 @@ export class DocSession implements AttachedSession {
   }
 
   private answerStep1(stateVector: Uint8Array): void {
+    try {
+      Y.decodeStateVector(stateVector)
+    } catch (err) {
+      this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed state vector', { cause: err }))
+      return
+    }
     const local = this.rdoc.localChanges
     this.rdoc.diff(stateVector).then(
       (update) => {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'CONVERGE_STORE_WRITE_FAILED'
   | 'CONVERGE_REPLICA_DESTROYED'
   | 'CONVERGE_TIMEOUT'
+  | 'CONVERGE_INTERNAL'
 
 /** An error with a stable `code` and, where there is one, the underlying `cause`. */
 export class ConvergeError extends Error {

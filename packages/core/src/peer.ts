@@ -90,6 +90,7 @@ const closeCodeOf: Partial<Record<ErrorCode, number>> = {
   CONVERGE_UNSUPPORTED_VERSION: CloseCode.unsupportedVersion,
   CONVERGE_STORE_WRITE_FAILED: CloseCode.storeFailure,
   CONVERGE_TIMEOUT: CloseCode.heartbeatTimeout,
+  CONVERGE_INTERNAL: CloseCode.storeFailure,
 }
 
 interface PeerEvents {
@@ -343,8 +344,12 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   /** Drops the current connection because of `err`; a dialing peer reconnects unless the code is fatal. */
   fail(err: unknown): void {
+    // Decoders wrap their own failures as CONVERGE_MALFORMED_MESSAGE; anything else that
+    // escapes is this side's fault, and the peer may retry.
     const e =
-      err instanceof ConvergeError ? err : new ConvergeError('CONVERGE_MALFORMED_MESSAGE', String(err), { cause: err })
+      err instanceof ConvergeError
+        ? err
+        : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
     const code = closeCodeOf[e.code] ?? CloseCode.malformed
     this.host.observer.protocolError?.(this.remoteId, e.code, code)
     this.emit('error', [e, this])

@@ -162,7 +162,13 @@ export class ReplicaDoc {
     }
     this.host.observer.persisted?.(this.name, update.length, performance.now() - started)
     if (this.destroyed || this.doc === undefined) return
-    Y.applyUpdate(this.doc, update, origin)
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } catch (err) {
+      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
+        cause: err,
+      })
+    }
   }
 
   /** Refuses bytes Yjs cannot decode, and updates that would pile up unresolvable structs. */
