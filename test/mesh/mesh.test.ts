@@ -186,7 +186,7 @@ describe('relay mesh without a coordinator (relays as processes)', () => {
     const writer = await client(A as RelayProcess)
     const names = Array.from({ length: 200 }, (_, i) => `many/${i}`)
     const docs = await Promise.all(names.map((n) => writer.replica.open(n)))
-    docs.forEach((d, i) => d.getText('text').insert(0, `doc ${i}`))
+    for (const [i, d] of docs.entries()) d.getText('text').insert(0, `doc ${i}`)
     await Promise.all(names.map((n) => writer.replica.whenSaved(n, { timeout: 20_000 })))
     expect(writer.replica.peers.size).toBe(1)
     expect(await counter(A as RelayProcess, 'converge_connections')).toBe(1)
