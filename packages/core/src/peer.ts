@@ -508,7 +508,11 @@ export class Peer extends ObservableV2<PeerEvents> {
   private receiveDocMessage(m: DocMessage): void {
     const existing = this.sessions.get(m.doc)
     if (existing !== undefined) {
-      if (m.type === 'unsubscribe') existing.end(false)
+      // Without a handshake the remote is a broadcast (every other tab): one tab leaving
+      // the document must not end the session the remaining tabs share.
+      if (m.type === 'unsubscribe') {
+        existing.end(false)
+      }
       // A subscribe to a shared document (both sides started at once, or a new tab on a
       // BroadcastChannel): send our state vector again so the newcomer's state reaches us.
       else if (m.type === 'subscribe') existing.resync()

@@ -46,6 +46,11 @@ export interface DocStatus {
   saved: boolean
   /** Local changes a relay has not yet confirmed durable. */
   unsaved: number
+  /**
+   * One word for a status line: 'offline' without an open relay connection, else 'saving'
+   * while changes wait for a relay's confirmation, else 'saved'.
+   */
+  summary: 'offline' | 'saving' | 'saved'
 }
 
 interface ReplicaEvents {
@@ -241,7 +246,8 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
       }
     }
     const unsaved = rdoc?.unsaved ?? 0
-    return { connection, synced, saved: unsaved === 0, unsaved }
+    const summary = connection !== 'online' ? 'offline' : unsaved > 0 ? 'saving' : 'saved'
+    return { connection, synced, saved: unsaved === 0, unsaved, summary }
   }
 
   /**
