@@ -3,8 +3,9 @@ import type { Transport, TransportHandler, TransportState } from './transport.js
 /**
  * A transport between the tabs of one origin over a BroadcastChannel: what one tab
  * sends, every other tab on the channel receives. Connect it with
- * `replica.connect(broadcastChannel('my-app'), { upstream: false, handshake: false })`,
- * or use `connectTabs`, which sets those options.
+ * `replica.connect(broadcastChannel('my-app'), { upstream: false, handshake: false })`:
+ * the other tabs are not a relay (nothing is saved by them), and a broadcast has no one
+ * to say hello to. Tabs sync with each other with or without a network.
  */
 export class BroadcastChannelTransport implements Transport {
   state: TransportState = 'connecting'

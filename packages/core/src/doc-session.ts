@@ -16,6 +16,8 @@ export interface SessionPeer {
   fail(err: unknown): void
   canWrite(doc: string): boolean
   sessionEnded(session: DocSession): void
+  /** The remote refused a document: report it without closing the connection. */
+  reportRefusal(doc: string, reason: string): void
 }
 
 export interface DocSessionOptions {
@@ -89,7 +91,7 @@ export class DocSession implements AttachedSession {
       this.backlog = []
       for (const m of backlog) this.handle(m)
     } catch (err) {
-      if (!this.ended) this.peer.fail(err)
+      this.failUnlessEnded(err)
     }
   }
 
@@ -132,7 +134,7 @@ export class DocSession implements AttachedSession {
         this.confirmSaved(m.seq)
         return
       case 'auth-denied':
-        this.peer.fail(new ConvergeError('CONVERGE_AUTH_DENIED', `permission denied for ${this.doc}: ${m.reason}`))
+        this.refused(m.reason)
         return
       case 'subscribe':
       case 'unsubscribe':
@@ -149,13 +151,15 @@ export class DocSession implements AttachedSession {
       return
     }
     const local = this.rdoc.localChanges
-    this.rdoc.diff(stateVector).then(
-      (update) => {
-        if (this.ended) return
-        this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
-      },
-      (err) => this.peer.fail(err),
-    )
+    this.rdoc.diff(stateVector).then((update) => {
+      if (this.ended) return
+      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
+    }, this.failUnlessEnded)
+  }
+
+  /** A failure that concerns a session already ended (the document was unloaded) is nobody's fault. */
+  private readonly failUnlessEnded = (err: unknown): void => {
+    if (!this.ended) this.peer.fail(err)
   }
 
   private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
@@ -169,19 +173,14 @@ export class DocSession implements AttachedSession {
     }
     const seq = ++this.recvSeq
     const applied = this.rdoc.receiveUpdate(update, this)
-    applied.then(
-      () => {
-        if (isStep2 && !this.synced && !this.ended) {
-          this.synced = true
-          this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
-          this.releaseSyncedWaiters()
-          this.rdoc.markSynced()
-        }
-      },
-      (err) => {
-        if (!this.ended) this.peer.fail(err)
-      },
-    )
+    applied.then(() => {
+      if (isStep2 && !this.synced && !this.ended) {
+        this.synced = true
+        this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
+        this.releaseSyncedWaiters()
+        this.rdoc.markSynced()
+      }
+    }, this.failUnlessEnded)
     if (this.peer.role !== 'relay') return
     this.ackChain = Promise.all([this.ackChain, applied]).then(
       () => this.queueAck(seq),
@@ -202,7 +201,7 @@ export class DocSession implements AttachedSession {
       this.rdoc.stateVector().then((stateVector) => {
         if (this.ended || doc !== this.rdoc.doc) return
         this.peer.send({ type: 'saved', doc: this.doc, seq: this.pendingAck, stateVector })
-      })
+      }, this.failUnlessEnded)
     })
   }
 
@@ -220,10 +219,9 @@ export class DocSession implements AttachedSession {
     const awareness = this.rdoc.awareness
     if (awareness === undefined) {
       // A cold session (mesh link): load the document so presence can pass through.
-      this.rdoc.load().then(
-        () => this.receiveAwareness(update),
-        (err) => this.peer.fail(err),
-      )
+      this.rdoc.load().then(() => {
+        if (!this.ended) this.receiveAwareness(update)
+      }, this.failUnlessEnded)
       return
     }
     try {
@@ -234,6 +232,14 @@ export class DocSession implements AttachedSession {
     } catch (err) {
       this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed awareness update', { cause: err }))
     }
+  }
+
+  /**
+   * The remote refused this document (no access, or read-only). The connection stays up
+   * for the other documents; the replica reports the refusal.
+   */
+  refused(reason: string): void {
+    this.peer.reportRefusal(this.doc, reason)
   }
 
   /** Resolves when the remote's sync step 2 is applied, or the session ends. */
@@ -251,12 +257,9 @@ export class DocSession implements AttachedSession {
   /** Sends our state vector again, so the remote answers with whatever we lack. */
   resync(): void {
     if (!this.started || this.ended) return
-    this.rdoc.stateVector().then(
-      (stateVector) => {
-        if (!this.ended) this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
-      },
-      (err) => this.peer.fail(err),
-    )
+    this.rdoc.stateVector().then((stateVector) => {
+      if (!this.ended) this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
+    }, this.failUnlessEnded)
   }
 
   sendUpdate(update: Uint8Array): void {

@@ -424,7 +424,7 @@ export class Peer extends ObservableV2<PeerEvents> {
         return
       case 'error':
         if (m.doc === '') this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${m.code}: ${m.message}`), this])
-        else this.sessions.get(m.doc)?.receive({ type: 'auth-denied', doc: m.doc, reason: `${m.code}: ${m.message}` })
+        else this.sessions.get(m.doc)?.refused(`${m.code}: ${m.message}`)
         return
       default:
         this.receiveDocMessage(m)
@@ -501,6 +501,12 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.sessions.get(name)?.end(true)
   }
 
+  reportRefusal(doc: string, reason: string): void {
+    const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.remoteId} refused ${doc}: ${reason}`)
+    this.emit('error', [err, this])
+    this.host.reportError(err, doc)
+  }
+
   sessionEnded(session: DocSession): void {
     if (this.sessions.get(session.doc) === session) this.sessions.delete(session.doc)
   }
@@ -511,7 +517,7 @@ export class Peer extends ObservableV2<PeerEvents> {
       // Without a handshake the remote is a broadcast (every other tab): one tab leaving
       // the document must not end the session the remaining tabs share.
       if (m.type === 'unsubscribe') {
-        existing.end(false)
+        if (this.handshake) existing.end(false)
       }
       // A subscribe to a shared document (both sides started at once, or a new tab on a
       // BroadcastChannel): send our state vector again so the newcomer's state reaches us.

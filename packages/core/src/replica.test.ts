@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { fullAccess, readOnlyAccess } from './access.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
@@ -82,6 +83,42 @@ describe('Replica over an in-memory network', () => {
     expect(seen).toContain('saving')
     expect(seen.at(-1)).toBe('saved')
     await a.destroy()
+    await relay.destroy()
+  })
+
+  it('a read-only peer never changes a document, and keeps receiving it', async () => {
+    const net = new MemoryNetwork()
+    const relayStore = new MemoryStore()
+    const relay = new Replica({ role: 'relay', store: relayStore })
+    net.listen('relay', (t) =>
+      relay.accept(t, {
+        authorize: (hello) => (hello.token === 'reader' ? readOnlyAccess : fullAccess),
+      }),
+    )
+    const writer = new Replica()
+    const reader = new Replica()
+    writer.connect(net.connector('relay', 'w'), { token: 'writer' })
+    const readerPeer = reader.connect(net.connector('relay', 'r'), { token: 'reader' })
+    const refusals: unknown[] = []
+    reader.on('error', (err) => refusals.push(err))
+    const dw = await writer.open('ro')
+    const dr = await reader.open('ro')
+    dw.getText('t').insert(0, 'from writer')
+    await writer.whenSaved('ro', { timeout: 2000 })
+    await expect.poll(() => dr.getText('t').toString()).toBe('from writer')
+    dr.getText('t').insert(0, 'sneaky ')
+    await expect.poll(() => refusals.length).toBeGreaterThan(0)
+    expect((refusals[0] as { code: string }).code).toBe('CONVERGE_FORBIDDEN')
+    dw.getText('t').insert(dw.getText('t').length, '!')
+    await expect.poll(() => dr.getText('t').toString()).toBe('sneaky from writer!')
+    expect(readerPeer.status).toBe('open')
+    expect(reader.status('ro').saved).toBe(false)
+    const stored = new Y.Doc()
+    Y.applyUpdate(stored, (await relayStore.load('ro')) as Uint8Array)
+    expect(stored.getText('t').toString()).toBe('from writer!')
+    expect(dw.getText('t').toString()).toBe('from writer!')
+    await writer.destroy()
+    await reader.destroy()
     await relay.destroy()
   })
 })
