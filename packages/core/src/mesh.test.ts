@@ -85,4 +85,67 @@ describe('relay mesh over an in-memory network', () => {
     for (const { c } of clients) await c.destroy()
     for (const x of Object.values(r)) await x.relay.destroy()
   })
+
+  const topologies: Record<string, Array<[string, string]>> = {
+    line: [
+      ['A', 'B'],
+      ['B', 'C'],
+      ['C', 'D'],
+      ['D', 'E'],
+    ],
+    star: [
+      ['B', 'A'],
+      ['C', 'A'],
+      ['D', 'A'],
+      ['E', 'A'],
+    ],
+    ring: [
+      ['A', 'B'],
+      ['B', 'C'],
+      ['C', 'D'],
+      ['D', 'E'],
+      ['E', 'A'],
+    ],
+    'full mesh': ['A', 'B', 'C', 'D', 'E'].flatMap((x, i, all) =>
+      all.slice(i + 1).map((y) => [x, y] as [string, string]),
+    ),
+  }
+
+  for (const [shape, links] of Object.entries(topologies)) {
+    it(`a ${shape} of five relays converges with edits on every relay, then falls quiet`, async () => {
+      const net = new MemoryNetwork()
+      const names = ['A', 'B', 'C', 'D', 'E']
+      const r = relays(net, names)
+      for (const [from, to] of links) r[from]?.relay.connect(net.connector(to, from))
+      const clients = await Promise.all(
+        names.map(async (n) => {
+          const c = new Replica()
+          c.connect(net.connector(n, `client-${n}`))
+          return { c, doc: await c.open('shape') }
+        }),
+      )
+      for (const [i, { doc }] of clients.entries()) {
+        for (let k = 0; k < 5; k++) {
+          doc.getText('t').insert(0, `${names[i]}${k}`)
+          if (k === 3) doc.getText('t').delete(0, 1)
+        }
+      }
+      await waitUntil(() => {
+        const texts = clients.map(({ doc }) => doc.getText('t').toString())
+        return texts.every((t) => t === texts[0]) && (texts[0]?.length ?? 0) === 5 * 9
+      }, 'every client to converge')
+      const sv = Y.encodeStateVector(clients[0]?.doc as Y.Doc)
+      for (const { doc } of clients) expect(Y.encodeStateVector(doc)).toEqual(sv)
+      const delivered = net.delivered
+      await waitUntil(() => net.inFlight === 0, 'the network to drain')
+      await new Promise((res) => setTimeout(res, 100))
+      const quiet = net.delivered
+      await new Promise((res) => setTimeout(res, 200))
+      expect(net.delivered).toBe(quiet)
+      // Loop-free: far fewer frames than a flood that re-forwards would need.
+      expect(delivered).toBeLessThan(2000)
+      for (const { c } of clients) await c.destroy()
+      for (const x of Object.values(r)) await x.relay.destroy()
+    })
+  }
 })
