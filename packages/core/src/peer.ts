@@ -406,6 +406,11 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   private dispatch(m: Message): void {
     if (this.status === 'handshaking') {
+      if (m.type === 'error' && this.initiator) {
+        // The relay refuses us (bad token, version); its close with the matching code follows.
+        this.emit('error', [new ConvergeError('CONVERGE_AUTH_DENIED', `${m.code}: ${m.message}`), this])
+        return
+      }
       if (m.type !== 'hello') throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `${m.type} before hello`)
       this.receiveHello(m)
       return

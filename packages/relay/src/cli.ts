@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import * as Y from 'yjs'
 import { docToJson } from './doc-json.js'
 import { Relay } from './relay.js'
+import { signToken } from './tokens.js'
 
 const int = (name: string) => (value: string) => {
   const n = Number(value)
@@ -39,6 +40,11 @@ export const program = (): Command => {
     )
     .addOption(
       new Option('--peer-token <token>', 'token presented to the relays this one dials').env('CONVERGE_PEER_TOKEN'),
+    )
+    .addOption(
+      new Option('--auth-secret <secret>', 'require tokens signed with this HS256 secret (see `converge token`)').env(
+        'CONVERGE_AUTH_SECRET',
+      ),
     )
     .addOption(
       new Option('--fsync', 'fsync every write batch before acknowledging it (slower, survives power loss)').env(
@@ -101,6 +107,7 @@ export const program = (): Command => {
         data: opts.data,
         peers,
         peerToken: opts.peerToken,
+        authSecret: opts.authSecret,
         fsync: Boolean(opts.fsync),
         static: opts.static,
         adminToken: opts.adminToken,
@@ -124,6 +131,32 @@ export const program = (): Command => {
       }
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
+    })
+
+  cli
+    .command('token')
+    .description('print a token (HS256 JWT) for a relay started with --auth-secret')
+    .addOption(
+      new Option('--secret <secret>', "the relay's --auth-secret").env('CONVERGE_AUTH_SECRET').makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--docs <pattern>', 'documents granted: * matches within a path segment, ** across (repeatable)')
+        .argParser(collect)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--mode <mode>', 'read, or write (read and change)').choices(['read', 'write']).default('write'),
+    )
+    .addOption(new Option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d').default('1h'))
+    .addOption(new Option('--relay', 'the bearer may join the mesh as a relay'))
+    .addOption(new Option('--sub <subject>', 'who the token is for (shows in logs)'))
+    .action(async (opts) => {
+      const token = await signToken(
+        opts.secret,
+        { docs: opts.docs, mode: opts.mode, relay: Boolean(opts.relay), sub: opts.sub },
+        opts.ttl,
+      )
+      process.stdout.write(`${token}\n`)
     })
 
   cli

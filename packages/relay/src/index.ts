@@ -1,5 +1,7 @@
 export { AdminApi } from './admin-api.js'
 export { main, program } from './cli.js'
 export { docToJson } from './doc-json.js'
+export { compileDocPattern } from './doc-pattern.js'
 export { Relay, type RelayOptions } from './relay.js'
 export { RelayMetrics } from './relay-metrics.js'
+export { accessOf, signToken, type TokenClaims, verifyToken } from './tokens.js'

@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { CloseCode, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
+import { CloseCode, ConvergeError, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
 import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi } from './admin-api.js'
 import { RelayMetrics } from './relay-metrics.js'
 import { serveStatic } from './static-files.js'
+import { accessOf, verifyToken } from './tokens.js'
 
 export interface RelayOptions {
   /** Interface to listen on. Default 'localhost' (as y-websocket). */
@@ -24,6 +25,13 @@ export interface RelayOptions {
   peers?: string[]
   /** Token this relay presents to the relays it dials. */
   peerToken?: string
+  /**
+   * HS256 secret of client tokens (see `converge token`). When set, every connection needs
+   * a valid token: y-websocket clients as `?token=`, converge.v1 peers in their hello, and
+   * a relay joining the mesh a token with the `relay` claim. Default: none, and anyone may
+   * read and write every document.
+   */
+  authSecret?: string
   /** Directory served at / (the demo app). Default: none (a short page about the relay). */
   static?: string
   /** Bearer token of the admin API under /api. Default: none, and the API is off. */
@@ -90,7 +98,25 @@ export class Relay {
       heartbeatTimeout: options.heartbeatTimeout,
       maxMessageBytes: options.maxMessageBytes,
     }
+    const secret = options.authSecret
     this.sockets = new ReplicaWebSocketServer(this.replica, {
+      authorizeRequest:
+        secret === undefined
+          ? undefined
+          : async (request) => {
+              const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+              return accessOf(await verifyToken(token, secret))
+            },
+      authorize:
+        secret === undefined
+          ? undefined
+          : async (hello) => {
+              const claims = await verifyToken(hello.token, secret)
+              if (hello.role === 'relay' && !claims.relay) {
+                throw new ConvergeError('CONVERGE_FORBIDDEN', 'this token does not admit a relay')
+              }
+              return accessOf(claims)
+            },
       maxMessageBytes: options.maxMessageBytes,
       pingInterval: options.pingInterval,
       peer: peerOptions,
@@ -145,6 +171,9 @@ export class Relay {
       },
       'relay listening',
     )
+    if (this.options.authSecret === undefined) {
+      this.log.warn('no --auth-secret: anyone who reaches this port may read and write every document')
+    }
   }
 
   /** The port actually bound. */

@@ -65,7 +65,7 @@ export class ReplicaWebSocketServer {
 
   constructor(replica: Replica, options: ReplicaWebSocketServerOptions = {}) {
     this.replica = replica
-    this.options = { ...DEFAULTS, ...options }
+    this.options = { ...DEFAULTS, ...definedOnly(options) }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxMessageBytes,
@@ -197,3 +197,7 @@ const refuse = (socket: Duplex, status: number, reason: string): void => {
   }
   socket.destroy()
 }
+
+/** Options without the keys set to undefined, so that defaults apply to them. */
+const definedOnly = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
