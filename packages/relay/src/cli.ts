@@ -1,6 +1,7 @@
 import { LevelStore } from '@converge/level'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import * as Y from 'yjs'
+import { adminApiSource, restoreBackup, writeBackup } from './backup.js'
 import { docToJson } from './doc-json.js'
 import { Relay } from './relay.js'
 import { signToken } from './tokens.js'
@@ -157,6 +158,48 @@ export const program = (): Command => {
         opts.ttl,
       )
       process.stdout.write(`${token}\n`)
+    })
+
+  cli
+    .command('backup')
+    .description("write every document to one file, from a stopped relay's data or a running relay's admin API")
+    .addOption(new Option('--data <dir>', 'LevelDB directory of a stopped relay').conflicts('url'))
+    .addOption(new Option('--url <url>', 'a running relay, e.g. http://localhost:1234 (needs --admin-token)'))
+    .addOption(new Option('--admin-token <token>', "the relay's admin token").env('CONVERGE_ADMIN_TOKEN'))
+    .requiredOption('--out <file>', 'the backup file to write')
+    .action(async (opts: { data?: string; url?: string; adminToken?: string; out: string }) => {
+      let count: number
+      if (opts.url !== undefined) {
+        if (opts.adminToken === undefined) throw new Error('--url needs --admin-token')
+        count = await writeBackup(adminApiSource(opts.url, opts.adminToken), opts.out)
+      } else if (opts.data !== undefined) {
+        const store = new LevelStore(opts.data)
+        await store.open()
+        try {
+          count = await writeBackup(store, opts.out)
+        } finally {
+          await store.close()
+        }
+      } else {
+        throw new Error('give --data DIR or --url URL')
+      }
+      process.stdout.write(`backed up ${count} documents to ${opts.out}\n`)
+    })
+
+  cli
+    .command('restore')
+    .description('merge the documents of a backup file into a data directory (the relay must be stopped)')
+    .requiredOption('--data <dir>', 'LevelDB directory')
+    .requiredOption('--in <file>', 'the backup file')
+    .action(async (opts: { data: string; in: string }) => {
+      const store = new LevelStore(opts.data)
+      await store.open()
+      try {
+        const count = await restoreBackup(opts.in, store)
+        process.stdout.write(`restored ${count} documents into ${opts.data}\n`)
+      } finally {
+        await store.close()
+      }
     })
 
   cli

@@ -1,4 +1,6 @@
 export { AdminApi } from './admin-api.js'
+export { adminApiSource, type BackupSource, restoreBackup, writeBackup } from './backup.js'
+export { type BackupEntry, decodeBackup } from './backup-file.js'
 export { main, program } from './cli.js'
 export { docToJson } from './doc-json.js'
 export { compileDocPattern } from './doc-pattern.js'
