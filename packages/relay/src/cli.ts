@@ -52,6 +52,8 @@ export const program = (): Command => {
         'CONVERGE_FSYNC',
       ),
     )
+    .addOption(new Option('--tls-cert <file>', 'TLS certificate (PEM): serve https and wss').env('CONVERGE_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'TLS private key (PEM)').env('CONVERGE_TLS_KEY'))
     .addOption(
       new Option('--static <dir>', 'serve the files of this directory at / (the demo app)').env('CONVERGE_STATIC'),
     )
@@ -111,6 +113,8 @@ export const program = (): Command => {
         authSecret: opts.authSecret,
         fsync: Boolean(opts.fsync),
         static: opts.static,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
         adminToken: opts.adminToken,
         unloadDelay: opts.unloadDelay,
         maxMessageBytes: opts.maxMessageBytes,

@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { CloseCode, ConvergeError, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
 import { LevelStore } from '@converge/level'
@@ -32,6 +33,9 @@ export interface RelayOptions {
    * read and write every document.
    */
   authSecret?: string
+  /** TLS certificate and key (PEM file paths): serve https and wss. Default: none (http, ws). */
+  tlsCert?: string
+  tlsKey?: string
   /** Directory served at / (the demo app). Default: none (a short page about the relay). */
   static?: string
   /** Bearer token of the admin API under /api. Default: none, and the API is off. */
@@ -77,7 +81,12 @@ export class Relay {
   private ready = false
   private stopping: Promise<void> | undefined
 
-  private constructor(options: RelayOptions & typeof DEFAULTS, store: Store, log: Logger) {
+  private constructor(
+    options: RelayOptions & typeof DEFAULTS,
+    store: Store,
+    log: Logger,
+    tls: { cert: Buffer; key: Buffer } | undefined,
+  ) {
     this.options = options
     this.store = store
     this.log = log
@@ -127,13 +136,14 @@ export class Relay {
       },
     })
     this.admin = options.adminToken ? new AdminApi(this.replica, options.adminToken) : undefined
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err) => {
         log.error({ err, url: req.url }, 'request failed')
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
         res.end('internal error\n')
       })
-    })
+    }
+    this.server = tls === undefined ? createServer(handler) : createHttpsServer(tls, handler)
     this.server.on('upgrade', (req, socket, head) => this.sockets.handleUpgrade(req, socket, head))
   }
 
@@ -148,7 +158,14 @@ export class Relay {
       await level.open()
       store = level
     }
-    const relay = new Relay(resolved, store, log)
+    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+      throw new Error('TLS needs both a certificate and a key')
+    }
+    const tls =
+      options.tlsCert !== undefined && options.tlsKey !== undefined
+        ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
+        : undefined
+    const relay = new Relay(resolved, store, log, tls)
     await relay.listen()
     return relay
   }
@@ -181,10 +198,10 @@ export class Relay {
     return (this.server.address() as AddressInfo).port
   }
 
-  /** ws://host:port of this relay. */
+  /** ws://host:port (wss:// with TLS) of this relay. */
   get url(): string {
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host
-    return `ws://${host}:${this.port}`
+    return `${this.options.tlsCert === undefined ? 'ws' : 'wss'}://${host}:${this.port}`
   }
 
   private dial(url: string): void {
