@@ -22,7 +22,7 @@ export const CloseCode = {
   limitExceeded: 4413,
   /** The peer speaks a protocol version this side does not support. */
   unsupportedVersion: 4426,
-  /** Too many messages in a time window. */
+  /** More messages than the connection's rate limit allows. */
   rateLimited: 4429,
   /** This side failed (its store could not persist an update, or an internal error); reconnecting may succeed. */
   storeFailure: 4500,

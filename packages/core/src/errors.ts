@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'CONVERGE_REPLICA_DESTROYED'
   | 'CONVERGE_TIMEOUT'
   | 'CONVERGE_INTERNAL'
+  | 'CONVERGE_RATE_LIMITED'
 
 /** An error with a stable `code` and, where there is one, the underlying `cause`. */
 export class ConvergeError extends Error {

@@ -8,6 +8,7 @@ import { ConvergeError, type ErrorCode } from './errors.js'
 import { docsToSync, inventoryPages } from './inventory.js'
 import type { DocMessage, HelloMessage, InventoryEntry, Message, PeerRole } from './messages.js'
 import { decodeMuxFrame, encodeMuxFrame, PROTOCOL_VERSION } from './mux-codec.js'
+import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
@@ -59,6 +60,13 @@ export interface PeerOptions {
   maxDocsPerConnection?: number
   /** Most messages held per document while it loads. Default 1_000. */
   maxBacklog?: number
+  /**
+   * Accepted client connections: sustained messages per second, beyond which the peer is
+   * closed with 4429. Default 5_000; 0 turns the limit off. Mesh links are exempt.
+   */
+  maxMessagesPerSecond?: number
+  /** Burst allowance of the rate limit, in messages. Default 20_000. */
+  messageBurst?: number
   /** Reconnect delays, when dialing through a Connector. */
   backoff?: BackoffOptions
 }
@@ -79,6 +87,8 @@ export const DEFAULT_PEER_OPTIONS = {
   maxPreAuthBytes: 64 * 1024,
   maxDocsPerConnection: 1_000,
   maxBacklog: 1_000,
+  maxMessagesPerSecond: 5_000,
+  messageBurst: 20_000,
   antiEntropyConcurrency: 16,
 }
 
@@ -133,6 +143,7 @@ export class Peer extends ObservableV2<PeerEvents> {
   private timers: Array<ReturnType<typeof setTimeout>> = []
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private lastReceived = 0
+  private readonly rateLimiter: RateLimiter | undefined
   private helloSent = false
   private authorizing = false
   private remoteInventory: InventoryEntry[] = []
@@ -158,6 +169,10 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.access = options.access ?? fullAccess
     this.options = { ...DEFAULT_PEER_OPTIONS, ...stripUndefined(options) }
     if (!isMux || !this.handshake) this.options.heartbeatInterval = 0
+    this.rateLimiter =
+      !this.initiator && this.options.maxMessagesPerSecond > 0
+        ? new RateLimiter(this.options.maxMessagesPerSecond, this.options.messageBurst)
+        : undefined
     if (isConnector(link)) {
       this.connector = link
       this.dial()
@@ -379,6 +394,12 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   private onFrame(data: Uint8Array): void {
     this.lastReceived = Date.now()
+    if (this.rateLimiter !== undefined && !this.meshLink && !this.rateLimiter.take()) {
+      this.host.observer.messageIn?.(this.remoteId, 'invalid', data.length)
+      this.host.observer.protocolError?.(this.remoteId, 'CONVERGE_RATE_LIMITED', CloseCode.rateLimited)
+      this.transport?.close(CloseCode.rateLimited, `more than ${this.options.maxMessagesPerSecond} messages per second`)
+      return
+    }
     const limit = this.status === 'open' ? this.options.maxMessageBytes : this.options.maxPreAuthBytes
     if (data.length > limit) {
       this.host.observer.messageIn?.(this.remoteId, 'invalid', data.length)

@@ -75,6 +75,18 @@ export const program = (): Command => {
         .argParser(int('max-message-bytes')),
     )
     .addOption(
+      new Option('--max-messages-per-second <n>', 'sustained messages per second per client connection (0: no limit)')
+        .env('CONVERGE_MAX_MESSAGES_PER_SECOND')
+        .default(5_000)
+        .argParser(int('max-messages-per-second')),
+    )
+    .addOption(
+      new Option('--message-burst <n>', 'burst allowance of the message rate limit')
+        .env('CONVERGE_MESSAGE_BURST')
+        .default(20_000)
+        .argParser(int('message-burst')),
+    )
+    .addOption(
       new Option('--heartbeat-interval <ms>', 'converge.v1 ping interval')
         .env('CONVERGE_HEARTBEAT_INTERVAL')
         .default(10_000)
@@ -118,6 +130,8 @@ export const program = (): Command => {
         adminToken: opts.adminToken,
         unloadDelay: opts.unloadDelay,
         maxMessageBytes: opts.maxMessageBytes,
+        maxMessagesPerSecond: opts.maxMessagesPerSecond,
+        messageBurst: opts.messageBurst,
         heartbeatInterval: opts.heartbeatInterval,
         heartbeatTimeout: opts.heartbeatTimeout,
         pingInterval: opts.pingInterval,

@@ -44,6 +44,10 @@ export interface RelayOptions {
   unloadDelay?: number
   /** Largest WebSocket frame accepted, in bytes. Default 16 MiB. */
   maxMessageBytes?: number
+  /** Sustained messages per second a client connection may send (4429 beyond). Default 5_000; 0: no limit. */
+  maxMessagesPerSecond?: number
+  /** Burst allowance of that limit, in messages. Default 20_000. */
+  messageBurst?: number
   /** WebSocket ping interval for accepted sockets, in ms. Default 15_000. */
   pingInterval?: number
   /** converge.v1 heartbeat interval (ping frames), in ms. Default 10_000. */
@@ -106,6 +110,8 @@ export class Relay {
       heartbeatInterval: options.heartbeatInterval,
       heartbeatTimeout: options.heartbeatTimeout,
       maxMessageBytes: options.maxMessageBytes,
+      maxMessagesPerSecond: options.maxMessagesPerSecond,
+      messageBurst: options.messageBurst,
     }
     const secret = options.authSecret
     this.sockets = new ReplicaWebSocketServer(this.replica, {
