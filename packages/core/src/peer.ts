@@ -110,6 +110,17 @@ interface PeerEvents {
   'inventory-synced': (docs: number, peer: Peer) => void
 }
 
+/** The window's (or worker's) event target where there is one: not in Node. */
+const browserEvents = () => {
+  const target = globalThis as {
+    addEventListener?: (type: string, fn: () => void) => void
+    removeEventListener?: (type: string, fn: () => void) => void
+  }
+  return typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function'
+    ? (target as Required<typeof target>)
+    : undefined
+}
+
 const unref = (timer: unknown) => (timer as { unref?: () => void } | undefined)?.unref?.()
 
 /**
@@ -175,6 +186,8 @@ export class Peer extends ObservableV2<PeerEvents> {
         : undefined
     if (isConnector(link)) {
       this.connector = link
+      // In a browser, the network coming back is the moment to redial, not the next backoff tick.
+      browserEvents()?.addEventListener('online', this.onNetworkOnline)
       this.dial()
     } else {
       this.connector = undefined
@@ -320,11 +333,26 @@ export class Peer extends ObservableV2<PeerEvents> {
     }
     if (this.connector === undefined || this.stopped) {
       this.stopped = true
+      browserEvents()?.removeEventListener('online', this.onNetworkOnline)
       this.setStatus('closed')
       return
     }
     this.scheduleReconnect()
   }
+
+  /**
+   * Dials now when waiting between reconnect attempts, and starts the backoff over. For
+   * when the app knows the network is back; a browser's 'online' event does it on its own.
+   */
+  reconnect(): void {
+    if (this.stopped || this.connector === undefined || this.transport !== undefined) return
+    for (const t of this.timers) clearTimeout(t)
+    this.timers = []
+    this.attempt = 0
+    this.dial()
+  }
+
+  private readonly onNetworkOnline = (): void => this.reconnect()
 
   private scheduleReconnect(): void {
     this.setStatus('connecting')
@@ -351,6 +379,7 @@ export class Peer extends ObservableV2<PeerEvents> {
   /** Closes the connection for good (no reconnect). */
   close(code: number = CloseCode.normal, reason = ''): void {
     this.stopped = true
+    browserEvents()?.removeEventListener('online', this.onNetworkOnline)
     for (const t of this.timers) clearTimeout(t)
     this.timers = []
     if (this.transport !== undefined) this.transport.close(code, reason)
