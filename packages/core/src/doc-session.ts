@@ -15,6 +15,8 @@ export interface SessionPeer {
   /** Closes the connection because of `err` (a coded error picks the close code). */
   fail(err: unknown): void
   canWrite(doc: string): boolean
+  /** This side acknowledges what it made durable (a relay on a framing that carries `saved`). */
+  readonly sendsAcks: boolean
   sessionEnded(session: DocSession): void
   /** The remote refused a document: report it without closing the connection. */
   reportRefusal(doc: string, reason: string): void
@@ -59,10 +61,19 @@ export class DocSession implements AttachedSession {
   /** For upstream sessions: [seq, local change count it covers], oldest first. */
   private readonly inFlight: Array<[number, number]> = []
   /** Acknowledgements go out in receive order, each after everything before it is durable. */
-  private ackChain: Promise<unknown> = Promise.resolve()
-  private pendingAck = 0
+  /** Every received update-carrying message up to this number is durable and applied. */
+  private durableSeq = 0
+  /** Messages durable ahead of an earlier one still being written. */
+  private readonly durableAhead = new Set<number>()
   private ackScheduled = false
   private writeDenied = false
+  /**
+   * This side has sent its sync step 2. A client streams updates only after that: its
+   * earlier changes travel in the step 2. An update sent before could reach the relay
+   * ahead of the changes it builds on, and the relay's ack of it would count those as
+   * saved while they still waited in the step 2 (lost if the client then died).
+   */
+  private answered = false
   private readonly startedAt = performance.now()
   private syncedWaiters: Array<() => void> = []
 
@@ -151,9 +162,17 @@ export class DocSession implements AttachedSession {
       return
     }
     const local = this.rdoc.localChanges
+    const warm = this.rdoc.doc
+    if (warm !== undefined) {
+      // Answered in this turn: no change can fall between the diff and `local`.
+      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update: Y.encodeStateAsUpdate(warm, stateVector) }, local)
+      this.answered = true
+      return
+    }
     this.rdoc.diff(stateVector).then((update) => {
       if (this.ended) return
       this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
+      this.answered = true
     }, this.failUnlessEnded)
   }
 
@@ -181,28 +200,30 @@ export class DocSession implements AttachedSession {
         this.rdoc.markSynced()
       }
     }, this.failUnlessEnded)
-    if (this.peer.role !== 'relay') return
-    this.ackChain = Promise.all([this.ackChain, applied]).then(
-      () => this.queueAck(seq),
+    if (!this.peer.sendsAcks) return
+    applied.then(
+      () => this.markDurable(seq),
       () => undefined,
     )
   }
 
-  private queueAck(seq: number): void {
+  /** Acknowledges in receive order: `saved` covers a message only once everything before it is durable too. */
+  private markDurable(seq: number): void {
     if (this.ended) return
-    this.pendingAck = seq
-    if (this.ackScheduled) return
+    this.durableAhead.add(seq)
+    const before = this.durableSeq
+    while (this.durableAhead.delete(this.durableSeq + 1)) this.durableSeq++
+    if (this.durableSeq === before || this.ackScheduled) return
     this.ackScheduled = true
-    // One saved message per session per turn, however many updates it covers.
-    queueMicrotask(() => {
+    // One saved message per session per turn of the event loop, however many updates it covers.
+    setTimeout(() => {
       this.ackScheduled = false
       if (this.ended) return
-      const doc = this.rdoc.doc
+      const seq = this.durableSeq
       this.rdoc.stateVector().then((stateVector) => {
-        if (this.ended || doc !== this.rdoc.doc) return
-        this.peer.send({ type: 'saved', doc: this.doc, seq: this.pendingAck, stateVector })
+        if (!this.ended) this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector })
       }, this.failUnlessEnded)
-    })
+    }, 0)
   }
 
   private confirmSaved(seq: number): void {
@@ -264,6 +285,8 @@ export class DocSession implements AttachedSession {
 
   sendUpdate(update: Uint8Array): void {
     if (this.ended) return
+    // A client's changes before its step 2 travel in it (see `answered`).
+    if (this.peer.role === 'client' && !this.answered) return
     this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.localChanges)
   }
 

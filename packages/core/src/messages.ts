@@ -1,7 +1,8 @@
 /**
  * Every message converge sends, as a discriminated union. The y-protocols family
  * (sync, awareness, auth, query-awareness) travels in both framings; the control
- * messages (hello, subscribe, unsubscribe, saved, inventory, error, ping, pong)
+ * messages (hello, subscribe, unsubscribe, saved, inventory-summary, inventory, error, ping,
+ * pong)
  * travel only in converge.v1. PROTOCOL.md gives the bytes.
  */
 
@@ -19,6 +20,7 @@ export const MessageType = {
   error: 21,
   ping: 22,
   pong: 23,
+  inventorySummary: 24,
 } as const
 
 /** Sub-types of a sync message, as in y-protocols/sync. */
@@ -87,9 +89,23 @@ export interface InventoryEntry {
   /** A digest of the document's state vector and delete set (see state-digest.ts). */
   digest: Uint8Array
 }
-/** One page of the sender's documents; `final` marks the last page of a round. */
+/**
+ * The sender's documents in 2^bucketBits buckets: one 8-byte digest per bucket (see
+ * inventory.ts). The first round of anti-entropy.
+ */
+export interface InventorySummaryMessage {
+  type: 'inventory-summary'
+  bucketBits: number
+  digests: Uint8Array
+}
+/**
+ * One page of the sender's entries for the buckets (under the receiver's bucketBits) whose
+ * digests differ; `buckets` is on the first page, `final` marks the last.
+ */
 export interface InventoryMessage {
   type: 'inventory'
+  bucketBits: number
+  buckets: number[]
   entries: InventoryEntry[]
   final: boolean
 }
@@ -118,7 +134,13 @@ export type DocMessage =
   | UnsubscribeMessage
   | SavedMessage
 
-export type ControlMessage = HelloMessage | InventoryMessage | ErrorMessage | PingMessage | PongMessage
+export type ControlMessage =
+  | HelloMessage
+  | InventorySummaryMessage
+  | InventoryMessage
+  | ErrorMessage
+  | PingMessage
+  | PongMessage
 
 export type Message = DocMessage | ControlMessage
 

@@ -7,6 +7,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { isValidDocName } from './doc-name.js'
 import { ConvergeError } from './errors.js'
+import { MAX_BUCKET_BITS } from './inventory.js'
 import { type InventoryEntry, type Message, MessageType, type PeerRole } from './messages.js'
 import { malformed, readYMessageBody, writeYMessage } from './sync-codec.js'
 
@@ -28,10 +29,19 @@ export const encodeMuxFrame = (m: Message): Uint8Array => {
       encoding.writeVarUint(encoder, roles.indexOf(m.role))
       encoding.writeVarString(encoder, m.token)
       break
+    case 'inventory-summary':
+      encoding.writeVarString(encoder, '')
+      encoding.writeVarUint(encoder, MessageType.inventorySummary)
+      encoding.writeVarUint(encoder, m.bucketBits)
+      encoding.writeVarUint8Array(encoder, m.digests)
+      break
     case 'inventory':
       encoding.writeVarString(encoder, '')
       encoding.writeVarUint(encoder, MessageType.inventory)
       encoding.writeVarUint(encoder, m.final ? 1 : 0)
+      encoding.writeVarUint(encoder, m.bucketBits)
+      encoding.writeVarUint(encoder, m.buckets.length)
+      for (const b of m.buckets) encoding.writeVarUint(encoder, b)
       encoding.writeVarUint(encoder, m.entries.length)
       for (const e of m.entries) {
         encoding.writeVarString(encoder, e.doc)
@@ -80,8 +90,25 @@ const readConnectionMessage = (decoder: decoding.Decoder, type: number): Message
       const token = decoding.readVarString(decoder)
       return { type: 'hello', version, peerId, role, token }
     }
+    case MessageType.inventorySummary: {
+      const bucketBits = decoding.readVarUint(decoder)
+      if (bucketBits > MAX_BUCKET_BITS) fail('too many inventory buckets')
+      const digests = decoding.readVarUint8Array(decoder)
+      if (digests.length !== 8 << bucketBits) fail('inventory summary of the wrong size')
+      return { type: 'inventory-summary', bucketBits, digests }
+    }
     case MessageType.inventory: {
       const final = decoding.readVarUint(decoder) === 1
+      const bucketBits = decoding.readVarUint(decoder)
+      if (bucketBits > MAX_BUCKET_BITS) fail('too many inventory buckets')
+      const bucketCount = decoding.readVarUint(decoder)
+      if (bucketCount > decoder.arr.length - decoder.pos) fail('inventory bucket count exceeds frame')
+      const buckets: number[] = []
+      for (let i = 0; i < bucketCount; i++) {
+        const b = decoding.readVarUint(decoder)
+        if (b >= 1 << bucketBits) fail('inventory bucket out of range')
+        buckets.push(b)
+      }
       const count = decoding.readVarUint(decoder)
       // Every entry takes at least 2 bytes, so a count beyond that is a lie; refuse it
       // before allocating anything.
@@ -92,7 +119,7 @@ const readConnectionMessage = (decoder: decoding.Decoder, type: number): Message
         if (!isValidDocName(doc)) fail('invalid document name in inventory')
         entries.push({ doc, digest: decoding.readVarUint8Array(decoder) })
       }
-      return { type: 'inventory', entries, final }
+      return { type: 'inventory', bucketBits, buckets, entries, final }
     }
     case MessageType.error:
       return { type: 'error', doc: '', code: decoding.readVarString(decoder), message: decoding.readVarString(decoder) }

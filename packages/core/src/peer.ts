@@ -5,8 +5,16 @@ import { type BackoffOptions, backoffDelay } from './backoff.js'
 import { CloseCode, isFatalCloseCode } from './close-codes.js'
 import { DocSession } from './doc-session.js'
 import { ConvergeError, type ErrorCode } from './errors.js'
-import { docsToSync, inventoryPages } from './inventory.js'
-import type { DocMessage, HelloMessage, InventoryEntry, Message, PeerRole } from './messages.js'
+import { docsToSync, inventoryAnswer, summaryMessage } from './inventory.js'
+import type {
+  DocMessage,
+  HelloMessage,
+  InventoryEntry,
+  InventoryMessage,
+  InventorySummaryMessage,
+  Message,
+  PeerRole,
+} from './messages.js'
 import { decodeMuxFrame, encodeMuxFrame, PROTOCOL_VERSION } from './mux-codec.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaDoc } from './replica-doc.js'
@@ -157,7 +165,8 @@ export class Peer extends ObservableV2<PeerEvents> {
   private readonly rateLimiter: RateLimiter | undefined
   private helloSent = false
   private authorizing = false
-  private remoteInventory: InventoryEntry[] = []
+  private inventorySnapshot: Promise<InventoryEntry[]> | undefined
+  private remoteInventory: { bucketBits: number; buckets: number[]; entries: InventoryEntry[] } | undefined
   private antiEntropyQueue: string[] = []
   private antiEntropyRunning = 0
   private antiEntropyTotal = 0
@@ -206,6 +215,10 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   get observer(): ReplicaObserver {
     return this.host.observer
+  }
+
+  get sendsAcks(): boolean {
+    return this.host.role === 'relay' && this.framing === 'converge.v1'
   }
 
   canWrite(doc: string): boolean {
@@ -320,7 +333,8 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.timers = []
     for (const s of [...this.sessions.values()]) s.end(false)
     this.sessions.clear()
-    this.remoteInventory = []
+    this.remoteInventory = undefined
+    this.inventorySnapshot = undefined
     this.antiEntropyQueue = []
     this.antiEntropyRunning = 0
     if (wasOpen) this.host.observer.peerClosed?.(this.remoteId, this.remoteRole, code, reason)
@@ -474,8 +488,11 @@ export class Peer extends ObservableV2<PeerEvents> {
         return
       case 'pong':
         return
+      case 'inventory-summary':
+        this.answerInventorySummary(m)
+        return
       case 'inventory':
-        this.receiveInventory(m.entries, m.final)
+        this.receiveInventory(m)
         return
       case 'error':
         if (m.doc === '') this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${m.code}: ${m.message}`), this])
@@ -574,10 +591,12 @@ export class Peer extends ObservableV2<PeerEvents> {
       if (m.type === 'unsubscribe') {
         if (this.handshake) existing.end(false)
       }
-      // A subscribe to a shared document (both sides started at once, or a new tab on a
-      // BroadcastChannel): send our state vector again so the newcomer's state reaches us.
-      else if (m.type === 'subscribe') existing.resync()
-      else existing.receive(m)
+      // A subscribe to a document already shared. On a BroadcastChannel it is a new tab:
+      // send our state vector again so its state reaches us. On a point-to-point link both
+      // sides started at once, and each one's step 1 is already on its way: nothing to add.
+      else if (m.type === 'subscribe') {
+        if (!this.handshake) existing.resync()
+      } else existing.receive(m)
       return
     }
     if (m.type === 'unsubscribe' || m.type === 'saved' || m.type === 'auth-denied') return
@@ -615,24 +634,39 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   // --- anti-entropy between relays -------------------------------------------------
 
+  /** This replica's inventory for the current connection: one snapshot answers both rounds. */
+  private localInventory(): Promise<InventoryEntry[]> {
+    this.inventorySnapshot ??= this.host.inventory()
+    return this.inventorySnapshot
+  }
+
   private sendInventory(): void {
-    this.host.inventory().then(
+    this.localInventory().then(
+      (entries) => this.send(summaryMessage(entries)),
+      (err) => this.host.reportError(err, 'building inventory'),
+    )
+  }
+
+  private answerInventorySummary(summary: InventorySummaryMessage): void {
+    if (!this.meshLink) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'inventory from a non-relay peer')
+    this.localInventory().then(
       (entries) => {
-        for (const page of inventoryPages(entries)) this.send(page)
+        for (const page of inventoryAnswer(entries, summary)) this.send(page)
       },
       (err) => this.host.reportError(err, 'building inventory'),
     )
   }
 
-  private receiveInventory(entries: InventoryEntry[], final: boolean): void {
+  private receiveInventory(m: InventoryMessage): void {
     if (!this.meshLink) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'inventory from a non-relay peer')
-    this.remoteInventory.push(...entries)
-    if (!final) return
-    const remote = this.remoteInventory
-    this.remoteInventory = []
-    this.host.inventory().then(
+    const acc = (this.remoteInventory ??= { bucketBits: m.bucketBits, buckets: [], entries: [] })
+    acc.buckets.push(...m.buckets)
+    acc.entries.push(...m.entries)
+    if (!m.final) return
+    this.remoteInventory = undefined
+    this.localInventory().then(
       (local) => {
-        const differing = docsToSync(local, remote)
+        const differing = docsToSync(local, acc.entries, acc.bucketBits, acc.buckets)
         this.antiEntropyQueue.push(...differing)
         this.antiEntropyTotal = differing.length
         this.pumpAntiEntropy()
