@@ -1,9 +1,10 @@
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { readAwarenessClients } from './awareness-ids.js'
+import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError } from './errors.js'
 import type { DocMessage, Message, PeerRole } from './messages.js'
-import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
+import { type AttachedSession, diffOfDoc, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 
 /** What a session needs from the peer connection it runs on. */
@@ -17,6 +18,8 @@ export interface SessionPeer {
   canWrite(doc: string): boolean
   /** This side acknowledges what it made durable (a relay on a framing that carries `saved`). */
   readonly sendsAcks: boolean
+  /** The framing carries sync-step1-deletes (converge.v1). */
+  readonly sendsDeleteDigests: boolean
   sessionEnded(session: DocSession): void
   /** The remote refused a document: report it without closing the connection. */
   reportRefusal(doc: string, reason: string): void
@@ -92,9 +95,9 @@ export class DocSession implements AttachedSession {
   async start(): Promise<void> {
     try {
       if (!this.options.cold) await this.rdoc.load()
-      const stateVector = await this.rdoc.stateVector()
+      const step1 = await this.step1()
       if (this.ended) return
-      this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
+      this.peer.send(step1)
       const awareness = this.rdoc.encodeAwarenessStates()
       if (awareness !== undefined) this.peer.send({ type: 'awareness', doc: this.doc, update: awareness })
       this.started = true
@@ -129,6 +132,9 @@ export class DocSession implements AttachedSession {
       case 'sync-step1':
         this.answerStep1(m.stateVector)
         return
+      case 'sync-step1-deletes':
+        this.answerStep1(m.stateVector, m.deleteDigests)
+        return
       case 'sync-step2':
       case 'update':
         this.receiveUpdate(m.update, m.type === 'sync-step2')
@@ -154,22 +160,27 @@ export class DocSession implements AttachedSession {
     }
   }
 
-  private answerStep1(stateVector: Uint8Array): void {
+  private answerStep1(stateVector: Uint8Array, deleteDigests?: Uint8Array): void {
+    let theirDeletes: DeleteDigests | undefined
     try {
       Y.decodeStateVector(stateVector)
+      if (deleteDigests !== undefined) theirDeletes = decodeDeleteDigests(deleteDigests)
     } catch (err) {
-      this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed state vector', { cause: err }))
+      this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed sync step 1', { cause: err }))
       return
     }
     const local = this.rdoc.localChanges
     const warm = this.rdoc.doc
     if (warm !== undefined) {
       // Answered in this turn: no change can fall between the diff and `local`.
-      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update: Y.encodeStateAsUpdate(warm, stateVector) }, local)
+      this.sendCarrying(
+        { type: 'sync-step2', doc: this.doc, update: diffOfDoc(warm, stateVector, theirDeletes) },
+        local,
+      )
       this.answered = true
       return
     }
-    this.rdoc.diff(stateVector).then((update) => {
+    this.rdoc.diff(stateVector, theirDeletes).then((update) => {
       if (this.ended) return
       this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
       this.answered = true
@@ -278,9 +289,18 @@ export class DocSession implements AttachedSession {
   /** Sends our state vector again, so the remote answers with whatever we lack. */
   resync(): void {
     if (!this.started || this.ended) return
-    this.rdoc.stateVector().then((stateVector) => {
-      if (!this.ended) this.peer.send({ type: 'sync-step1', doc: this.doc, stateVector })
+    this.step1().then((step1) => {
+      if (!this.ended) this.peer.send(step1)
     }, this.failUnlessEnded)
+  }
+
+  /** Our sync step 1: the state vector, and on converge.v1 digests of our deletions when they pay off. */
+  private async step1(): Promise<Message> {
+    const stateVector = await this.rdoc.stateVector()
+    const deleteDigests = this.peer.sendsDeleteDigests ? await this.rdoc.deleteDigests() : undefined
+    return deleteDigests === undefined
+      ? { type: 'sync-step1', doc: this.doc, stateVector }
+      : { type: 'sync-step1-deletes', doc: this.doc, stateVector, deleteDigests }
   }
 
   sendUpdate(update: Uint8Array): void {

@@ -21,6 +21,7 @@ export const MessageType = {
   ping: 22,
   pong: 23,
   inventorySummary: 24,
+  syncStep1Deletes: 25,
 } as const
 
 /** Sub-types of a sync message, as in y-protocols/sync. */
@@ -33,6 +34,16 @@ export interface SyncStep1Message {
   type: 'sync-step1'
   doc: string
   stateVector: Uint8Array
+}
+/**
+ * converge.v1's sync step 1: the state vector plus digests of the sender's delete set (see
+ * delete-set-chunks.ts), so the step 2 in answer carries only the deletions it lacks.
+ */
+export interface SyncStep1DeletesMessage {
+  type: 'sync-step1-deletes'
+  doc: string
+  stateVector: Uint8Array
+  deleteDigests: Uint8Array
 }
 export interface SyncStep2Message {
   type: 'sync-step2'
@@ -125,6 +136,7 @@ export interface PongMessage {
 
 export type DocMessage =
   | SyncStep1Message
+  | SyncStep1DeletesMessage
   | SyncStep2Message
   | UpdateMessage
   | AwarenessMessage

@@ -64,6 +64,12 @@ export const encodeMuxFrame = (m: Message): Uint8Array => {
       encoding.writeVarString(encoder, m.doc)
       encoding.writeVarUint(encoder, m.type === 'subscribe' ? MessageType.subscribe : MessageType.unsubscribe)
       break
+    case 'sync-step1-deletes':
+      encoding.writeVarString(encoder, m.doc)
+      encoding.writeVarUint(encoder, MessageType.syncStep1Deletes)
+      encoding.writeVarUint8Array(encoder, m.stateVector)
+      encoding.writeVarUint8Array(encoder, m.deleteDigests)
+      break
     case 'saved':
       encoding.writeVarString(encoder, m.doc)
       encoding.writeVarUint(encoder, MessageType.saved)
@@ -144,6 +150,13 @@ const readDocMessage = (decoder: decoding.Decoder, type: number, doc: string): M
         doc,
         seq: decoding.readVarUint(decoder),
         stateVector: decoding.readVarUint8Array(decoder),
+      }
+    case MessageType.syncStep1Deletes:
+      return {
+        type: 'sync-step1-deletes',
+        doc,
+        stateVector: decoding.readVarUint8Array(decoder),
+        deleteDigests: decoding.readVarUint8Array(decoder),
       }
     case MessageType.error:
       return { type: 'error', doc, code: decoding.readVarString(decoder), message: decoding.readVarString(decoder) }

@@ -217,6 +217,10 @@ export class Peer extends ObservableV2<PeerEvents> {
     return this.host.observer
   }
 
+  get sendsDeleteDigests(): boolean {
+    return this.framing === 'converge.v1'
+  }
+
   get sendsAcks(): boolean {
     return this.host.role === 'relay' && this.framing === 'converge.v1'
   }

@@ -1,11 +1,21 @@
 import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import {
+  type DeleteDigests,
+  deleteSetOfDoc,
+  deleteSetSection,
+  deletionsNotIn,
+  digestDeleteSet,
+  encodeDeleteDigests,
+  withDeleteSet,
+} from './delete-set-chunks.js'
 import { ConvergeError } from './errors.js'
 import type { PeerRole } from './messages.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
+import { hasMissingDependencies } from './update-dependencies.js'
 
 /** Origin of transactions whose update is already durable in the store. */
 export const DURABLE_ORIGIN = Symbol('converge:durable')
@@ -127,11 +137,33 @@ export class ReplicaDoc {
   }
 
   /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, else from the store. */
-  async diff(sv: Uint8Array): Promise<Uint8Array> {
-    if (this.doc !== undefined) return Y.encodeStateAsUpdate(this.doc, sv)
-    const stored = await this.host.store.load(this.name)
-    if (this.doc !== undefined) return Y.encodeStateAsUpdate(this.doc, sv)
-    return Y.diffUpdate(stored ?? EMPTY_UPDATE, sv)
+  async diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Promise<Uint8Array> {
+    if (this.doc !== undefined) return diffOfDoc(this.doc, sv, theirDeletes)
+    const stored = (await this.host.store.load(this.name)) ?? EMPTY_UPDATE
+    if (this.doc !== undefined) return diffOfDoc(this.doc, sv, theirDeletes)
+    const full = Y.diffUpdate(stored, sv)
+    if (theirDeletes === undefined) return full
+    const ds = deleteSetSection(Y.diffUpdate(stored, Y.encodeStateVectorFromUpdate(stored)))
+    if (ds === undefined) return full
+    return withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirDeletes)) ?? full
+  }
+
+  /**
+   * Digests of this document's delete set, to send with sync step 1 (see
+   * delete-set-chunks.ts); undefined when they would not be much smaller than the set.
+   */
+  async deleteDigests(): Promise<Uint8Array | undefined> {
+    let ds: ReturnType<typeof deleteSetSection>
+    if (this.doc !== undefined) {
+      ds = deleteSetOfDoc(this.doc)
+    } else {
+      const stored = await this.host.store.load(this.name)
+      ds =
+        stored === undefined ? undefined : deleteSetSection(Y.diffUpdate(stored, Y.encodeStateVectorFromUpdate(stored)))
+    }
+    if (ds === undefined || ds.bytes.length < MIN_DELETE_SET_FOR_DIGESTS) return undefined
+    const digests = encodeDeleteDigests(digestDeleteSet(ds.ranges))
+    return digests.length * 2 < ds.bytes.length ? digests : undefined
   }
 
   /**
@@ -146,7 +178,7 @@ export class ReplicaDoc {
 
   private async persistThenApply(update: Uint8Array, origin: unknown): Promise<void> {
     const doc = this.doc ?? (await this.load())
-    const decoded = this.validate(doc, update)
+    const decoded = this.validate(doc, update, !this.fromTrustedPeer(origin))
     // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
     if (isRedundantUpdate(doc, decoded)) return
     const started = performance.now()
@@ -171,8 +203,22 @@ export class ReplicaDoc {
     }
   }
 
-  /** Refuses bytes Yjs cannot decode, and updates that would pile up unresolvable structs. */
-  private validate(doc: Y.Doc, update: Uint8Array): ReturnType<typeof Y.decodeUpdate> {
+  /**
+   * An upstream relay (seen from a client) or a mesh link (between relays) passes on
+   * state that a limited peer already paid for: its pending structs may reach the
+   * limit by themselves, so holding it to the limit again would refuse every sync.
+   */
+  private fromTrustedPeer(origin: unknown): boolean {
+    if (typeof origin !== 'object' || origin === null || !this.sessions.has(origin as AttachedSession)) return false
+    const session = origin as AttachedSession
+    return session.upstream || session.meshLink
+  }
+
+  /**
+   * Refuses bytes Yjs cannot decode, and (when `limitPending`) updates that would pile
+   * up unresolvable structs.
+   */
+  private validate(doc: Y.Doc, update: Uint8Array, limitPending: boolean): ReturnType<typeof Y.decodeUpdate> {
     let decoded: ReturnType<typeof Y.decodeUpdate>
     try {
       decoded = Y.decodeUpdate(update)
@@ -181,17 +227,8 @@ export class ReplicaDoc {
         cause: err,
       })
     }
-    // Structs come grouped by client, ascending clock: the first of each group is where
-    // the update starts for that client. A start beyond the local state is a gap.
-    let gap = false
-    let client = -1
-    for (const struct of decoded.structs) {
-      if (struct instanceof Y.Skip) gap = true
-      if (struct.id.client === client) continue
-      client = struct.id.client
-      if (struct.id.clock > Y.getState(doc.store, client)) gap = true
-    }
-    if (gap) {
+    const gap = hasMissingDependencies(doc, decoded, this.name)
+    if (gap && limitPending) {
       const pending = (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0)
       if (pending + update.length > this.host.maxPendingBytes) {
         throw new ConvergeError(
@@ -213,6 +250,7 @@ export class ReplicaDoc {
         this.host.store.append(this.name, update).catch((err) => {
           this.host.observer.storeError?.(this.name, err)
           this.host.reportError(err, `persisting a local edit of ${this.name}`)
+          return this.persistWholeState()
         }),
       )
     }
@@ -226,9 +264,27 @@ export class ReplicaDoc {
     if (this.host.role === 'relay') this.host.linkDoc(this)
   }
 
+  /**
+   * After a local write failed, writes the whole state once more. Later edits build on
+   * the lost one and are stored: without it the store would hold changes that never
+   * apply (pending structs on every load, and on every peer the doc syncs to).
+   */
+  private async persistWholeState(): Promise<void> {
+    const doc = this.doc
+    if (doc === undefined || this.destroyed) return
+    try {
+      await this.host.store.append(this.name, Y.encodeStateAsUpdate(doc))
+    } catch (err) {
+      this.host.observer.storeError?.(this.name, err)
+      this.host.reportError(err, `persisting ${this.name} again after a failed write`)
+    }
+  }
+
   private onAwarenessUpdate(change: AwarenessChange, origin: unknown): void {
     const awareness = this.awareness
-    if (awareness === undefined) return
+    // destroy() ends the sessions, then awareness.destroy() emits one last update: linking
+    // the doc again then would hang new mesh sessions on a dead document.
+    if (awareness === undefined || this.destroyed) return
     const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
     // A client passes on only its own presence; relays pass on everyone's.
     if (this.host.role === 'client' && fromSession) return
@@ -332,6 +388,18 @@ export class ReplicaDoc {
     p.then(done, done)
     return p
   }
+}
+
+/** Delete sets smaller than this travel whole: digests would not save enough to matter. */
+const MIN_DELETE_SET_FOR_DIGESTS = 256
+
+/** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
+export const diffOfDoc = (doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array => {
+  const full = Y.encodeStateAsUpdate(doc, sv)
+  if (theirDeletes === undefined) return full
+  const ds = deleteSetOfDoc(doc)
+  if (ds === undefined) return full
+  return withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirDeletes)) ?? full
 }
 
 interface AwarenessChange {

@@ -1,0 +1,209 @@
+/**
+ * Sending only the deletions a peer lacks.
+ *
+ * A Yjs sync step 2 carries the sender's whole delete set, because a state vector says
+ * nothing about deletions. For a document with a long history that set is most of the
+ * bytes of every resync, in both directions. converge.v1 lets the side asking (sync step 1)
+ * add digests of its delete set: per client, the clock range is cut into 2^bits-long
+ * chunks (about RANGES_PER_CHUNK deleted ranges each) and each chunk's ranges are hashed. The answering side then sends the
+ * structs the asker lacks plus only its deleted ranges in chunks whose digests differ.
+ *
+ * Everything here works on the bytes of Yjs' V1 encoding, where a delete set is
+ *   varUint clients · per client: varUint client · varUint n · n × (varUint clock · varUint len)
+ * at the end of an update, after the structs.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
+import { equalBytes, fnv1a64 } from './state-digest.js'
+
+/** Per client, its deleted ranges as [clock, length], sorted by clock. */
+export type DeleteRanges = Map<number, Array<[number, number]>>
+
+/** Per client, the chunk size (2^bits clocks) and one 8-byte digest per chunk from clock 0. */
+export type DeleteDigests = Map<number, { bits: number; digests: Uint8Array }>
+
+/** Deleted ranges a chunk holds on average: its 8-byte digest stands for about 30 bytes of ranges. */
+export const RANGES_PER_CHUNK = 8
+/** Chunks per client at most. */
+export const MAX_CHUNKS_PER_CLIENT = 4096
+/** Chunks are at least 2^6 clocks long. */
+export const MIN_CHUNK_BITS = 6
+
+export const readDeleteSet = (decoder: decoding.Decoder): DeleteRanges => {
+  const ranges: DeleteRanges = new Map()
+  const clients = decoding.readVarUint(decoder)
+  for (let i = 0; i < clients; i++) {
+    const client = decoding.readVarUint(decoder)
+    const n = decoding.readVarUint(decoder)
+    const list: Array<[number, number]> = []
+    for (let j = 0; j < n; j++) list.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder)])
+    list.sort((a, b) => a[0] - b[0])
+    ranges.set(client, list)
+  }
+  return ranges
+}
+
+export const writeDeleteSet = (encoder: encoding.Encoder, ranges: DeleteRanges): void => {
+  const clients = [...ranges].filter(([, list]) => list.length > 0)
+  encoding.writeVarUint(encoder, clients.length)
+  for (const [client, list] of clients) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, list.length)
+    for (const [clock, len] of list) {
+      encoding.writeVarUint(encoder, clock)
+      encoding.writeVarUint(encoder, len)
+    }
+  }
+}
+
+/**
+ * The delete set of an update that holds no structs (`[0] · delete set`, as
+ * `Y.encodeStateAsUpdate(doc, ownStateVector)` makes), with the bytes of that section;
+ * undefined when the update holds structs.
+ */
+export const deleteSetSection = (update: Uint8Array): { ranges: DeleteRanges; bytes: Uint8Array } | undefined => {
+  if (update[0] !== 0) return undefined
+  const bytes = update.subarray(1)
+  return { ranges: readDeleteSet(decoding.createDecoder(bytes)), bytes }
+}
+
+/** Chunk size for a client's ranges: about RANGES_PER_CHUNK ranges a chunk, within the bounds above. */
+const chunkBitsFor = (list: Array<[number, number]>): number => {
+  const last = list[list.length - 1]
+  const end = last === undefined ? 0 : last[0] + last[1]
+  const chunks = Math.min(MAX_CHUNKS_PER_CLIENT, Math.max(1, Math.ceil(list.length / RANGES_PER_CHUNK)))
+  let bits = MIN_CHUNK_BITS
+  while (Math.ceil(end / 2 ** bits) > chunks) bits++
+  return bits
+}
+
+/** The ranges of `list` within chunk `k` (of 2^bits clocks), clipped to it. */
+const clip = (list: Array<[number, number]>, bits: number, k: number): Array<[number, number]> => {
+  const from = k * 2 ** bits
+  const to = from + 2 ** bits
+  const out: Array<[number, number]> = []
+  for (const [clock, len] of list) {
+    const start = Math.max(clock, from)
+    const end = Math.min(clock + len, to)
+    if (start < end) out.push([start, end - start])
+  }
+  return out
+}
+
+const digestOfRanges = (ranges: Array<[number, number]>): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  for (const [clock, len] of ranges) {
+    encoding.writeVarUint(encoder, clock)
+    encoding.writeVarUint(encoder, len)
+  }
+  return fnv1a64(encoding.toUint8Array(encoder))
+}
+
+/** Sorts and merges touching or overlapping ranges, so equal sets of deletions compare equal. */
+const normalized = (list: Array<[number, number]>): Array<[number, number]> => {
+  const sorted = [...list].sort((a, b) => a[0] - b[0])
+  const out: Array<[number, number]> = []
+  for (const [clock, len] of sorted) {
+    const last = out[out.length - 1]
+    if (last !== undefined && clock <= last[0] + last[1]) last[1] = Math.max(last[1], clock + len - last[0])
+    else out.push([clock, len])
+  }
+  return out
+}
+
+/** Digests of our deletions, for the step 1 we send. */
+export const digestDeleteSet = (ranges: DeleteRanges): DeleteDigests => {
+  const out: DeleteDigests = new Map()
+  for (const [client, raw] of ranges) {
+    const list = normalized(raw)
+    if (list.length === 0) continue
+    const bits = chunkBitsFor(list)
+    const last = list[list.length - 1] as [number, number]
+    const chunks = Math.ceil((last[0] + last[1]) / 2 ** bits)
+    const digests = new Uint8Array(chunks * 8)
+    for (let k = 0; k < chunks; k++) digests.set(digestOfRanges(clip(list, bits, k)), k * 8)
+    out.set(client, { bits, digests })
+  }
+  return out
+}
+
+export const encodeDeleteDigests = (digests: DeleteDigests): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, digests.size)
+  for (const [client, { bits, digests: d }] of digests) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, bits)
+    encoding.writeVarUint8Array(encoder, d)
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+/** Decodes digests from a peer; throws on malformed bytes. */
+export const decodeDeleteDigests = (bytes: Uint8Array): DeleteDigests => {
+  const decoder = decoding.createDecoder(bytes)
+  const out: DeleteDigests = new Map()
+  const n = decoding.readVarUint(decoder)
+  for (let i = 0; i < n; i++) {
+    const client = decoding.readVarUint(decoder)
+    const bits = decoding.readVarUint(decoder)
+    const digests = decoding.readVarUint8Array(decoder)
+    if (bits > 53 || digests.length % 8 !== 0) throw new Error('malformed delete digests')
+    out.set(client, { bits, digests })
+  }
+  if (decoding.hasContent(decoder)) throw new Error('trailing bytes after delete digests')
+  return out
+}
+
+/** Our deleted ranges in the chunks where the peer's digests differ from ours (all of a client it does not list). */
+export const deletionsNotIn = (ours: DeleteRanges, theirs: DeleteDigests): DeleteRanges => {
+  const out: DeleteRanges = new Map()
+  for (const [client, raw] of ours) {
+    const list = normalized(raw)
+    const their = theirs.get(client)
+    if (their === undefined) {
+      out.set(client, list)
+      continue
+    }
+    const picked: Array<[number, number]> = []
+    const last = list[list.length - 1]
+    if (last === undefined) continue
+    const chunks = Math.ceil((last[0] + last[1]) / 2 ** their.bits)
+    for (let k = 0; k < chunks; k++) {
+      const mine = clip(list, their.bits, k)
+      if (mine.length === 0) continue
+      const at = k * 8
+      const theirDigest = at + 8 <= their.digests.length ? their.digests.subarray(at, at + 8) : undefined
+      if (theirDigest === undefined || !equalBytes(digestOfRanges(mine), theirDigest)) picked.push(...mine)
+    }
+    if (picked.length > 0) out.set(client, picked)
+  }
+  return out
+}
+
+/** The bytes of a delete set section for `ranges`. */
+export const encodeDeleteSet = (ranges: DeleteRanges): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  writeDeleteSet(encoder, ranges)
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * Replaces the delete set at the end of `full` (an update whose delete set section is
+ * `section`) with `ranges`. Returns undefined when `full` does not end with `section`,
+ * so the caller sends `full` as it is.
+ */
+export const withDeleteSet = (full: Uint8Array, section: Uint8Array, ranges: DeleteRanges): Uint8Array | undefined => {
+  if (full.length < section.length) return undefined
+  const tail = full.subarray(full.length - section.length)
+  if (!equalBytes(tail, section)) return undefined
+  const replacement = encodeDeleteSet(ranges)
+  const out = new Uint8Array(full.length - section.length + replacement.length)
+  out.set(full.subarray(0, full.length - section.length))
+  out.set(replacement, full.length - section.length)
+  return out
+}
+
+/** The delete set of a loaded document, as a section and as ranges. */
+export const deleteSetOfDoc = (doc: Y.Doc): { ranges: DeleteRanges; bytes: Uint8Array } | undefined =>
+  deleteSetSection(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)))
