@@ -7,6 +7,12 @@ const u8 = (...b: number[]) => new Uint8Array(b)
 const samples: Message[] = [
   { type: 'sync-step1', doc: 'notes', stateVector: u8(1, 5, 3) },
   { type: 'sync-step2', doc: 'team/a', update: u8(0, 0) },
+  {
+    type: 'sync-step1-deletes',
+    doc: 'big',
+    stateVector: u8(1, 5, 3),
+    deleteDigests: u8(1, 5, 6, 8, 1, 2, 3, 4, 5, 6, 7, 8),
+  },
   { type: 'update', doc: 'émoji 🎉', update: u8(1, 2, 3, 4) },
   { type: 'awareness', doc: 'd', update: u8(1, 2) },
   { type: 'query-awareness', doc: 'd' },
