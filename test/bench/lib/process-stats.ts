@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+let ticks: number | undefined
+
+/** Clock ticks per second of /proc times (USER_HZ, usually 100). */
+export const clockTicks = (): number => {
+  if (ticks === undefined) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+    const n = Number(r.stdout?.trim())
+    ticks = Number.isFinite(n) && n > 0 ? n : 100
+  }
+  return ticks
+}
+
+/** User + system CPU time of process `pid` (all its threads), in ms; NaN off Linux. */
+export const cpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name may hold spaces: fields count from after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const utime = Number(fields[11])
+    const stime = Number(fields[12])
+    return ((utime + stime) * 1000) / clockTicks()
+  } catch {
+    return Number.NaN
+  }
+}
+
+const statusField = (pid: number, field: string): number => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
+    return m ? Number(m[1]) * 1024 : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Resident set size of process `pid`, in bytes; NaN off Linux. */
+export const rssBytes = (pid: number): number => statusField(pid, 'VmRSS')
+
+/** Peak resident set size of process `pid`, in bytes; NaN off Linux. */
+export const peakRssBytes = (pid: number): number => statusField(pid, 'VmHWM')
+
+/** CPU time of this process (the load generator), in ms. */
+export const selfCpuMs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}

@@ -1,0 +1,153 @@
+import { MemoryStore, Replica } from '@converge/core'
+import { websocket } from '@converge/websocket'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+/** The stock clients the benchmark drives servers with. */
+export type ClientName = 'converge' | 'y-websocket' | 'hocuspocus-provider'
+
+/** One document of one client, as the scenarios see it. */
+export interface BenchClient {
+  readonly doc: Y.Doc
+  /** Resolves once the client reports its first sync with the server. */
+  synced(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface ClientKind {
+  name: ClientName
+  /** How the client is shown in tables. */
+  label: string
+  /** One connection for one document. Resolves once the doc exists and dialing started. */
+  open(url: string, docName: string, seed?: Uint8Array): Promise<BenchClient>
+  /**
+   * Many documents on one connection, where the client can multiplex (converge.v1,
+   * Hocuspocus' shared socket); undefined for y-websocket (one socket per document).
+   */
+  openMany?(url: string, docNames: string[], seed?: Uint8Array): Promise<BenchClient[]>
+}
+
+const once = (emitter: { once(event: string, fn: () => void): unknown }, event: string) =>
+  new Promise<void>((resolve) => emitter.once(event, () => resolve()))
+
+/** y-websocket's WebsocketProvider with `ws` (BroadcastChannel off: clients share this process). */
+export const yWebsocketClient: ClientKind = {
+  name: 'y-websocket',
+  label: 'y-websocket',
+  async open(url, docName, seed) {
+    const doc = new Y.Doc()
+    if (seed !== undefined) Y.applyUpdate(doc, seed)
+    const provider = new WebsocketProvider(url, docName, doc, {
+      WebSocketPolyfill: WebSocket as never,
+      disableBc: true,
+    })
+    const syncedOnce = provider.synced ? Promise.resolve() : once(provider, 'synced')
+    return {
+      doc,
+      synced: () => syncedOnce,
+      async close() {
+        provider.destroy()
+        doc.destroy()
+      },
+    }
+  },
+}
+
+const hocuspocusClient = (doc: Y.Doc, provider: HocuspocusProvider): BenchClient => {
+  const syncedOnce = provider.isSynced
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        const done = () => {
+          provider.off('synced', done)
+          resolve()
+        }
+        provider.on('synced', done)
+      })
+  return {
+    doc,
+    synced: () => syncedOnce,
+    async close() {
+      provider.destroy()
+      doc.destroy()
+    },
+  }
+}
+
+/** @hocuspocus/provider's HocuspocusProvider with `ws`. */
+export const hocuspocusProviderClient: ClientKind = {
+  name: 'hocuspocus-provider',
+  label: '@hocuspocus/provider',
+  async open(url, docName, seed) {
+    const doc = new Y.Doc()
+    if (seed !== undefined) Y.applyUpdate(doc, seed)
+    // What `new HocuspocusProvider({ url, ... })` does inside, with `ws` as the WebSocket.
+    const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket })
+    const provider = new HocuspocusProvider({ name: docName, document: doc, websocketProvider: socket })
+    provider.attach()
+    const client = hocuspocusClient(doc, provider)
+    return {
+      ...client,
+      async close() {
+        await client.close()
+        socket.destroy()
+      },
+    }
+  },
+  async openMany(url, docNames, seed) {
+    const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket })
+    const clients = docNames.map((name) => {
+      const doc = new Y.Doc()
+      if (seed !== undefined) Y.applyUpdate(doc, seed)
+      const provider = new HocuspocusProvider({ name, document: doc, websocketProvider: socket })
+      provider.attach()
+      return hocuspocusClient(doc, provider)
+    })
+    let open = clients.length
+    return clients.map((c) => ({
+      ...c,
+      async close() {
+        await c.close()
+        if (--open === 0) socket.destroy()
+      },
+    }))
+  },
+}
+
+/** A converge Replica (in-memory store) dialing the relay over converge.v1. */
+export const convergeClient: ClientKind = {
+  name: 'converge',
+  label: 'converge Replica',
+  async open(url, docName, seed) {
+    const [client] = await openConverge(url, [docName], seed)
+    return client as BenchClient
+  },
+  openMany: (url, docNames, seed) => openConverge(url, docNames, seed),
+}
+
+const openConverge = async (url: string, docNames: string[], seed?: Uint8Array): Promise<BenchClient[]> => {
+  const replica = new Replica({ store: new MemoryStore() })
+  replica.connect(websocket(url))
+  let open = docNames.length
+  return Promise.all(
+    docNames.map(async (name) => {
+      const doc = await replica.open(name)
+      if (seed !== undefined) Y.applyUpdate(doc, seed)
+      return {
+        doc,
+        synced: () => replica.whenSynced(name),
+        async close() {
+          await replica.close(name)
+          if (--open === 0) await replica.destroy()
+        },
+      }
+    }),
+  )
+}
+
+export const clientKinds: Record<ClientName, ClientKind> = {
+  converge: convergeClient,
+  'y-websocket': yWebsocketClient,
+  'hocuspocus-provider': hocuspocusProviderClient,
+}

@@ -1,0 +1,90 @@
+/**
+ * Scenario (b), fan-out latency: one writer and M readers on one document. The writer
+ * types one character per update at a steady rate; every reader notes when each update
+ * arrives. Latency = receipt − send, both read from this process's clock.
+ */
+import { type CoreLoad, CoreLoadWatch } from '../lib/core-load.js'
+import { measureLatencies, summarizeLatencies } from '../lib/latency.js'
+import { bucketQuantileMs, bucketsDelta, histogramBuckets } from '../lib/prometheus.js'
+import type { latencySummary } from '../lib/stats.js'
+import type { Trace } from '../lib/trace.js'
+import { withTimeout } from '../lib/wait.js'
+import type { BenchClient, ClientKind } from './clients.js'
+import type { ServerTarget } from './targets.js'
+import { inBatches, withServer } from './with-server.js'
+
+export interface FanOutOptions {
+  /** Readers on the document. Default 50. */
+  readers: number
+  /** Updates measured, one character each. Default 250. */
+  updates: number
+  /** Updates per second. Default 50. */
+  rate: number
+  /** Updates sent before measuring (JIT warm-up). Default 50. */
+  warmupUpdates: number
+  /** Clients opened at once while connecting. Default 25. */
+  connectConcurrency: number
+  /** Longest wait for every reader to receive the last update, in ms. Default 60_000. */
+  settleTimeout: number
+}
+
+export const FAN_OUT_DEFAULTS: FanOutOptions = {
+  readers: 50,
+  updates: 250,
+  rate: 50,
+  warmupUpdates: 50,
+  connectConcurrency: 25,
+  settleTimeout: 60_000,
+}
+
+export interface FanOutResult {
+  readers: number
+  updates: number
+  /** Per delivery (reader × update), ms. */
+  delivery: ReturnType<typeof latencySummary>
+  /** Per update, until the last reader had it, ms. */
+  lastReader: ReturnType<typeof latencySummary>
+  /** The cores while the updates were sent. */
+  cores: CoreLoad
+  /**
+   * converge only: the relay's own persist latency (converge_persist_seconds) meanwhile,
+   * as histogram bucket bounds, ms: durable before visible puts it on the forwarding path.
+   */
+  persist?: { p50: number; p99: number }
+}
+
+export const runFanOut = (
+  target: ServerTarget,
+  client: ClientKind,
+  trace: Trace,
+  options: FanOutOptions,
+): Promise<FanOutResult> =>
+  withServer(target, async (server) => {
+    const doc = 'fan-out'
+    const writer = await client.open(server.url, doc)
+    await withTimeout(writer.synced(), 30_000, 'the writer to sync')
+    const readers: BenchClient[] = await inBatches(
+      Array.from({ length: options.readers }),
+      options.connectConcurrency,
+      async () => {
+        const r = await client.open(server.url, doc)
+        await withTimeout(r.synced(), 30_000, 'a reader to sync')
+        return r
+      },
+    )
+    const persistBefore = histogramBuckets((await server.metrics?.()) ?? '', 'converge_persist_seconds')
+    const watch = new CoreLoadWatch([server.process.pid])
+    const perReader = await measureLatencies(
+      writer.doc,
+      readers.map((r) => r.doc),
+      { ...options, text: trace.endContent },
+    )
+    const cores = watch.stop()
+    let persist: FanOutResult['persist']
+    if (server.metrics !== undefined) {
+      const delta = bucketsDelta(histogramBuckets(await server.metrics(), 'converge_persist_seconds'), persistBefore)
+      persist = { p50: bucketQuantileMs(delta, 0.5), p99: bucketQuantileMs(delta, 0.99) }
+    }
+    await Promise.all([writer, ...readers].map((c) => c.close()))
+    return { readers: options.readers, updates: options.updates, ...summarizeLatencies(perReader), cores, persist }
+  })

@@ -1,0 +1,162 @@
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import * as Y from 'yjs'
+import { freePort } from '../lib/free-port.js'
+import { benchDir, besideThisFile, convergeCli } from '../lib/paths.js'
+import { ServerProcess } from '../lib/server-process.js'
+import { type StateVectorObject, svCovers, svObject } from '../lib/state-vector.js'
+import { sleep } from '../lib/wait.js'
+import type { ClientName } from './clients.js'
+import { type DrainReply, epochNow } from './drain-probe.js'
+
+export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus'
+
+/** When a document held a state: in memory (applied) and on disk (durable), epoch ms. */
+export interface DrainTimes {
+  appliedAt: number
+  durableAt: number
+}
+
+/** A server under test, started as its own pinned process on a data directory. */
+export interface RunningServer {
+  readonly process: ServerProcess
+  /** ws://127.0.0.1:PORT */
+  readonly url: string
+  /** Resolves once document `doc` holds every struct of `want`, applied and durable. */
+  drain(doc: string, want: StateVectorObject): Promise<DrainTimes>
+  /** Prometheus text, for servers that have it (converge). */
+  metrics?(): Promise<string>
+  stop(): Promise<void>
+}
+
+export interface ServerTarget {
+  name: ServerName
+  /** How the server is shown in tables. */
+  label: string
+  /** Its persistence, for the report. */
+  persistence: string
+  /** The stock clients it is driven with. */
+  clients: ClientName[]
+  start(data: string): Promise<RunningServer>
+}
+
+/** How often the converge drain polls the admin API, in ms. Default 20. */
+export const CONVERGE_DRAIN_POLL_MS = 20
+/** The admin token the benchmark gives the converge relay (its drain reads GET /api/docs/:name/update). */
+const ADMIN_TOKEN = 'bench'
+
+const anchorDir = (pkg: string): string =>
+  dirname(createRequire(join(benchDir(), 'package.json')).resolve(`${pkg}/package.json`))
+
+/**
+ * converge: the relay CLI. Durable before visible, so "applied" and "durable" are one
+ * moment; the drain polls the admin API for the document's state (which is what the
+ * relay has made durable).
+ */
+export const convergeTarget: ServerTarget = {
+  name: 'converge',
+  label: 'converge relay',
+  persistence: 'LevelStore (classic-level), group commit, no fsync (default)',
+  clients: ['converge', 'y-websocket'],
+  async start(data) {
+    const port = await freePort()
+    const proc = await ServerProcess.start({
+      name: 'converge relay',
+      argv: [
+        process.execPath,
+        convergeCli(),
+        'relay',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--data',
+        data,
+        '--admin-token',
+        ADMIN_TOKEN,
+        '--log-level',
+        'warn',
+      ],
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+    })
+    return {
+      process: proc,
+      url: `ws://127.0.0.1:${port}`,
+      async drain(doc, want) {
+        for (;;) {
+          const res = await fetch(`http://127.0.0.1:${port}/api/docs/${encodeURIComponent(doc)}/update`, {
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          })
+          if (res.status === 200) {
+            const state = new Uint8Array(await res.arrayBuffer())
+            if (svCovers(svObject(Y.encodeStateVectorFromUpdate(state)), want)) {
+              const at = epochNow()
+              return { appliedAt: at, durableAt: at }
+            }
+          } else {
+            await res.arrayBuffer()
+          }
+          await sleep(CONVERGE_DRAIN_POLL_MS)
+        }
+      },
+      metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+      stop: () => proc.stop(),
+    }
+  },
+}
+
+const ipcDrain =
+  (proc: ServerProcess) =>
+  async (doc: string, want: StateVectorObject): Promise<DrainTimes> => {
+    const reply = (await proc.request({ type: 'drain', doc, want })) as unknown as DrainReply
+    return { appliedAt: reply.appliedAt, durableAt: reply.durableAt }
+  }
+
+/**
+ * @y/websocket-server 0.1.1: its stock bin (src/server.js) with YPERSISTENCE, so it
+ * persists every update with y-leveldb 0.2.0. A preloaded probe answers drains.
+ */
+export const yWebsocketServerTarget: ServerTarget = {
+  name: 'y-websocket-server',
+  label: '@y/websocket-server',
+  persistence: 'y-leveldb (one LevelDB put per update, written in order)',
+  clients: ['y-websocket'],
+  async start(data) {
+    const port = await freePort()
+    const proc = await ServerProcess.start({
+      name: '@y/websocket-server',
+      argv: [
+        process.execPath,
+        '--import',
+        pathToFileURL(besideThisFile(import.meta.url, 'y-websocket-server-probe.js')).href,
+        join(anchorDir('@y/websocket-server'), 'src', 'server.js'),
+      ],
+      env: { HOST: '127.0.0.1', PORT: String(port), YPERSISTENCE: data },
+      ipc: true,
+      readyUrl: `http://127.0.0.1:${port}/`,
+    })
+    return { process: proc, url: `ws://127.0.0.1:${port}`, drain: ipcDrain(proc), stop: () => proc.stop() }
+  },
+}
+
+/** Hocuspocus 3.4: the stock Server with Database-extension-style LevelDB persistence (hocuspocus-server.ts). */
+export const hocuspocusTarget: ServerTarget = {
+  name: 'hocuspocus',
+  label: '@hocuspocus/server',
+  persistence: 'level: whole state per doc on onStoreDocument (stock debounce 2 s, max 10 s)',
+  clients: ['hocuspocus-provider'],
+  async start(data) {
+    const port = await freePort()
+    const proc = await ServerProcess.start({
+      name: '@hocuspocus/server',
+      argv: [process.execPath, besideThisFile(import.meta.url, 'hocuspocus-server.js')],
+      env: { HOST: '127.0.0.1', PORT: String(port), DATA: data },
+      ipc: true,
+      readyUrl: `http://127.0.0.1:${port}/`,
+    })
+    return { process: proc, url: `ws://127.0.0.1:${port}`, drain: ipcDrain(proc), stop: () => proc.stop() }
+  },
+}
+
+export const serverTargets: ServerTarget[] = [convergeTarget, yWebsocketServerTarget, hocuspocusTarget]
