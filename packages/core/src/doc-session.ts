@@ -4,7 +4,7 @@ import { readAwarenessClients } from './awareness-ids.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError } from './errors.js'
 import type { DocMessage, Message, PeerRole } from './messages.js'
-import { type AttachedSession, diffOfDoc, type ReplicaDoc } from './replica-doc.js'
+import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 
 /** What a session needs from the peer connection it runs on. */
@@ -174,7 +174,7 @@ export class DocSession implements AttachedSession {
     if (warm !== undefined) {
       // Answered in this turn: no change can fall between the diff and `local`.
       this.sendCarrying(
-        { type: 'sync-step2', doc: this.doc, update: diffOfDoc(warm, stateVector, theirDeletes) },
+        { type: 'sync-step2', doc: this.doc, update: this.rdoc.diffLoaded(warm, stateVector, theirDeletes) },
         local,
       )
       this.answered = true

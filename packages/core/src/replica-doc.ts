@@ -82,6 +82,7 @@ export class ReplicaDoc {
 
   private readonly host: DocHost
   private warming: Promise<Y.Doc> | undefined
+  private deleteSetCache: { doc: Y.Doc; value: ReturnType<typeof deleteSetOfDoc> } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
   private idleTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -138,9 +139,9 @@ export class ReplicaDoc {
 
   /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, else from the store. */
   async diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Promise<Uint8Array> {
-    if (this.doc !== undefined) return diffOfDoc(this.doc, sv, theirDeletes)
+    if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
     const stored = (await this.host.store.load(this.name)) ?? EMPTY_UPDATE
-    if (this.doc !== undefined) return diffOfDoc(this.doc, sv, theirDeletes)
+    if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
     const full = Y.diffUpdate(stored, sv)
     if (theirDeletes === undefined) return full
     const ds = deleteSetSection(Y.diffUpdate(stored, Y.encodeStateVectorFromUpdate(stored)))
@@ -155,7 +156,7 @@ export class ReplicaDoc {
   async deleteDigests(): Promise<Uint8Array | undefined> {
     let ds: ReturnType<typeof deleteSetSection>
     if (this.doc !== undefined) {
-      ds = deleteSetOfDoc(this.doc)
+      ds = this.loadedDeleteSet(this.doc)
     } else {
       const stored = await this.host.store.load(this.name)
       ds =
@@ -164,6 +165,19 @@ export class ReplicaDoc {
     if (ds === undefined || ds.bytes.length < MIN_DELETE_SET_FOR_DIGESTS) return undefined
     const digests = encodeDeleteDigests(digestDeleteSet(ds.ranges))
     return digests.length * 2 < ds.bytes.length ? digests : undefined
+  }
+
+  /** What a peer lacks, from the loaded document (in this turn, so nothing can change meanwhile). */
+  diffLoaded(doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
+    return diffOfDoc(doc, sv, theirDeletes, theirDeletes === undefined ? undefined : this.loadedDeleteSet(doc))
+  }
+
+  /** The loaded document's delete set, computed once per change of the document (sessions share it). */
+  private loadedDeleteSet(doc: Y.Doc): ReturnType<typeof deleteSetOfDoc> {
+    if (this.deleteSetCache === undefined || this.deleteSetCache.doc !== doc) {
+      this.deleteSetCache = { doc, value: deleteSetOfDoc(doc) }
+    }
+    return this.deleteSetCache.value
   }
 
   /**
@@ -241,6 +255,7 @@ export class ReplicaDoc {
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
+    this.deleteSetCache = undefined
     if (origin === LOAD_ORIGIN) return
     this.touch()
     const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
@@ -394,11 +409,14 @@ export class ReplicaDoc {
 const MIN_DELETE_SET_FOR_DIGESTS = 256
 
 /** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
-export const diffOfDoc = (doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array => {
+export const diffOfDoc = (
+  doc: Y.Doc,
+  sv: Uint8Array,
+  theirDeletes?: DeleteDigests,
+  ds: ReturnType<typeof deleteSetOfDoc> = theirDeletes === undefined ? undefined : deleteSetOfDoc(doc),
+): Uint8Array => {
   const full = Y.encodeStateAsUpdate(doc, sv)
-  if (theirDeletes === undefined) return full
-  const ds = deleteSetOfDoc(doc)
-  if (ds === undefined) return full
+  if (theirDeletes === undefined || ds === undefined) return full
   return withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirDeletes)) ?? full
 }
 
