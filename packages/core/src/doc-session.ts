@@ -36,6 +36,12 @@ export interface DocSessionOptions {
   cold: boolean
   /** Most messages held while the document loads. */
   maxBacklog: number
+  /**
+   * The remote started this session: send our step 1 when its step 1 arrives, with delete
+   * digests only if it sent digests of its own. A remote with few deletions answers with
+   * few anyway, so our digests (a pass over the whole document) would be wasted on it.
+   */
+  replyFirst: boolean
 }
 
 /**
@@ -70,6 +76,7 @@ export class DocSession implements AttachedSession {
   private readonly durableAhead = new Set<number>()
   private ackScheduled = false
   private writeDenied = false
+  private step1Sent = false
   /**
    * This side has sent its sync step 2. A client streams updates only after that: its
    * earlier changes travel in the step 2. An update sent before could reach the relay
@@ -95,9 +102,13 @@ export class DocSession implements AttachedSession {
   async start(): Promise<void> {
     try {
       if (!this.options.cold) await this.rdoc.load()
-      const step1 = await this.step1()
+      if (!this.options.replyFirst) {
+        const step1 = await this.step1(true)
+        if (this.ended) return
+        this.peer.send(step1)
+        this.step1Sent = true
+      }
       if (this.ended) return
-      this.peer.send(step1)
       const awareness = this.rdoc.encodeAwarenessStates()
       if (awareness !== undefined) this.peer.send({ type: 'awareness', doc: this.doc, update: awareness })
       this.started = true
@@ -130,9 +141,11 @@ export class DocSession implements AttachedSession {
   private handle(m: DocMessage): void {
     switch (m.type) {
       case 'sync-step1':
+        this.sendStep1IfDue(false)
         this.answerStep1(m.stateVector)
         return
       case 'sync-step1-deletes':
+        this.sendStep1IfDue(true)
         this.answerStep1(m.stateVector, m.deleteDigests)
         return
       case 'sync-step2':
@@ -289,15 +302,25 @@ export class DocSession implements AttachedSession {
   /** Sends our state vector again, so the remote answers with whatever we lack. */
   resync(): void {
     if (!this.started || this.ended) return
-    this.step1().then((step1) => {
+    this.step1(true).then((step1) => {
+      if (!this.ended) this.peer.send(step1)
+    }, this.failUnlessEnded)
+  }
+
+  /** A session the remote started sends its step 1 on the remote's (see `replyFirst`). */
+  private sendStep1IfDue(withDeleteDigests: boolean): void {
+    if (this.step1Sent) return
+    this.step1Sent = true
+    this.step1(withDeleteDigests).then((step1) => {
       if (!this.ended) this.peer.send(step1)
     }, this.failUnlessEnded)
   }
 
   /** Our sync step 1: the state vector, and on converge.v1 digests of our deletions when they pay off. */
-  private async step1(): Promise<Message> {
+  private async step1(withDeleteDigests: boolean): Promise<Message> {
     const stateVector = await this.rdoc.stateVector()
-    const deleteDigests = this.peer.sendsDeleteDigests ? await this.rdoc.deleteDigests() : undefined
+    const deleteDigests =
+      withDeleteDigests && this.peer.sendsDeleteDigests ? await this.rdoc.deleteDigests() : undefined
     return deleteDigests === undefined
       ? { type: 'sync-step1', doc: this.doc, stateVector }
       : { type: 'sync-step1-deletes', doc: this.doc, stateVector, deleteDigests }

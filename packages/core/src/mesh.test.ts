@@ -58,6 +58,26 @@ describe('relay mesh over an in-memory network', () => {
     for (const x of Object.values(r)) await x.relay.destroy()
   })
 
+  it('presence set before a mesh link opens crosses it when it does', async () => {
+    const net = new MemoryNetwork()
+    const r = relays(net, ['A', 'B'])
+    const alice = new Replica()
+    alice.connect(net.connector('A', 'alice'))
+    await alice.open('room')
+    alice.awareness('room').setLocalStateField('user', { name: 'alice' })
+    const bob = new Replica()
+    bob.connect(net.connector('B', 'bob'))
+    await bob.open('room')
+    await waitUntil(() => r.A?.relay.loadedDoc('room') !== undefined, 'A to load the room')
+    // Only now do the relays peer; the room has no stored content, only presence.
+    r.A?.relay.connect(net.connector('B', 'A'))
+    const names = () => [...bob.awareness('room').getStates().values()].map((s) => s.user?.name)
+    await waitUntil(() => names().includes('alice'), 'alice to appear for bob')
+    await alice.destroy()
+    await bob.destroy()
+    for (const x of Object.values(r)) await x.relay.destroy()
+  })
+
   it('a ring of four relays converges and falls quiet', async () => {
     const net = new MemoryNetwork()
     const names = ['A', 'B', 'C', 'D']

@@ -31,6 +31,8 @@ export interface PeerHost {
   docFor(name: string, create: boolean): ReplicaDoc | undefined
   /** Documents the app holds open: a dialing peer subscribes to each. */
   openDocs(): Iterable<ReplicaDoc>
+  /** Documents loaded in memory. */
+  docsInMemory(): Iterable<ReplicaDoc>
   /** This replica's documents with digests, for anti-entropy. */
   inventory(): Promise<InventoryEntry[]>
   peerStatusChanged(peer: Peer): void
@@ -316,7 +318,12 @@ export class Peer extends ObservableV2<PeerEvents> {
     if (this.initiator || !this.handshake) {
       for (const rdoc of this.host.openDocs()) this.openSession(rdoc, true)
     }
-    if (this.meshLink) this.sendInventory()
+    if (this.meshLink) {
+      // Documents in memory may hold presence and no stored state (no inventory entry):
+      // share them at once so presence crosses the new link.
+      for (const rdoc of this.host.docsInMemory()) this.openSession(rdoc, true)
+      this.sendInventory()
+    }
   }
 
   private beat(): void {
@@ -565,6 +572,7 @@ export class Peer extends ObservableV2<PeerEvents> {
       holdsDoc: false,
       cold: this.meshLink,
       maxBacklog: this.options.maxBacklog,
+      replyFirst: !notify && this.handshake,
     })
     this.sessions.set(rdoc.name, session)
     if (notify && this.framing === 'converge.v1') this.send({ type: 'subscribe', doc: rdoc.name })
@@ -630,6 +638,7 @@ export class Peer extends ObservableV2<PeerEvents> {
       holdsDoc: !this.meshLink,
       cold: this.meshLink,
       maxBacklog: this.options.maxBacklog,
+      replyFirst: this.handshake,
     })
     this.sessions.set(name, session)
     void session.start()

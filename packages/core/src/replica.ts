@@ -29,7 +29,8 @@ export interface ReplicaOptions {
   gc?: boolean
   /**
    * Most bytes of updates with missing dependencies a document may hold; beyond it, an
-   * update that adds more is refused and its sender closed (4413). Default 4 MiB.
+   * update that adds more is refused and its sender closed (4413). Upstream relays and
+   * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
    */
   maxPendingBytes?: number
   /** Hooks for metrics and logs. */
@@ -323,6 +324,10 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
       rdoc.touch()
     }
     return rdoc
+  }
+
+  *docsInMemory(): Iterable<ReplicaDoc> {
+    for (const rdoc of this.docs.values()) if (rdoc.warm) yield rdoc
   }
 
   *openDocs(): Iterable<ReplicaDoc> {
