@@ -123,6 +123,72 @@ export const storeConformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name: 'appends made while a compaction runs are all kept',
+    async run(h) {
+      const store = await h.open()
+      const { doc, updates } = editedDoc(7, 300)
+      const first = updates.slice(0, 100).map((u) => store.append('busy', u))
+      const compacted = store.compact('busy')
+      const second = updates.slice(100, 200).map((u) => store.append('busy', u))
+      await Promise.all([...first, compacted, ...second])
+      await Promise.all([store.compact('busy'), ...updates.slice(200).map((u) => store.append('busy', u))])
+      await sameState(store, 'busy', doc, 'after appends during compactions')
+      await store.close()
+    },
+  },
+  {
+    name: 'a long log loads back exactly, with its state vector',
+    async run(h) {
+      const store = await h.open()
+      const { doc, updates } = editedDoc(8, 1_500)
+      // In groups, as a relay receives them: many batches, each with several updates.
+      for (let i = 0; i < updates.length; i += 25) {
+        await Promise.all(updates.slice(i, i + 25).map((u) => store.append('long', u)))
+      }
+      await sameState(store, 'long', doc, 'after 1,500 appends')
+      await store.close()
+    },
+  },
+  {
+    name: 'updates stored before the ones they follow are kept; the state vector counts only what has no gap',
+    async run(h) {
+      const store = await h.open()
+      const { doc, updates } = editedDoc(9, 40)
+      const later = updates.slice(20)
+      for (const u of later) await store.append('gap', u)
+      const partial = new Y.Doc()
+      for (const u of later) Y.applyUpdate(partial, u)
+      check(
+        equalBytes(await store.stateVector('gap'), Y.encodeStateVector(partial)),
+        'the state vector counts updates after a gap',
+      )
+      for (const u of updates.slice(0, 20)) await store.append('gap', u)
+      await sameState(store, 'gap', doc, 'after the gap was filled')
+      await store.compact('gap')
+      await sameState(store, 'gap', doc, 'after compaction')
+      await store.close()
+    },
+  },
+  {
+    name: 'documents whose names share a prefix stay separate',
+    async run(h) {
+      const store = await h.open()
+      const names = ['a', 'a b', 'ab', 'a/b', 'a\u{1F600}']
+      const docs = names.map((n, i) => ({ name: n, ...editedDoc(20 + i, 8) }))
+      for (const d of docs) for (const u of d.updates) await store.append(d.name, u)
+      await store.compact('a')
+      await store.compact('ab')
+      for (const d of docs) await sameState(store, d.name, d.doc, `${d.name} next to the others`)
+      await store.delete('a')
+      check(
+        JSON.stringify(await store.list()) === JSON.stringify(names.slice(1).sort()),
+        'delete of a took a neighbour',
+      )
+      for (const d of docs.slice(1)) await sameState(store, d.name, d.doc, `${d.name} after deleting a`)
+      await store.close()
+    },
+  },
+  {
     name: 'digests are equal for equal states and differ after a delete-only change',
     async run(h) {
       const store = await h.open()

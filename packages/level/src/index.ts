@@ -1,1 +1,1 @@
-export { type AnyLevel, LevelStore, type LevelStoreOptions } from './level-store.js'
+export { type AnyLevel, LevelStore, type LevelStoreOptions, type LevelStoreStats } from './level-store.js'

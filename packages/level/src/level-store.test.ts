@@ -1,23 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ConvergeError } from '@converge/core'
 import { type StoreHarness, storeConformanceCases } from '@converge/core/conformance'
 import { MemoryLevel } from 'memory-level'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { docRange, kindOfDocKey, logKey } from './level-keys.js'
 import { LevelStore } from './level-store.js'
+import { LogChunkWriter } from './log-chunk.js'
 
 const dirs: string[] = []
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
 })
 
+const tempDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'converge-level-'))
+  dirs.push(dir)
+  return dir
+}
+
 const diskHarness = (): StoreHarness => {
   let dir: string | undefined
   return {
     async open() {
-      dir ??= await mkdtemp(join(tmpdir(), 'converge-level-'))
-      dirs.push(dir)
+      dir ??= await tempDir()
       const store = new LevelStore(dir)
       await store.open()
       return store
@@ -45,29 +53,120 @@ describe('LevelStore conformance on memory-level', () => {
   for (const c of storeConformanceCases) it(c.name, () => c.run(memoryHarness()))
 })
 
+/** A text document and every update it emitted, one per edit. */
+const typed = (edits: number, clientID = 7) => {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  const updates: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => updates.push(u))
+  for (let i = 0; i < edits; i++) {
+    const text = doc.getText('t')
+    if (i % 5 === 4) text.delete(Math.floor(text.length / 2), 1)
+    else text.insert(Math.floor((text.length * 2) / 3), String.fromCharCode(97 + (i % 26)))
+  }
+  return { doc, updates, text: doc.getText('t').toString() }
+}
+
+const textOf = async (store: LevelStore, doc: string) => {
+  const ydoc = new Y.Doc()
+  Y.applyUpdate(ydoc, (await store.load(doc)) ?? new Uint8Array([0, 0]))
+  return ydoc.getText('t').toString()
+}
+
+/**
+ * Patches the database's batches (the chained form LevelStore writes with): `gate` runs
+ * before each write with the kinds of its operations, and may throw to fail it or wait to
+ * hold it.
+ */
+const gateWrites = (db: MemoryLevel, gate: (kinds: string[]) => void | Promise<void>) => {
+  const original = db.batch.bind(db) as () => ReturnType<MemoryLevel['batch']>
+  // biome-ignore lint/suspicious/noExplicitAny: patching the database to inject failures.
+  ;(db as any).batch = () => {
+    const chained = original()
+    const kinds: string[] = []
+    const put = chained.put.bind(chained)
+    const del = chained.del.bind(chained)
+    const write = chained.write.bind(chained)
+    // biome-ignore lint/suspicious/noExplicitAny: forwarding whatever LevelStore passes.
+    chained.put = (...args: any[]) => {
+      kinds.push('put')
+      return put(...(args as Parameters<typeof put>))
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: forwarding whatever LevelStore passes.
+    chained.del = (...args: any[]) => {
+      kinds.push('del')
+      return del(...(args as Parameters<typeof del>))
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: forwarding whatever LevelStore passes.
+    ;(chained as any).write = async (options: any) => {
+      try {
+        await gate(kinds)
+      } catch (err) {
+        await chained.close()
+        throw err
+      }
+      return write(options)
+    }
+    return chained
+  }
+}
+
+/** Makes writes fail with "disk full" while `failing()` says so, for the batches `which` selects. */
+const failBatches = (db: MemoryLevel, failing: () => boolean, which: (kinds: string[]) => boolean = () => true) =>
+  gateWrites(db, (kinds) => {
+    if (failing() && which(kinds)) throw new Error('disk full')
+  })
+
+const bytesOnDisk = async (dir: string) => {
+  let total = 0
+  for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size
+  return total
+}
+
 describe('LevelStore', () => {
-  it('appends made in one turn, across documents, go to the database in one batch', async () => {
-    const store = new LevelStore(new MemoryLevel())
+  it('appends made in one turn, across documents, go to the database in one batch, one log entry per document', async () => {
+    const db = new MemoryLevel()
+    const store = new LevelStore(db)
     await store.open()
-    const doc = new Y.Doc()
-    const updates: Uint8Array[] = []
-    doc.on('update', (u: Uint8Array) => updates.push(u))
-    for (let i = 0; i < 50; i++) doc.getText('t').insert(0, 'x')
+    const { updates } = typed(50)
     const before = store.stats.batches
     await Promise.all(updates.map((u, i) => store.append(`doc-${i % 5}`, u)))
     expect(store.stats.batches - before).toBe(1)
     expect(store.stats.appended).toBe(50)
+    for (let i = 0; i < 5; i++) {
+      const keys = await db.keys({ ...docRange(`doc-${i}`), keyEncoding: 'utf8' }).all()
+      expect(keys).toHaveLength(1)
+    }
     await store.close()
   })
 
-  it('a failing batch rejects each of its appends with CONVERGE_STORE_WRITE_FAILED and counts it', async () => {
+  it('an append resolves only once the batch that holds it is written', async () => {
     const db = new MemoryLevel()
     const store = new LevelStore(db)
     await store.open()
-    const original = db.batch.bind(db)
+    let release!: () => void
+    const held = new Promise<void>((r) => {
+      release = r
+    })
+    gateWrites(db, () => held)
+    let resolved = false
+    const appended = store.append('a', typed(1).updates[0] as Uint8Array).then(() => {
+      resolved = true
+    })
+    await new Promise((r) => setTimeout(r, 20))
+    expect(resolved).toBe(false)
+    release()
+    await appended
+    expect(await textOf(store, 'a')).toBe('a')
+    await store.close()
+  })
+
+  it('a failing batch rejects each of its appends with CONVERGE_STORE_WRITE_FAILED and counts it; the next batch works', async () => {
+    const db = new MemoryLevel()
+    const store = new LevelStore(db)
+    await store.open()
     let fail = true
-    // biome-ignore lint/suspicious/noExplicitAny: patching the database to inject a failure.
-    ;(db as any).batch = (ops: any, opts: any) => (fail ? Promise.reject(new Error('disk full')) : original(ops, opts))
+    failBatches(db, () => fail)
     const results = await Promise.allSettled([
       store.append('a', new Uint8Array([0, 0])),
       store.append('b', new Uint8Array([0, 0])),
@@ -80,18 +179,162 @@ describe('LevelStore', () => {
     await store.close()
   })
 
-  it('compacts a document in the background once its log passes the threshold', async () => {
+  it('compacts a document in the background once its log holds compactMinUpdates updates', async () => {
     const store = new LevelStore(new MemoryLevel(), { compactMinUpdates: 100, compactRatio: 0 })
     await store.open()
+    const { updates, text } = typed(250)
+    for (const u of updates) await store.append('hot', u)
+    await expect.poll(() => store.stats.compactions).toBeGreaterThanOrEqual(1)
+    expect(await textOf(store, 'hot')).toBe(text)
+    await store.close()
+  })
+
+  it('compacts once the log holds compactMaxLogBytes, however few updates', async () => {
+    const store = new LevelStore(new MemoryLevel(), { compactMinUpdates: 1_000_000, compactMaxLogBytes: 2_000 })
+    await store.open()
+    const { updates, text } = typed(200)
+    await Promise.all(updates.map((u) => store.append('big', u)))
+    await expect.poll(() => store.stats.compactions).toBeGreaterThanOrEqual(1)
+    expect(await textOf(store, 'big')).toBe(text)
+    await store.close()
+  })
+
+  it('a failed compaction rejects or is reported, is counted, and leaves every update loadable', async () => {
+    const db = new MemoryLevel()
+    const errors: ConvergeError[] = []
+    const store = new LevelStore(db, { compactMinUpdates: 20, compactRatio: 0, onError: (e) => errors.push(e) })
+    await store.open()
+    let fail = true
+    // Only compaction batches delete entries.
+    failBatches(
+      db,
+      () => fail,
+      (kinds) => kinds.includes('del'),
+    )
+    const { updates, text } = typed(60)
+    for (const u of updates) await store.append('d', u)
+    await expect.poll(() => errors.length).toBeGreaterThanOrEqual(1)
+    expect(errors[0]?.code).toBe('CONVERGE_STORE_WRITE_FAILED')
+    await expect(store.compact('d')).rejects.toMatchObject({ code: 'CONVERGE_STORE_WRITE_FAILED' })
+    expect(store.stats.writeErrors).toBeGreaterThanOrEqual(2)
+    expect(await textOf(store, 'd')).toBe(text)
+    fail = false
+    await store.compact('d')
+    expect(await textOf(store, 'd')).toBe(text)
+    await store.close()
+  })
+
+  it('closing during a compaction stops it; the reopened document has every update', async () => {
+    const db = new MemoryLevel()
+    let store = new LevelStore(db, { compactMinUpdates: 10, compactRatio: 0 })
+    await store.open()
+    const { updates, text } = typed(3_000)
+    await Promise.all(updates.map((u) => store.append('c', u)))
+    // The background compaction that the batch started is still between its steps.
+    await store.close()
+    store = new LevelStore(db)
+    await store.open()
+    expect(await textOf(store, 'c')).toBe(text)
+    await store.close()
+  })
+
+  it('two store instances on one database (two tabs on one IndexedDB) never overwrite each other', async () => {
+    const db = new MemoryLevel()
+    const one = new LevelStore(db, { compactMinUpdates: 15, compactRatio: 0 })
+    const two = new LevelStore(db, { compactMinUpdates: 15, compactRatio: 0 })
+    await one.open()
+    await two.open()
+    const a = typed(120, 1)
+    const b = typed(120, 2)
+    for (let i = 0; i < 120; i++) {
+      await Promise.all([
+        one.append('shared', a.updates[i] as Uint8Array),
+        two.append('shared', b.updates[i] as Uint8Array),
+      ])
+      if (i % 40 === 39) await Promise.all([one.compact('shared'), two.compact('shared')])
+    }
+    const expected = new Y.Doc()
+    Y.applyUpdate(expected, Y.encodeStateAsUpdate(a.doc))
+    Y.applyUpdate(expected, Y.encodeStateAsUpdate(b.doc))
+    for (const store of [one, two]) {
+      expect(await textOf(store, 'shared')).toBe(expected.getText('t').toString())
+    }
+    await one.close()
+    await two.close()
+  })
+
+  it('delete removes the appends made before it, written or not', async () => {
+    const store = new LevelStore(new MemoryLevel())
+    await store.open()
+    const { updates } = typed(30)
+    const appended = Promise.all(updates.map((u) => store.append('gone', u)))
+    await store.delete('gone')
+    await appended
+    expect(await store.load('gone')).toBeUndefined()
+    expect(await store.list()).toEqual([])
+    await store.close()
+  })
+
+  it('keeps deleted content through compaction when gc is false', async () => {
     const doc = new Y.Doc()
     const updates: Uint8Array[] = []
     doc.on('update', (u: Uint8Array) => updates.push(u))
-    for (let i = 0; i < 250; i++) doc.getText('t').insert(i, 'y')
-    for (const u of updates) await store.append('hot', u)
-    await expect.poll(() => store.stats.compactions).toBeGreaterThanOrEqual(2)
-    const loaded = new Y.Doc()
-    Y.applyUpdate(loaded, (await store.load('hot')) as Uint8Array)
-    expect(loaded.getText('t').toString()).toBe('y'.repeat(250))
+    doc.getText('t').insert(0, 'hello world')
+    doc.getText('t').delete(0, 6)
+    const deletedContent = async (gc: boolean) => {
+      const store = new LevelStore(new MemoryLevel(), { gc })
+      await store.open()
+      for (const u of updates) await store.append('h', u)
+      await store.compact('h')
+      const { structs } = Y.decodeUpdate((await store.load('h')) as Uint8Array)
+      await store.close()
+      return structs.some(
+        (s) => s instanceof Y.Item && s.content instanceof Y.ContentString && s.content.str.includes('hello'),
+      )
+    }
+    expect(await deletedContent(false)).toBe(true)
+    expect(await deletedContent(true)).toBe(false)
+  })
+
+  it('a stored entry that Yjs cannot apply is reported, the rest loads, and compaction keeps it aside', async () => {
+    const db = new MemoryLevel()
+    const errors: ConvergeError[] = []
+    const store = new LevelStore(db, { onError: (e) => errors.push(e) })
+    await store.open()
+    const { updates, text } = typed(40)
+    for (const u of updates) await store.append('x', u)
+    const garbage = new LogChunkWriter()
+    garbage.add(new Uint8Array([5, 255, 255, 255, 255, 1, 2, 3]))
+    await db.put(logKey('x', 'zzzz'), garbage.finish(), { keyEncoding: 'utf8', valueEncoding: 'view' })
+    expect(await textOf(store, 'x')).toBe(text)
+    expect(errors.length).toBeGreaterThanOrEqual(1)
+    await store.compact('x')
+    expect(await textOf(store, 'x')).toBe(text)
+    const kinds = (await db.keys({ ...docRange('x'), keyEncoding: 'utf8' }).all()).map((k) => kindOfDocKey('x', k))
+    expect(kinds.sort()).toEqual(['meta', 'quarantine', 'snapshot', 'state-vector'])
+    await store.close()
+  })
+
+  it('an explicit compaction gives the disk space of the merged log back (classic-level)', async () => {
+    const dir = await tempDir()
+    const store = new LevelStore(dir, { autoCompact: false })
+    await store.open()
+    const { doc, updates } = typed(20_000)
+    await Promise.all(updates.map((u) => store.append('paper', u)))
+    await store.compact('paper')
+    await store.close()
+    const state = Y.encodeStateAsUpdate(doc).length
+    // LevelDB's own files (CURRENT, MANIFEST, LOG) take a few hundred bytes besides the data.
+    expect(await bytesOnDisk(dir)).toBeLessThan(1.5 * state + 4096)
+  })
+
+  it('a document with a long uncompacted log loads back exactly', async () => {
+    const store = new LevelStore(new MemoryLevel(), { autoCompact: false })
+    await store.open()
+    const { updates, text } = typed(30_000)
+    for (let i = 0; i < updates.length; i += 100)
+      await Promise.all(updates.slice(i, i + 100).map((u) => store.append('long', u)))
+    expect(await textOf(store, 'long')).toBe(text)
     await store.close()
   })
 })

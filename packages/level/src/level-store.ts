@@ -9,108 +9,200 @@ import {
 } from '@converge/core'
 import type { AbstractLevel } from 'abstract-level'
 import { Level } from 'level'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import {
   docOfIndexKey,
+  docRange,
+  genOfSnapshotKey,
   indexKey,
   indexRange,
+  kindOfDocKey,
   logKey,
-  logRange,
   metaKey,
+  quarantineKey,
   snapshotKey,
-  snapshotRange,
   stateVectorKey,
   WriteKeys,
 } from './level-keys.js'
+import { LogChunkWriter, readLogChunk } from './log-chunk.js'
+import { applyParts, mergeParts } from './merge-parts.js'
+import { StateVectorUnion } from './state-vector-union.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: any abstract-level database works; keys and values are encoded per call.
 export type AnyLevel = AbstractLevel<any, any, any>
 
 export interface LevelStoreOptions {
   /**
-   * fsync every batch before its appends resolve (classic-level's `sync`). Default false:
-   * a batch survives a process crash, not a power loss.
+   * fsync every batch before its appends resolve (LevelDB's `sync`). Default false: a
+   * resolved append survives a crash of the process, not of the machine.
    */
   sync?: boolean
-  /** Compact a document on its own once its log holds at least this many updates. Default 500. */
+  /** Compact a document in the background once its log holds at least this many updates... Default 500. */
   compactMinUpdates?: number
   /**
-   * ...and its log bytes reach this share of the snapshot's bytes, so compaction work stays
-   * proportional to what it saves. Default 0.5.
+   * ...and its log bytes reach this share of the snapshot's bytes, so the work of a
+   * compaction (proportional to the snapshot) stays proportional to what it merges. Default 0.5.
    */
   compactRatio?: number
   /** Compact regardless of the ratio once the log holds this many bytes. Default 8 MiB. */
   compactMaxLogBytes?: number
   /** Compact in the background (true, the default), or only when `compact()` is called. */
   autoCompact?: boolean
+  /**
+   * Compaction drops the content of deleted items (Yjs garbage collection). Default true;
+   * false keeps it, for apps that restore old versions with Yjs snapshots.
+   */
+  gc?: boolean
   /** Most appends in one LevelDB batch. Default 20_000. */
   maxBatchUpdates?: number
+  /** Most update bytes in one LevelDB batch. Default 16 MiB. */
+  maxBatchBytes?: number
+  /**
+   * Once background compactions have deleted this many bytes of a document's entries (and
+   * at least twice its snapshot), ask LevelDB to compact that document's key range
+   * (classic-level's `compactRange`), so the disk space of deleted entries comes back now
+   * rather than whenever LevelDB gets to it. An explicit `compact()` always does. 0 turns
+   * it off for background compactions. Default 1 MiB.
+   */
+  reclaimAfterBytes?: number
+  /**
+   * Receives errors that no caller awaits: a background compaction that failed (its log
+   * stays and a later trigger retries), a stored entry Yjs could not apply. Default: console.warn.
+   */
+  onError?: (err: ConvergeError) => void
 }
 
-const DEFAULTS = {
+const DEFAULTS: Required<Omit<LevelStoreOptions, 'onError'>> = {
   sync: false,
   compactMinUpdates: 500,
   compactRatio: 0.5,
   compactMaxLogBytes: 8 * 1024 * 1024,
   autoCompact: true,
+  gc: true,
   maxBatchUpdates: 20_000,
+  maxBatchBytes: 16 * 1024 * 1024,
+  reclaimAfterBytes: 1024 * 1024,
 }
 
-interface PendingAppend {
-  doc: string
-  update: Uint8Array
+/** Log updates a compaction applies between two yields to the event loop. */
+const COMPACTION_SLICE = 2_048
+
+/** Counters of a LevelStore, for metrics and benchmarks. */
+export interface LevelStoreStats extends StoreStats {
+  /** Compactions that read a document and wrote nothing (it was not due after all). */
+  compactionsSkipped: number
+  /** Range compactions asked of LevelDB to free the space of deleted entries. */
+  reclaims: number
+  /** Wall time spent in compactions, ms (they interleave with other work). */
+  compactionMs: number
+  /** The longest stretch a compaction held the event loop, ms. */
+  longestCompactionStepMs: number
+}
+
+/** Appends made within one turn: one LevelDB batch, one promise shared by its appends. */
+interface Batch {
+  docs: Map<string, LogChunkWriter>
+  count: number
+  bytes: number
+  done: Promise<void>
   resolve: () => void
   reject: (err: unknown) => void
 }
 
 /** What this instance knows about one document. */
 interface DocInfo {
-  /** Updates and bytes in the log (counted from the last load or compaction, plus appends since). */
+  /** Updates and bytes in the log (as of the last read of it, plus appends since). */
   logCount: number
   logBytes: number
   snapshotBytes: number
-  /** Bumped by every write; caches below are valid for one version. */
+  /** Log bytes deleted by compactions since LevelDB last compacted the range. */
+  deletedBytes: number
+  /** Bumped by every append and delete; the caches below hold for one version. */
   version: number
   stateVector?: { version: number; value: Uint8Array }
   digest?: { version: number; value: Uint8Array }
 }
 
-const VIEW = { valueEncoding: 'view' } as const
-const JSON_ENCODING = { valueEncoding: 'json' } as const
+/** A batch operation; each carries its encodings, so a database opened with other defaults works too. */
+type BatchOp =
+  | { type: 'put'; key: string; value: unknown; keyEncoding: 'utf8'; valueEncoding: 'view' | 'json' }
+  | { type: 'del'; key: string; keyEncoding: 'utf8' }
+
+/** One scan of a document's range. */
+interface DocEntries {
+  log: Array<{ key: string; value: Uint8Array }>
+  snapshots: Array<{ key: string; value: Uint8Array; gen: number }>
+  /** The stored state vector, and the key of the snapshot it belongs to. */
+  stateVector: { snapshotKey: string; value: Uint8Array } | undefined
+  /** Every key read (for deletion). */
+  keys: string[]
+}
+
+const KEY = { keyEncoding: 'utf8' } as const
+const VIEW = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
+const JSON_VALUE = { keyEncoding: 'utf8', valueEncoding: 'json' } as const
+const EMPTY = new Uint8Array(0)
+const noop = () => undefined
 
 // setImmediate (Node) runs after the I/O of the current turn: everything appended in that
 // turn joins the batch. Browsers have no setImmediate; a zero timeout is the nearest.
 const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
 const schedule: (fn: () => void) => void = immediate !== undefined ? (fn) => immediate(fn) : (fn) => setTimeout(fn, 0)
+const nextTurn = () => new Promise<void>((resolve) => schedule(resolve))
+
+const sumBytes = (parts: Array<{ value: Uint8Array }>) => parts.reduce((n, p) => n + p.value.length, 0)
 
 /**
  * The converge Store on any abstract-level database: classic-level on disk in Node,
  * IndexedDB in browsers (both through `level`), memory-level in tests.
  *
  * Appends are group-committed: everything appended within one turn of the event loop,
- * across all documents, goes to the database in one batch, and every append resolves
- * when its batch is written. Compaction merges a document's log into a snapshot in the
- * background; it writes the new snapshot and deletes exactly the entries it merged in
- * one atomic batch, so a crash at any point leaves a loadable document with nothing lost.
+ * across all documents, goes to the database in one batch (one log entry per document),
+ * and every append resolves when its batch is written, or rejects when it fails.
+ * Compaction merges a document's log into a snapshot in the background; one atomic batch
+ * writes the snapshot and deletes exactly the entries it merged, so a crash at any point
+ * leaves a loadable document with nothing lost. See README.md for the key layout.
  */
 export class LevelStore implements Store {
   readonly db: AnyLevel
-  readonly stats: StoreStats = { appended: 0, batches: 0, writeErrors: 0, compactions: 0 }
+  readonly stats: LevelStoreStats = {
+    appended: 0,
+    batches: 0,
+    writeErrors: 0,
+    compactions: 0,
+    compactionsSkipped: 0,
+    reclaims: 0,
+    compactionMs: 0,
+    longestCompactionStepMs: 0,
+  }
   private readonly options: typeof DEFAULTS
+  private readonly onError: (err: ConvergeError) => void
   private readonly keys = new WriteKeys()
   private readonly docs = new Map<string, DocInfo>()
+  /** Documents whose index entry this instance has written. */
   private readonly indexed = new Set<string>()
-  private queue: PendingAppend[] = []
-  private flushScheduled = false
-  private writing: Promise<void> | undefined
-  private readonly compactions = new Map<string, Promise<void>>()
+  /** Batches not yet written; appends join the last one. */
+  private pending: Batch[] = []
+  private inFlight: Batch | undefined
+  private writeScheduled = false
+  /** Documents due for a background compaction, compacted one at a time. */
+  private readonly compactQueue = new Set<string>()
+  /** Documents being compacted right now. */
+  private readonly compacting = new Set<string>()
+  private compactWorker: Promise<void> | undefined
+  /** Compactions and deletions of one document run one after another. */
+  private readonly docLocks = new Map<string, Promise<void>>()
   private closing: Promise<void> | undefined
 
   /** `location` opens a `level` database there (a directory in Node, an IndexedDB name in browsers). */
   constructor(location: string | AnyLevel, options: LevelStoreOptions = {}) {
     this.db =
       typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
-    this.options = { ...DEFAULTS, ...stripUndefined(options) }
+    const { onError, ...rest } = options
+    this.options = { ...DEFAULTS, ...stripUndefined(rest) }
+    this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
   }
 
   /** Opens the database (also done lazily by the first operation). */
@@ -127,105 +219,127 @@ export class LevelStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ doc, update, resolve, reject })
-      if (!this.flushScheduled && this.writing === undefined) {
-        this.flushScheduled = true
-        schedule(() => this.startWriting())
-      }
-    })
-  }
-
-  private startWriting(): void {
-    this.flushScheduled = false
-    if (this.writing !== undefined) return
-    this.writing = this.writeAll().finally(() => {
-      this.writing = undefined
-      if (this.queue.length > 0) this.startWriting()
-    })
-  }
-
-  /** Writes batches until the queue is empty; appends arriving meanwhile join the next batch. */
-  private async writeAll(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatchUpdates)
-      // biome-ignore lint/suspicious/noExplicitAny: batch operations mix encodings.
-      const ops: any[] = []
-      const touched = new Map<string, { count: number; bytes: number }>()
-      for (const p of batch) {
-        ops.push({ type: 'put', key: logKey(p.doc, this.keys.next()), value: p.update, ...VIEW })
-        const t = touched.get(p.doc)
-        if (t === undefined) touched.set(p.doc, { count: 1, bytes: p.update.length })
-        else {
-          t.count++
-          t.bytes += p.update.length
-        }
-      }
-      for (const doc of touched.keys()) {
-        if (!this.indexed.has(doc)) {
-          ops.push({ type: 'put', key: indexKey(doc), value: { created: Date.now() }, ...JSON_ENCODING })
-        }
-      }
-      try {
-        await this.db.batch(ops, { sync: this.options.sync } as object)
-      } catch (cause) {
-        this.stats.writeErrors++
-        const err = new ConvergeError(
-          'CONVERGE_STORE_WRITE_FAILED',
-          `LevelDB batch of ${batch.length} appends failed`,
-          {
-            cause,
-          },
-        )
-        for (const p of batch) p.reject(err)
-        continue
-      }
-      this.stats.batches++
-      this.stats.appended += batch.length
-      for (const [doc, t] of touched) {
-        this.indexed.add(doc)
-        const info = this.info(doc)
-        info.logCount += t.count
-        info.logBytes += t.bytes
-        info.version++
-        this.maybeCompact(doc, info)
-      }
-      for (const p of batch) p.resolve()
+    let batch = this.pending[this.pending.length - 1]
+    if (
+      batch === undefined ||
+      batch.count >= this.options.maxBatchUpdates ||
+      batch.bytes >= this.options.maxBatchBytes
+    ) {
+      batch = newBatch()
+      this.pending.push(batch)
     }
+    let chunk = batch.docs.get(doc)
+    if (chunk === undefined) {
+      chunk = new LogChunkWriter()
+      batch.docs.set(doc, chunk)
+    }
+    // Copied now: the caller's bytes may be a view on a buffer it reuses.
+    chunk.add(update)
+    batch.count++
+    batch.bytes += update.length
+    if (this.inFlight === undefined && !this.writeScheduled) {
+      this.writeScheduled = true
+      schedule(() => this.writePending())
+    }
+    return batch.done
+  }
+
+  /** Writes batches one at a time until none is left; appends made meanwhile fill the next. */
+  private async writePending(): Promise<void> {
+    this.writeScheduled = false
+    if (this.inFlight !== undefined) return
+    for (let batch = this.pending.shift(); batch !== undefined; batch = this.pending.shift()) {
+      this.inFlight = batch
+      await this.writeBatch(batch)
+      this.inFlight = undefined
+    }
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    const ops: BatchOp[] = []
+    for (const [doc, chunk] of batch.docs) {
+      ops.push({ type: 'put', key: logKey(doc, this.keys.next()), value: chunk.finish(), ...VIEW })
+      // Once per document and instance (and again by every compaction, so a document that
+      // another instance deleted and this one wrote again is listed again after a while).
+      if (!this.indexed.has(doc)) ops.push({ type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW })
+    }
+    try {
+      await this.write(ops)
+    } catch (cause) {
+      this.stats.writeErrors++
+      batch.reject(
+        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.count} appends failed`, { cause }),
+      )
+      return
+    }
+    this.stats.batches++
+    this.stats.appended += batch.count
+    for (const [doc, chunk] of batch.docs) {
+      this.indexed.add(doc)
+      const info = this.info(doc)
+      info.logCount += chunk.count
+      info.logBytes += chunk.bytes
+      info.version++
+      this.maybeCompact(doc, info)
+    }
+    batch.resolve()
+  }
+
+  /** Resolves when every append made so far has been written (or has failed). */
+  private async written(): Promise<void> {
+    const last = this.pending[this.pending.length - 1] ?? this.inFlight
+    if (last !== undefined) await last.done.catch(noop)
   }
 
   // --- reads --------------------------------------------------------------------
 
   async load(doc: string): Promise<Uint8Array | undefined> {
     this.checkOpen()
-    const { snapshots, log } = await this.readDoc(doc)
-    if (snapshots.length === 0 && log.length === 0) return undefined
+    const entries = await this.readDoc(doc)
+    if (entries.snapshots.length === 0 && entries.log.length === 0) return undefined
     const info = this.info(doc)
+    const snapshots = entries.snapshots.map((s) => s.value)
+    const log = entries.log.flatMap((e) => this.readChunk(doc, e))
     info.logCount = log.length
-    info.logBytes = sumBytes(log)
-    info.snapshotBytes = sumBytes(snapshots)
+    info.logBytes = log.reduce((n, u) => n + u.length, 0)
+    info.snapshotBytes = sumBytes(entries.snapshots)
     this.maybeCompact(doc, info)
-    if (log.length === 0 && snapshots.length === 1) return snapshots[0]
-    return Y.mergeUpdates([...snapshots, ...log])
+    return mergeParts([...snapshots, ...log], (err) => this.report(err, `loading ${doc}: an entry does not apply`))
   }
 
+  /**
+   * The stored state vector: the snapshot's, as stored beside it, plus the structs of
+   * the log; no Y.Doc is built. Cached until the next append.
+   */
   async stateVector(doc: string): Promise<Uint8Array> {
     this.checkOpen()
     const info = this.info(doc)
     const version = info.version
     if (info.stateVector?.version === version) return info.stateVector.value
-    let value: Uint8Array
-    const { snapshots, log } = await this.readDoc(doc, { values: false })
-    if (snapshots.length === 0 && log.length === 0) {
-      value = EMPTY_STATE_VECTOR
-    } else if (log.length === 0 && snapshots.length === 1) {
-      // A compacted document: its state vector was stored with the snapshot.
-      value = (await this.db.get(stateVectorKey(doc), VIEW)) ?? Y.encodeStateVectorFromUpdate(await this.mustLoad(doc))
-    } else {
-      value = Y.encodeStateVectorFromUpdate(await this.mustLoad(doc))
-    }
+    const entries = await this.readDoc(doc)
+    const value = this.stateVectorOf(doc, entries)
     if (info.version === version) info.stateVector = { version, value }
     return value
+  }
+
+  private stateVectorOf(doc: string, { snapshots, log, stateVector }: DocEntries): Uint8Array {
+    if (snapshots.length === 0 && log.length === 0) return EMPTY_STATE_VECTOR
+    const matches = stateVector !== undefined && snapshots.length === 1 && stateVector.snapshotKey === snapshots[0]?.key
+    const stored = matches ? stateVector.value : undefined
+    if (stored !== undefined && log.length === 0) return stored
+    const union = new StateVectorUnion()
+    if (stored !== undefined) union.addStateVector(stored)
+    else for (const s of snapshots) this.addToUnion(union, doc, s.value)
+    for (const entry of log) for (const update of this.readChunk(doc, entry)) this.addToUnion(union, doc, update)
+    return union.encode()
+  }
+
+  private addToUnion(union: StateVectorUnion, doc: string, update: Uint8Array): void {
+    try {
+      union.addUpdate(update)
+    } catch (err) {
+      this.report(err, `state vector of ${doc}: an entry does not decode`)
+    }
   }
 
   async digest(doc: string): Promise<Uint8Array> {
@@ -240,49 +354,73 @@ export class LevelStore implements Store {
 
   async list(): Promise<string[]> {
     this.checkOpen()
-    const keys: string[] = await this.db.keys({ ...indexRange(), keyEncoding: 'utf8' }).all()
+    const keys: string[] = await this.db.keys({ ...indexRange(), ...KEY }).all()
     return keys.map(docOfIndexKey).sort()
   }
 
-  private async mustLoad(doc: string): Promise<Uint8Array> {
-    return (await this.load(doc)) ?? EMPTY_UPDATE
+  /** Every entry of a document, in one scan (see level-keys.ts for why one scan suffices). */
+  private async readDoc(doc: string, { values = true }: { values?: boolean } = {}): Promise<DocEntries> {
+    const entries: Array<[string, Uint8Array | undefined]> = values
+      ? await this.db.iterator({ ...docRange(doc), ...VIEW }).all()
+      : (await this.db.keys({ ...docRange(doc), ...KEY }).all()).map((k: string) => [k, undefined])
+    const result: DocEntries = { log: [], snapshots: [], stateVector: undefined, keys: [] }
+    for (const [key, value = EMPTY] of entries) {
+      result.keys.push(key)
+      const kind = kindOfDocKey(doc, key)
+      if (kind === 'log') result.log.push({ key, value })
+      else if (kind === 'snapshot') result.snapshots.push({ key, value, gen: genOfSnapshotKey(doc, key) })
+      else if (kind === 'state-vector' && values) result.stateVector = this.readStateVectorEntry(doc, value)
+    }
+    return result
   }
 
-  /** Snapshot and log entries of a document, from one consistent view of the database. */
-  private async readDoc(
+  private readChunk(
     doc: string,
-    { values = true }: { values?: boolean } = {},
-  ): Promise<{ snapshots: Uint8Array[]; log: Uint8Array[]; snapshotKeys: string[]; logKeys: string[] }> {
-    const snapshot = this.db.supports.explicitSnapshots ? this.db.snapshot() : undefined
+    entry: { key: string; value: Uint8Array },
+    onBad?: (value: Uint8Array) => void,
+  ): Uint8Array[] {
     try {
-      const read = async (r: { gte: string; lt: string }) => {
-        const entries: Array<[string, Uint8Array]> = values
-          ? await this.db.iterator({ ...r, keyEncoding: 'utf8', ...VIEW, snapshot }).all()
-          : (await this.db.keys({ ...r, keyEncoding: 'utf8', snapshot }).all()).map((k: string) => [k, EMPTY_UPDATE])
-        return entries
-      }
-      const [s, l] = await Promise.all([read(snapshotRange(doc)), read(logRange(doc))])
-      return {
-        snapshots: s.map((e) => e[1]),
-        log: l.map((e) => e[1]),
-        snapshotKeys: s.map((e) => e[0]),
-        logKeys: l.map((e) => e[0]),
-      }
-    } finally {
-      await snapshot?.close()
+      return readLogChunk(entry.value)
+    } catch (err) {
+      this.report(err, `${doc}: log entry ${JSON.stringify(entry.key)} does not decode`)
+      onBad?.(entry.value)
+      return []
+    }
+  }
+
+  private readStateVectorEntry(doc: string, value: Uint8Array): DocEntries['stateVector'] {
+    try {
+      const decoder = decoding.createDecoder(value)
+      return { snapshotKey: decoding.readVarString(decoder), value: decoding.readVarUint8Array(decoder) }
+    } catch (err) {
+      this.report(err, `${doc}: the stored state vector does not decode`)
+      return undefined
     }
   }
 
   // --- compaction ---------------------------------------------------------------
 
   private maybeCompact(doc: string, info: DocInfo): void {
-    if (!this.options.autoCompact || this.compactions.has(doc) || this.closing !== undefined) return
+    if (!this.options.autoCompact || this.closing !== undefined) return
+    if (this.compactQueue.has(doc) || this.compacting.has(doc)) return
     if (!this.isDue(info)) return
-    const p = this.compactNow(doc, true).finally(() => this.compactions.delete(doc))
-    this.compactions.set(doc, p)
-    p.catch(() => {
-      // Counted in stats.writeErrors; the log stays and the next trigger retries.
+    this.compactQueue.add(doc)
+    this.compactWorker ??= this.runCompactions().finally(() => {
+      this.compactWorker = undefined
     })
+  }
+
+  /** Background compactions, one document at a time, so their pauses never stack up. */
+  private async runCompactions(): Promise<void> {
+    // Start after the current turn: the batch that triggered us resolves its appends first.
+    await nextTurn()
+    for (const doc of this.compactQueue) {
+      this.compactQueue.delete(doc)
+      if (this.closing !== undefined) break
+      await this.withDocLock(doc, () => this.compactDoc(doc, true)).catch((err) =>
+        this.report(err, `background compaction of ${doc} failed; its log stays and a later compaction retries`),
+      )
+    }
   }
 
   private isDue(info: DocInfo): boolean {
@@ -294,10 +432,10 @@ export class LevelStore implements Store {
   }
 
   /**
-   * Merges the log into a new snapshot. Reads one consistent view, merges it in a Y.Doc
-   * (dropping deleted content), then in one atomic batch writes the snapshot and its
-   * state vector and deletes exactly the entries it read. Appends made meanwhile have
-   * other keys and stay in the log.
+   * Merges the log into a new snapshot: reads the document in one scan, applies it to a
+   * Y.Doc (yielding to the event loop between slices of the log), then in one atomic
+   * batch writes the snapshot and its state vector and deletes exactly the entries it
+   * read. Appends made meanwhile have other keys and stay in the log.
    */
   compact(doc: string): Promise<void> {
     try {
@@ -305,57 +443,128 @@ export class LevelStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    const running = this.compactions.get(doc)
-    if (running !== undefined) return running
-    const p = this.compactNow(doc, false).finally(() => this.compactions.delete(doc))
-    this.compactions.set(doc, p)
-    return p
+    this.compactQueue.delete(doc)
+    return this.withDocLock(doc, () => this.compactDoc(doc, false))
   }
 
-  private async compactNow(doc: string, onlyIfDue: boolean): Promise<void> {
-    const { snapshots, log, snapshotKeys, logKeys } = await this.readDoc(doc)
-    if (log.length === 0 && snapshots.length <= 1) return
-    const info = this.info(doc)
-    if (onlyIfDue) {
-      // The in-memory counts may be estimates (appends to a document never loaded here).
-      info.logCount = log.length
-      info.logBytes = sumBytes(log)
-      info.snapshotBytes = sumBytes(snapshots)
-      if (!this.isDue(info)) return
-    }
-    const ydoc = new Y.Doc()
-    Y.applyUpdate(ydoc, Y.mergeUpdates([...snapshots, ...log]))
-    const merged = Y.encodeStateAsUpdate(ydoc)
-    const stateVector = Y.encodeStateVector(ydoc)
-    ydoc.destroy()
-    // biome-ignore lint/suspicious/noExplicitAny: batch operations mix encodings.
-    const ops: any[] = [
-      { type: 'put', key: snapshotKey(doc, this.keys.next()), value: merged, ...VIEW },
-      { type: 'put', key: stateVectorKey(doc), value: stateVector, ...VIEW },
-      {
-        type: 'put',
-        key: metaKey(doc),
-        value: { snapshotBytes: merged.length, compactedAt: Date.now() },
-        ...JSON_ENCODING,
-      },
-    ]
-    for (const key of [...snapshotKeys, ...logKeys]) ops.push({ type: 'del', key, keyEncoding: 'utf8' })
-    const versionBefore = info.version
+  private async compactDoc(doc: string, onlyIfDue: boolean): Promise<void> {
+    this.compacting.add(doc)
     try {
-      await this.db.batch(ops, { sync: this.options.sync } as object)
+      await this.compactOnce(doc, onlyIfDue)
+    } finally {
+      this.compacting.delete(doc)
+    }
+    // Appends that arrived meanwhile may have made it due again.
+    this.maybeCompact(doc, this.info(doc))
+  }
+
+  private async compactOnce(doc: string, onlyIfDue: boolean): Promise<void> {
+    const started = performance.now()
+    const entries = await this.readDoc(doc)
+    const { snapshots } = entries
+    // Bytes that do not decode or apply are moved aside, never deleted: nothing is lost,
+    // and the document keeps compacting.
+    const quarantine: Uint8Array[] = []
+    const log = entries.log.flatMap((e) => this.readChunk(doc, e, (value) => quarantine.push(value)))
+    const logBytes = log.reduce((n, u) => n + u.length, 0)
+    const info = this.info(doc)
+    // The counts kept in memory are estimates (another instance may write too): refresh them.
+    info.logCount = log.length
+    info.logBytes = logBytes
+    info.snapshotBytes = sumBytes(snapshots)
+    if (entries.log.length === 0 && snapshots.length <= 1) return
+    if (onlyIfDue && !this.isDue(info)) {
+      this.stats.compactionsSkipped++
+      return
+    }
+    const onBad = (err: unknown, part: Uint8Array) => {
+      this.report(err, `compacting ${doc}: an entry does not apply; it is kept aside`)
+      quarantine.push(part)
+    }
+    const ydoc = new Y.Doc({ gc: this.options.gc })
+    let encoded: [update: Uint8Array, stateVector: Uint8Array]
+    try {
+      this.timed(() =>
+        applyParts(
+          ydoc,
+          snapshots.map((s) => s.value),
+          onBad,
+        ),
+      )
+      for (let i = 0; i < log.length; i += COMPACTION_SLICE) {
+        await nextTurn()
+        if (this.closing !== undefined) return
+        this.timed(() => applyParts(ydoc, log.slice(i, i + COMPACTION_SLICE), onBad))
+      }
+      await nextTurn()
+      if (this.closing !== undefined) return
+      encoded = this.timed(() => [Y.encodeStateAsUpdate(ydoc), Y.encodeStateVector(ydoc)])
+    } finally {
+      ydoc.destroy()
+    }
+    const [merged, stateVector] = encoded
+    const gen = snapshots.reduce((g, s) => Math.max(g, s.gen), 0) + 1
+    const newSnapshotKey = snapshotKey(doc, gen, this.keys.next())
+    const svEntry = encoding.createEncoder()
+    encoding.writeVarString(svEntry, newSnapshotKey)
+    encoding.writeVarUint8Array(svEntry, stateVector)
+    const meta = { snapshotBytes: merged.length, mergedUpdates: log.length, compactedAt: Date.now() }
+    const ops: BatchOp[] = [
+      { type: 'put', key: newSnapshotKey, value: merged, ...VIEW },
+      { type: 'put', key: stateVectorKey(doc), value: encoding.toUint8Array(svEntry), ...VIEW },
+      { type: 'put', key: metaKey(doc), value: meta, ...JSON_VALUE },
+      { type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW },
+    ]
+    for (const value of quarantine) ops.push({ type: 'put', key: quarantineKey(doc, this.keys.next()), value, ...VIEW })
+    for (const { key } of [...snapshots, ...entries.log]) ops.push({ type: 'del', key, ...KEY })
+    try {
+      await this.write(ops)
     } catch (cause) {
       this.stats.writeErrors++
       throw new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `compaction of ${doc} failed`, { cause })
     }
     this.stats.compactions++
-    this.indexed.add(doc)
+    // Appends that landed during the compaction stay counted.
     info.logCount = Math.max(0, info.logCount - log.length)
-    info.logBytes = Math.max(0, info.logBytes - sumBytes(log))
+    info.logBytes = Math.max(0, info.logBytes - logBytes)
     info.snapshotBytes = merged.length
-    info.version++
-    // Nothing was appended while compacting: the merged state is the whole state.
-    if (info.version === versionBefore + 1 && info.logCount === 0) {
-      info.stateVector = { version: info.version, value: stateVector }
+    info.deletedBytes += sumBytes(entries.log) + sumBytes(snapshots)
+    this.stats.compactionMs += performance.now() - started
+    // An explicit compaction gives the space back now; background ones once it is worth a
+    // rewrite of the range (LevelDB rewrites the live data of the range too).
+    const { reclaimAfterBytes } = this.options
+    const worth = onlyIfDue
+      ? reclaimAfterBytes > 0 && info.deletedBytes >= Math.max(reclaimAfterBytes, 2 * info.snapshotBytes)
+      : info.deletedBytes > 0
+    if (worth) await this.reclaim(doc, info, meta)
+  }
+
+  /**
+   * Asks LevelDB to compact the document's range, dropping the entries compactions deleted.
+   * LevelDB drops them only when it merges files of two levels: a range whose entries all
+   * sit in one level (a memtable flushed straight to level 2, as happens on a young
+   * database) keeps them. So it compacts, rewrites one small entry into the range (now
+   * above that level), and compacts again, which merges the two.
+   */
+  private async reclaim(doc: string, info: DocInfo, meta: object): Promise<void> {
+    const db = this.db as AnyLevel & { compactRange?: (gte: string, lt: string, o: object) => Promise<void> }
+    if (typeof db.compactRange !== 'function') return
+    info.deletedBytes = 0
+    const { gte, lt } = docRange(doc)
+    await db.compactRange(gte, lt, KEY)
+    await db.put(metaKey(doc), meta, JSON_VALUE)
+    await db.compactRange(gte, lt, KEY)
+    this.stats.reclaims++
+  }
+
+  /** Runs a synchronous step of a compaction and records how long it held the event loop. */
+  private timed<T>(step: () => T): T {
+    const started = performance.now()
+    try {
+      return step()
+    } finally {
+      const ms = performance.now() - started
+      if (ms > this.stats.longestCompactionStepMs) this.stats.longestCompactionStepMs = ms
     }
   }
 
@@ -363,28 +572,69 @@ export class LevelStore implements Store {
 
   async delete(doc: string): Promise<void> {
     this.checkOpen()
-    await this.compactions.get(doc)?.catch(() => undefined)
-    const { snapshotKeys, logKeys } = await this.readDoc(doc, { values: false })
-    const keys = [indexKey(doc), metaKey(doc), stateVectorKey(doc), ...snapshotKeys, ...logKeys]
-    await this.db.batch(
-      keys.map((key) => ({ type: 'del', key, keyEncoding: 'utf8' })),
-      { sync: this.options.sync } as object,
-    )
-    this.indexed.delete(doc)
-    this.docs.delete(doc)
+    // Appends made before the call are part of what is deleted.
+    await this.written()
+    this.compactQueue.delete(doc)
+    await this.withDocLock(doc, async () => {
+      const { keys } = await this.readDoc(doc, { values: false })
+      try {
+        await this.write([indexKey(doc), ...keys].map((key): BatchOp => ({ type: 'del', key, ...KEY })))
+      } catch (cause) {
+        this.stats.writeErrors++
+        throw new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `deleting ${doc} failed`, { cause })
+      }
+      this.indexed.delete(doc)
+      const info = this.info(doc)
+      this.docs.set(doc, { logCount: 0, logBytes: 0, snapshotBytes: 0, deletedBytes: 0, version: info.version + 1 })
+    })
   }
 
-  /** Writes what is queued, waits for running compactions, and closes the database. */
+  /** Writes what is queued, stops compactions (a running one stops at its next step), and closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      while (this.queue.length > 0 || this.writing !== undefined || this.flushScheduled) {
-        if (this.writing === undefined && !this.flushScheduled) this.startWriting()
-        await (this.writing ?? new Promise((r) => schedule(() => r(undefined))))
-      }
-      await Promise.allSettled([...this.compactions.values()])
+      await this.written()
+      this.compactQueue.clear()
+      await Promise.allSettled([this.compactWorker, ...this.docLocks.values()])
       await this.db.close()
     })()
     return this.closing
+  }
+
+  /** One atomic LevelDB batch, fsynced when the `sync` option says so. */
+  private async write(ops: BatchOp[]): Promise<void> {
+    // A chained batch: abstract-level's array form copies and re-checks every operation
+    // object, which costs about a fifth more per entry.
+    const batch = this.db.batch()
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value, op)
+        else batch.del(op.key, op)
+      }
+    } catch (err) {
+      await batch.close()
+      throw err
+    }
+    await batch.write({ sync: this.options.sync } as object)
+  }
+
+  private withDocLock(doc: string, task: () => Promise<void>): Promise<void> {
+    const run = (this.docLocks.get(doc) ?? Promise.resolve()).then(task)
+    const tail = run.then(noop, noop)
+    this.docLocks.set(doc, tail)
+    tail.then(() => {
+      if (this.docLocks.get(doc) === tail) this.docLocks.delete(doc)
+    })
+    return run
+  }
+
+  private report(err: unknown, context: string): void {
+    const code = err instanceof ConvergeError ? err.code : 'CONVERGE_INTERNAL'
+    const e = new ConvergeError(code, `${context}: ${message(err)}`, { cause: err })
+    try {
+      this.onError(e)
+    } catch {
+      // An error hook that throws must not break the store.
+    }
   }
 
   private checkOpen(): void {
@@ -394,14 +644,24 @@ export class LevelStore implements Store {
   private info(doc: string): DocInfo {
     let info = this.docs.get(doc)
     if (info === undefined) {
-      info = { logCount: 0, logBytes: 0, snapshotBytes: 0, version: 0 }
+      info = { logCount: 0, logBytes: 0, snapshotBytes: 0, deletedBytes: 0, version: 0 }
       this.docs.set(doc, info)
     }
     return info
   }
 }
 
-const sumBytes = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0)
+const newBatch = (): Batch => {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const done = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { docs: new Map(), count: 0, bytes: 0, done, resolve, reject }
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 const stripUndefined = <T extends object>(o: T): Partial<T> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
