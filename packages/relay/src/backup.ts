@@ -48,10 +48,12 @@ export const writeBackup = async (source: BackupSource, file: string): Promise<n
   return count
 }
 
-/** Merges every document of a backup file into `store`. Returns the number of documents. */
+/**
+ * Merges every document of a backup file into `store` (appends: background compaction
+ * folds them into snapshots later). Returns the number of documents.
+ */
 export const restoreBackup = async (file: string, store: Store): Promise<number> => {
   const entries = decodeBackup(new Uint8Array(await readFile(file)))
   await Promise.all(entries.map((e) => store.append(e.doc, e.update)))
-  for (const e of entries) await store.compact(e.doc)
   return entries.length
 }
