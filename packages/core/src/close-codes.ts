@@ -8,6 +8,8 @@ export const CloseCode = {
   normal: 1000,
   /** The relay is shutting down; reconnect later. */
   goingAway: 1001,
+  /** A text frame that is not valid UTF-8: the WebSocket layer (RFC 6455) refuses it. */
+  invalidPayload: 1007,
   /** A frame exceeded `maxMessageBytes`. */
   messageTooBig: 1009,
   /** Bytes that do not decode, an unknown message type, or a message out of order. */

@@ -75,6 +75,12 @@ export const program = (): Command => {
         .argParser(int('max-message-bytes')),
     )
     .addOption(
+      new Option('--max-pending-bytes <n>', 'most bytes of updates with missing dependencies one document may hold')
+        .env('CONVERGE_MAX_PENDING_BYTES')
+        .default(4 * 1024 * 1024)
+        .argParser(int('max-pending-bytes')),
+    )
+    .addOption(
       new Option('--max-messages-per-second <n>', 'sustained messages per second per client connection (0: no limit)')
         .env('CONVERGE_MAX_MESSAGES_PER_SECOND')
         .default(5_000)
@@ -130,6 +136,7 @@ export const program = (): Command => {
         adminToken: opts.adminToken,
         unloadDelay: opts.unloadDelay,
         maxMessageBytes: opts.maxMessageBytes,
+        maxPendingBytes: opts.maxPendingBytes,
         maxMessagesPerSecond: opts.maxMessagesPerSecond,
         messageBurst: opts.messageBurst,
         heartbeatInterval: opts.heartbeatInterval,

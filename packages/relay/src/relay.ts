@@ -44,6 +44,8 @@ export interface RelayOptions {
   unloadDelay?: number
   /** Largest WebSocket frame accepted, in bytes. Default 16 MiB. */
   maxMessageBytes?: number
+  /** Most bytes of updates with missing dependencies one document may hold (4413 beyond). Default 4 MiB. */
+  maxPendingBytes?: number
   /** Sustained messages per second a client connection may send (4429 beyond). Default 5_000; 0: no limit. */
   maxMessagesPerSecond?: number
   /** Burst allowance of that limit, in messages. Default 20_000. */
@@ -103,6 +105,7 @@ export class Relay {
       store,
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
+      maxPendingBytes: options.maxPendingBytes,
       observer: this.metrics.observer(),
     })
     this.replica.on('error', (err, context) => log.error({ err }, context))
@@ -160,7 +163,10 @@ export class Relay {
     let store = options.store
     if (store === undefined) {
       await mkdir(resolved.data, { recursive: true })
-      const level = new LevelStore(resolved.data, { sync: resolved.fsync })
+      const level = new LevelStore(resolved.data, {
+        sync: resolved.fsync,
+        onError: (err) => log.error({ err, code: err.code }, 'store'),
+      })
       await level.open()
       store = level
     }

@@ -1,0 +1,58 @@
+import { rm } from 'node:fs/promises'
+import { tempDir } from '../helpers/relay-process.js'
+import { ClientProcess, type ClientProcessOptions } from './client-process.js'
+
+/**
+ * One client of the chaos test across its incarnations: its LevelDB directory stays, the
+ * process may be SIGKILLed and started again on it.
+ */
+export class ClientSlot {
+  readonly incarnations: ClientProcess[] = []
+  private readonly options: Omit<ClientProcessOptions, 'incarnation' | 'dir'>
+  private readonly dir: string
+
+  private constructor(options: Omit<ClientProcessOptions, 'incarnation' | 'dir'>, dir: string) {
+    this.options = options
+    this.dir = dir
+  }
+
+  static async start(options: Omit<ClientProcessOptions, 'incarnation' | 'dir'>): Promise<ClientSlot> {
+    const slot = new ClientSlot(options, await tempDir('chaos-client'))
+    await slot.restart()
+    return slot
+  }
+
+  get current(): ClientProcess {
+    return this.incarnations[this.incarnations.length - 1] as ClientProcess
+  }
+
+  get alive(): boolean {
+    return this.current.alive
+  }
+
+  get id(): string {
+    return this.options.id
+  }
+
+  /** Starts a new incarnation on the same directory (the previous one must be dead). */
+  async restart(): Promise<ClientProcess> {
+    const incarnation = this.incarnations.length
+    const client = await ClientProcess.start({
+      ...this.options,
+      seed: this.options.seed * 1_000 + incarnation + 1,
+      incarnation,
+      dir: this.dir,
+    })
+    this.incarnations.push(client)
+    return client
+  }
+
+  async kill(): Promise<void> {
+    await this.current.kill()
+  }
+
+  async dispose(): Promise<void> {
+    await this.current.dispose()
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
