@@ -2,7 +2,7 @@ import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { readAwarenessClients } from './awareness-ids.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
-import { ConvergeError } from './errors.js'
+import { ConvergeError, isConvergeError } from './errors.js'
 import type { DocMessage, Message, PeerRole } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
@@ -83,7 +83,7 @@ export class DocSession implements AttachedSession {
    * ahead of the changes it builds on, and the relay's ack of it would count those as
    * saved while they still waited in the step 2 (lost if the client then died).
    */
-  private answered = false
+  answered = false
   private readonly startedAt = performance.now()
   private syncedWaiters: Array<() => void> = []
 
@@ -190,14 +190,21 @@ export class DocSession implements AttachedSession {
         { type: 'sync-step2', doc: this.doc, update: this.rdoc.diffLoaded(warm, stateVector, theirDeletes) },
         local,
       )
-      this.answered = true
+      this.markAnswered()
       return
     }
     this.rdoc.diff(stateVector, theirDeletes).then((update) => {
       if (this.ended) return
       this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
-      this.answered = true
+      this.markAnswered()
     }, this.failUnlessEnded)
+  }
+
+  private markAnswered(): void {
+    if (this.answered) return
+    this.answered = true
+    // The exchange may be complete now, and the doc free to unload (ReplicaDoc.idle).
+    this.rdoc.touch()
   }
 
   /** A failure that concerns a session already ended (the document was unloaded) is nobody's fault. */
@@ -216,14 +223,22 @@ export class DocSession implements AttachedSession {
     }
     const seq = ++this.recvSeq
     const applied = this.rdoc.receiveUpdate(update, this)
-    applied.then(() => {
-      if (isStep2 && !this.synced && !this.ended) {
-        this.synced = true
-        this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
-        this.releaseSyncedWaiters()
-        this.rdoc.markSynced()
-      }
-    }, this.failUnlessEnded)
+    applied.then(
+      () => {
+        if (isStep2 && !this.synced && !this.ended) {
+          this.synced = true
+          this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
+          this.releaseSyncedWaiters()
+          this.rdoc.markSynced()
+        }
+      },
+      (err) => {
+        // Content lost to a failed write: even if this session ended meanwhile, drop the
+        // connection, whose next sync fetches it again; nothing else would while it is up.
+        if (isConvergeError(err, 'CONVERGE_STORE_WRITE_FAILED')) this.peer.fail(err)
+        else this.failUnlessEnded(err)
+      },
+    )
     if (!this.peer.sendsAcks) return
     applied.then(
       () => this.markDurable(seq),

@@ -38,6 +38,8 @@ export class MemoryStore implements Store {
   private flushScheduled = false
   private closed = false
   private failNext: unknown
+  /** Set from a failed flush until the next turn of the event loop (see Store: appends land in order). */
+  private failedThisTurn: unknown
   private readonly autoFlush: boolean
 
   constructor(options: MemoryStoreOptions = {}, durable = new Map<string, StoredDoc>()) {
@@ -67,6 +69,14 @@ export class MemoryStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
+    if (this.failedThisTurn !== undefined) {
+      // Callers have not yet seen the failure: what they append now may build on it.
+      return Promise.reject(
+        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed in this turn', {
+          cause: this.failedThisTurn,
+        }),
+      )
+    }
     return new Promise((resolve, reject) => {
       // Copy: the caller's bytes may be a view on a reused network buffer.
       this.pending.push({ doc, update: update.slice(), resolve, reject })
@@ -89,6 +99,10 @@ export class MemoryStore implements Store {
       this.stats.writeErrors++
       const err = new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'memory store write failed', { cause })
       for (const p of batch) p.reject(err)
+      this.failedThisTurn = cause
+      setTimeout(() => {
+        this.failedThisTurn = undefined
+      }, 0)
       return
     }
     for (const p of batch) {

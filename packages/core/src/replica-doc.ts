@@ -34,6 +34,8 @@ export interface AttachedSession {
   readonly holdsDoc: boolean
   /** Synced with the remote: its sync step 2 was applied. */
   readonly synced: boolean
+  /** Has answered the remote's sync step 1 with its step 2. */
+  readonly answered: boolean
   readonly awarenessClients: ReadonlySet<number>
   sendUpdate(update: Uint8Array): void
   sendAwareness(update: Uint8Array): void
@@ -82,6 +84,7 @@ export class ReplicaDoc {
 
   private readonly host: DocHost
   private warming: Promise<Y.Doc> | undefined
+  private rewriting: Promise<void> | undefined
   private deleteSetCache: { doc: Y.Doc; value: ReturnType<typeof deleteSetOfDoc> } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
   private idleTimer: ReturnType<typeof setTimeout> | undefined
@@ -184,6 +187,8 @@ export class ReplicaDoc {
    * Takes an update from `origin` (a session, or DURABLE_ORIGIN for a local write that
    * must be durable first): validates it, appends it, then applies it. Rejects with a
    * coded error when the bytes are malformed, a limit is hit, or the store fails.
+   * Appends keep their order in the store: when one fails, none made after it lands
+   * (see Store), so no update built on a lost one is ever kept.
    */
   receiveUpdate(update: Uint8Array, origin: unknown): Promise<void> {
     this.touch()
@@ -284,15 +289,21 @@ export class ReplicaDoc {
    * the lost one and are stored: without it the store would hold changes that never
    * apply (pending structs on every load, and on every peer the doc syncs to).
    */
-  private async persistWholeState(): Promise<void> {
-    const doc = this.doc
-    if (doc === undefined || this.destroyed) return
-    try {
-      await this.host.store.append(this.name, Y.encodeStateAsUpdate(doc))
-    } catch (err) {
-      this.host.observer.storeError?.(this.name, err)
-      this.host.reportError(err, `persisting ${this.name} again after a failed write`)
-    }
+  private persistWholeState(): Promise<void> {
+    // Once per turn however many writes failed, and on the next turn: a store refuses
+    // appends in the turn it reports a failure (see Store: appends land in order).
+    this.rewriting ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+      this.rewriting = undefined
+      const doc = this.doc
+      if (doc === undefined || this.destroyed) return
+      try {
+        await this.host.store.append(this.name, Y.encodeStateAsUpdate(doc))
+      } catch (err) {
+        this.host.observer.storeError?.(this.name, err)
+        this.host.reportError(err, `persisting ${this.name} again after a failed write`)
+      }
+    })
+    return this.rewriting
   }
 
   private onAwarenessUpdate(change: AwarenessChange, origin: unknown): void {
@@ -341,7 +352,10 @@ export class ReplicaDoc {
   /** Nothing holds the document: no app reference, no client session. */
   get idle(): boolean {
     if (this.appRefs > 0) return false
-    for (const s of this.sessions) if (s.holdsDoc) return false
+    // A mesh session mid-exchange holds the doc too: unloading ends the session, so the
+    // peer would never get our step 1 (to learn what to send) or our step 2; and its late
+    // messages, crossing our unsubscribe, would open a new session to unload again.
+    for (const s of this.sessions) if (s.holdsDoc || (s.meshLink && !(s.synced && s.answered))) return false
     return true
   }
 
@@ -387,6 +401,7 @@ export class ReplicaDoc {
 
   markSynced(): void {
     this.host.statusChanged(this)
+    this.touch()
   }
 
   markSaved(localChanges: number): void {

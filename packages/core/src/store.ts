@@ -5,6 +5,11 @@
  * Semantics every implementation keeps:
  * - `append` resolves only once the update is durable (as durable as the store is
  *   configured to be); it rejects with a CONVERGE_STORE_WRITE_FAILED error otherwise.
+ * - Appends land in the order they were made: when one fails, every append made after it
+ *   that is not yet durable fails too, and so does every append made in the turn of the
+ *   event loop in which the failure is reported (before its callers could react). A
+ *   peer's later update may build on its earlier one; it must never be kept when the
+ *   earlier one was lost.
  * - `load` returns one Yjs update (V1) holding everything appended and not deleted,
  *   or undefined for a document never written.
  * - Appending the same update twice is harmless: Yjs updates are idempotent.

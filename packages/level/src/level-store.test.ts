@@ -174,8 +174,46 @@ describe('LevelStore', () => {
     expect(results.every((r) => r.status === 'rejected' && r.reason.code === 'CONVERGE_STORE_WRITE_FAILED')).toBe(true)
     expect(store.stats.writeErrors).toBe(1)
     fail = false
+    // In the turn of the failure, appends fail too (they might build on the lost ones).
+    await expect(store.append('a', new Uint8Array([0, 0]))).rejects.toMatchObject({
+      code: 'CONVERGE_STORE_WRITE_FAILED',
+    })
+    await new Promise((r) => setImmediate(r))
     await store.append('a', new Uint8Array([0, 0]))
     expect(await store.list()).toEqual(['a'])
+    await store.close()
+  })
+
+  it('appends made while a failing batch was written fail with it: no later update lands without an earlier one', async () => {
+    const db = new MemoryLevel()
+    const store = new LevelStore(db)
+    await store.open()
+    let release!: (err?: Error) => void
+    const held = new Promise<void>((resolve, reject) => {
+      release = (err) => (err ? reject(err) : resolve())
+    })
+    let first = true
+    let writing!: () => void
+    const firstWriteStarted = new Promise<void>((r) => {
+      writing = r
+    })
+    gateWrites(db, () => {
+      if (!first) return
+      first = false
+      writing()
+      return held
+    })
+    const [u1, u2] = typed(2).updates as [Uint8Array, Uint8Array]
+    const earlier = store.append('a', u1)
+    await firstWriteStarted
+    const later = store.append('a', u2)
+    release(new Error('disk full'))
+    const results = await Promise.allSettled([earlier, later])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect((await store.list()).length).toBe(0)
+    await new Promise((r) => setImmediate(r))
+    await store.append('a', u1)
+    expect(await textOf(store, 'a')).toBe('a')
     await store.close()
   })
 

@@ -187,6 +187,8 @@ export class LevelStore implements Store {
   private pending: Batch[] = []
   private inFlight: Batch | undefined
   private writeScheduled = false
+  /** Set from a failed batch until the next turn of the event loop (see Store: appends land in order). */
+  private failedThisTurn: unknown
   /** Documents due for a background compaction, compacted one at a time. */
   private readonly compactQueue = new Set<string>()
   /** Documents being compacted right now. */
@@ -218,6 +220,13 @@ export class LevelStore implements Store {
       assertDocName(doc)
     } catch (err) {
       return Promise.reject(err)
+    }
+    if (this.failedThisTurn !== undefined) {
+      return Promise.reject(
+        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed in this turn', {
+          cause: this.failedThisTurn,
+        }),
+      )
     }
     let batch = this.pending[this.pending.length - 1]
     if (
@@ -270,6 +279,15 @@ export class LevelStore implements Store {
       batch.reject(
         new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.count} appends failed`, { cause }),
       )
+      // Appends land in order (see Store): those made while this batch was written, and
+      // those made before its callers could react, may build on it, so they fail with it.
+      for (const later of this.pending.splice(0)) {
+        later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
+      }
+      this.failedThisTurn = cause
+      schedule(() => {
+        this.failedThisTurn = undefined
+      })
       return
     }
     this.stats.batches++
