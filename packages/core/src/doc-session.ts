@@ -299,7 +299,8 @@ export class DocSession implements AttachedSession {
    * for the other documents; the replica reports the refusal.
    */
   refused(reason: string): void {
-    this.peer.reportRefusal(this.doc, reason)
+    // Only a relay refuses; a client's "refusal" means nothing to the relay it talks to.
+    if (this.upstream || this.meshLink) this.peer.reportRefusal(this.doc, reason)
   }
 
   /** Resolves when the remote's sync step 2 is applied, or the session ends. */

@@ -197,9 +197,15 @@ export class ReplicaDoc {
 
   private async persistThenApply(update: Uint8Array, origin: unknown): Promise<void> {
     const doc = this.doc ?? (await this.load())
-    const decoded = this.validate(doc, update, !this.fromTrustedPeer(origin))
-    // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
-    if (isRedundantUpdate(doc, decoded)) return
+    if (this.host.role === 'relay') {
+      // Bytes from clients and the admin API are checked in full; what a mesh peer passes
+      // on was checked at the edge where it entered, so decoding it is enough.
+      const trusted = this.fromTrustedPeer(origin)
+      const decoded = trusted ? decodeOrRefuse(update) : this.validate(doc, update)
+      // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
+      if (isRedundantUpdate(doc, decoded)) return
+    }
+    // A client takes its relay's and its own tabs' word: they passed the relay's checks.
     const started = performance.now()
     try {
       await this.host.store.append(this.name, update)
@@ -223,9 +229,9 @@ export class ReplicaDoc {
   }
 
   /**
-   * An upstream relay (seen from a client) or a mesh link (between relays) passes on
-   * state that a limited peer already paid for: its pending structs may reach the
-   * limit by themselves, so holding it to the limit again would refuse every sync.
+   * A mesh link (between relays) passes on state that entered the mesh through another
+   * relay's checks; holding its pending structs to the limit again would refuse every sync
+   * of a document that a limited peer filled up.
    */
   private fromTrustedPeer(origin: unknown): boolean {
     if (typeof origin !== 'object' || origin === null || !this.sessions.has(origin as AttachedSession)) return false
@@ -234,20 +240,13 @@ export class ReplicaDoc {
   }
 
   /**
-   * Refuses bytes Yjs cannot decode, and (when `limitPending`) updates that would pile
-   * up unresolvable structs.
+   * Refuses bytes Yjs cannot decode or could not integrate (update-dependencies.ts), and
+   * updates that would pile up more than `maxPendingBytes` of unresolvable structs.
    */
-  private validate(doc: Y.Doc, update: Uint8Array, limitPending: boolean): ReturnType<typeof Y.decodeUpdate> {
-    let decoded: ReturnType<typeof Y.decodeUpdate>
-    try {
-      decoded = Y.decodeUpdate(update)
-    } catch (err) {
-      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update does not decode: ${(err as Error)?.message}`, {
-        cause: err,
-      })
-    }
+  private validate(doc: Y.Doc, update: Uint8Array): ReturnType<typeof Y.decodeUpdate> {
+    const decoded = decodeOrRefuse(update)
     const gap = hasMissingDependencies(doc, decoded, this.name)
-    if (gap && limitPending) {
+    if (gap) {
       const pending = (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0)
       if (pending + update.length > this.host.maxPendingBytes) {
         throw new ConvergeError(
@@ -418,6 +417,23 @@ export class ReplicaDoc {
     p.then(done, done)
     return p
   }
+}
+
+const decodeOrRefuse = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
+  let decoded: ReturnType<typeof Y.decodeUpdate>
+  try {
+    decoded = Y.decodeUpdate(update)
+  } catch (err) {
+    throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update does not decode: ${(err as Error)?.message}`, {
+      cause: err,
+    })
+  }
+  // Yjs never writes an empty struct; one integrates as an empty deleted range, and every
+  // later encoding of the document then throws when read back.
+  for (const struct of decoded.structs) {
+    if (struct.length === 0) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'update holds an empty struct')
+  }
+  return decoded
 }
 
 /** Delete sets smaller than this travel whole: digests would not save enough to matter. */

@@ -130,6 +130,27 @@ describe('updates a relay must refuse before persisting them', () => {
     expect(replica.loadedDoc('d')?.getText('text').toString()).toBe('azzbc')
   })
 
+  // Found by the live-relay fuzz (seed 531078702): a GC struct of length 0 integrated as an
+  // empty deleted range, and every later encoding of the document threw when read back.
+  it('an empty struct is malformed, and the document keeps encoding to bytes that apply', async () => {
+    const { store, replica } = relay()
+    await replica.applyUpdate('d', base())
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, 1) // clients with structs
+    encoding.writeVarUint(e, 1) // structs of this client
+    encoding.writeVarUint(e, 9)
+    encoding.writeVarUint(e, 0)
+    encoding.writeUint8(e, 0) // GC
+    encoding.writeVarUint(e, 0) // of length 0
+    encoding.writeVarUint(e, 0) // empty delete set
+    await expect(replica.applyUpdate('d', encoding.toUint8Array(e))).rejects.toMatchObject({
+      code: 'CONVERGE_MALFORMED_MESSAGE',
+    })
+    const fresh = new Y.Doc()
+    Y.applyUpdate(fresh, (await store.load('d')) as Uint8Array)
+    expect(() => Y.applyUpdate(new Y.Doc(), Y.encodeStateAsUpdate(fresh))).not.toThrow()
+  })
+
   it('an empty deletion range is malformed (Yjs throws applying one past the local state)', async () => {
     const { store, replica } = relay()
     await expect(replica.applyUpdate('d', deletions(9, [[3, 0]]))).rejects.toMatchObject({
