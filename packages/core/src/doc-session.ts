@@ -287,8 +287,10 @@ export class DocSession implements AttachedSession {
     try {
       const { present, removed } = readAwarenessClients(update)
       for (const c of present) this.awarenessClients.add(c)
-      for (const c of removed) this.awarenessClients.delete(c)
       applyAwarenessUpdate(awareness, update, this)
+      // A removal Yjs ignored (an older clock) leaves the state: this session still
+      // speaks for it, and takes it along when it ends.
+      for (const c of removed) if (!awareness.getStates().has(c)) this.awarenessClients.delete(c)
     } catch (err) {
       this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed awareness update', { cause: err }))
     }

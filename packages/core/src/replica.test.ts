@@ -1,3 +1,4 @@
+import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { fullAccess, readOnlyAccess } from './access.js'
@@ -119,6 +120,44 @@ describe('Replica over an in-memory network', () => {
     expect(dw.getText('t').toString()).toBe('from writer!')
     await writer.destroy()
     await reader.destroy()
+    await relay.destroy()
+  })
+
+  it('a stale removal of presence does not keep the presence alive after its session ends', async () => {
+    const net = new MemoryNetwork()
+    let awarenessIn = 0
+    const relay = new Replica({
+      role: 'relay',
+      observer: { messageIn: (_peer, type) => (awarenessIn += type === 'awareness' ? 1 : 0) },
+    })
+    net.listen('relay', (t) => relay.accept(t))
+    const a = new Replica()
+    const b = new Replica()
+    const peerA = a.connect(net.connector('relay', 'a'))
+    b.connect(net.connector('relay', 'b'))
+    await a.open('p')
+    await b.open('p')
+    const awareness = a.awareness('p')
+    awareness.setLocalStateField('user', { name: 'a' })
+    awareness.setLocalStateField('user', { name: 'a2' })
+    const names = () => [...b.awareness('p').getStates().values()].map((s) => s.user?.name)
+    await expect.poll(names).toContain('a2')
+    // A removal with an older clock: Yjs ignores it, the state stays.
+    const clock = awareness.meta.get(awareness.clientID)?.clock as number
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, awareness.clientID)
+    encoding.writeVarUint(e, clock - 1)
+    encoding.writeVarString(e, 'null')
+    const before = awarenessIn
+    peerA.send({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) })
+    await expect.poll(() => awarenessIn).toBe(before + 1)
+    expect(names()).toContain('a2')
+    // Its session ends: the presence goes with it, not 30 s later.
+    peerA.close()
+    await expect.poll(names).not.toContain('a2')
+    await a.destroy()
+    await b.destroy()
     await relay.destroy()
   })
 })
