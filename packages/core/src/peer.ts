@@ -17,7 +17,7 @@ import type {
 } from './messages.js'
 import { decodeMuxFrame, encodeMuxFrame, PROTOCOL_VERSION } from './mux-codec.js'
 import { RateLimiter } from './rate-limiter.js'
-import type { ReplicaDoc } from './replica-doc.js'
+import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
 import { decodeYWebsocketFrame, encodeYWebsocketFrame } from './y-websocket-codec.js'
@@ -319,9 +319,11 @@ export class Peer extends ObservableV2<PeerEvents> {
       for (const rdoc of this.host.openDocs()) this.openSession(rdoc, true)
     }
     if (this.meshLink) {
-      // Documents in memory may hold presence and no stored state (no inventory entry):
-      // share them at once so presence crosses the new link.
-      for (const rdoc of this.host.docsInMemory()) this.openSession(rdoc, true)
+      // Documents with presence may have no stored state (no inventory entry): share them
+      // at once so presence crosses the new link. Stored content goes by the inventory.
+      for (const rdoc of this.host.docsInMemory()) {
+        if ((rdoc.awareness?.getStates().size ?? 0) > 0) this.openSession(rdoc, true)
+      }
       this.sendInventory()
     }
   }
@@ -604,16 +606,42 @@ export class Peer extends ObservableV2<PeerEvents> {
         if (this.handshake) existing.end(false)
       }
       // A subscribe to a document already shared. On a BroadcastChannel it is a new tab:
-      // send our state vector again so its state reaches us. On a point-to-point link both
-      // sides started at once, and each one's step 1 is already on its way: nothing to add.
+      // send our state vector again so its state reaches us. Between relays the peer may
+      // have ended its side and started again while ours lived on (its unsubscribe and
+      // ours crossed): it waits for our step 1 to learn what to send, so send it again.
+      // Otherwise both sides started at once, each one's step 1 is on its way: nothing to add.
       else if (m.type === 'subscribe') {
-        if (!this.handshake) existing.resync()
+        if (!this.handshake || this.meshLink) existing.resync()
       } else existing.receive(m)
       return
     }
     if (m.type === 'unsubscribe' || m.type === 'saved' || m.type === 'auth-denied') return
+    if (this.meshLink && m.type !== 'subscribe') {
+      this.receiveLeftover(m)
+      return
+    }
     const session = this.acceptSession(m.doc)
     if (session !== undefined && m.type !== 'subscribe') session.receive(m)
+  }
+
+  /**
+   * On a mesh link a session starts with subscribe, so a message for a document without
+   * one was sent on a session this side ended (its unsubscribe crossed the message).
+   * Content is kept and a step 1 answered, but no session opens: two relays that unload
+   * documents quickly would otherwise reopen each other's sessions for ever.
+   */
+  private receiveLeftover(m: DocMessage): void {
+    if (!this.access.canRead(m.doc)) return
+    const rdoc = this.host.docFor(m.doc, true)
+    if (rdoc === undefined) return
+    if (m.type === 'sync-step2' || m.type === 'update') {
+      if (this.access.canWrite(m.doc)) rdoc.receiveUpdate(m.update, DURABLE_ORIGIN).catch((err) => this.fail(err))
+    } else if (m.type === 'sync-step1' || m.type === 'sync-step1-deletes') {
+      rdoc.diff(m.stateVector).then(
+        (update) => this.send({ type: 'sync-step2', doc: m.doc, update }),
+        (err) => this.fail(err),
+      )
+    }
   }
 
   /** The remote started sharing a document: join in if this replica may and wants to. */
@@ -622,7 +650,9 @@ export class Peer extends ObservableV2<PeerEvents> {
       // A client shares only what its app has open.
       const rdoc = this.host.docFor(name, false)
       if (rdoc === undefined || rdoc.appRefs === 0) return undefined
-      return this.openSession(rdoc, false)
+      // A relay never starts a session with a client: this is a late message of one the
+      // client ended (a document closed and reopened). Subscribe, so the relay has one too.
+      return this.openSession(rdoc, this.handshake)
     }
     if (!this.access.canRead(name)) {
       this.send({ type: 'error', doc: name, code: 'CONVERGE_FORBIDDEN', message: 'no read access' })

@@ -85,6 +85,8 @@ export class ReplicaDoc {
   private readonly host: DocHost
   private warming: Promise<Y.Doc> | undefined
   private rewriting: Promise<void> | undefined
+  /** Set while applying an update that may complete pending content (see persistThenApply). */
+  private echoToOrigin = false
   private deleteSetCache: { doc: Y.Doc; value: ReturnType<typeof deleteSetOfDoc> } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
   private idleTimer: ReturnType<typeof setTimeout> | undefined
@@ -219,12 +221,17 @@ export class ReplicaDoc {
     }
     this.host.observer.persisted?.(this.name, update.length, performance.now() - started)
     if (this.destroyed || this.doc === undefined) return
+    // An update that completes pending structs or deletions applies them too, and the
+    // doc's update then holds more than the origin sent: it goes back to the origin as well.
+    this.echoToOrigin = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (err) {
       throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
         cause: err,
       })
+    } finally {
+      this.echoToOrigin = false
     }
   }
 
@@ -278,7 +285,7 @@ export class ReplicaDoc {
       this.host.statusChanged(this)
     }
     for (const s of this.sessions) {
-      if (s !== origin && s.started) s.sendUpdate(update)
+      if ((s !== origin || this.echoToOrigin) && s.started) s.sendUpdate(update)
     }
     if (this.host.role === 'relay') this.host.linkDoc(this)
   }
