@@ -56,6 +56,8 @@ export class DocSession implements AttachedSession {
   readonly holdsDoc: boolean
   started = false
   synced = false
+  /** The remote's sync step 1 arrived on this session. */
+  receivedStep1 = false
   ended = false
   readonly awarenessClients = new Set<number>()
 
@@ -141,10 +143,12 @@ export class DocSession implements AttachedSession {
   private handle(m: DocMessage): void {
     switch (m.type) {
       case 'sync-step1':
+        this.receivedStep1 = true
         this.sendStep1IfDue(false)
         this.answerStep1(m.stateVector)
         return
       case 'sync-step1-deletes':
+        this.receivedStep1 = true
         this.sendStep1IfDue(true)
         this.answerStep1(m.stateVector, m.deleteDigests)
         return

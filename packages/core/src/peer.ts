@@ -608,10 +608,11 @@ export class Peer extends ObservableV2<PeerEvents> {
       // A subscribe to a document already shared. On a BroadcastChannel it is a new tab:
       // send our state vector again so its state reaches us. Between relays the peer may
       // have ended its side and started again while ours lived on (its unsubscribe and
-      // ours crossed): it waits for our step 1 to learn what to send, so send it again.
-      // Otherwise both sides started at once, each one's step 1 is on its way: nothing to add.
+      // ours crossed): it waits for our step 1 to learn what to send, so send it again;
+      // we know it by having had its step 1 already. Otherwise both sides started at once
+      // (its subscribe comes before its step 1), and each one's step 1 is on its way.
       else if (m.type === 'subscribe') {
-        if (!this.handshake || this.meshLink) existing.resync()
+        if (!this.handshake || (this.meshLink && existing.receivedStep1)) existing.resync()
       } else existing.receive(m)
       return
     }
