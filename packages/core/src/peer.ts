@@ -703,7 +703,8 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   private receiveInventory(m: InventoryMessage): void {
     if (!this.meshLink) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'inventory from a non-relay peer')
-    const acc = (this.remoteInventory ??= { bucketBits: m.bucketBits, buckets: [], entries: [] })
+    this.remoteInventory ??= { bucketBits: m.bucketBits, buckets: [], entries: [] }
+    const acc = this.remoteInventory
     acc.buckets.push(...m.buckets)
     acc.entries.push(...m.entries)
     if (!m.final) return
