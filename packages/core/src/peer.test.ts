@@ -39,4 +39,17 @@ describe('Peer reconnects', () => {
     await client.destroy()
     await relay.destroy()
   })
+
+  it('a malformed state vector for a document a mesh peer has no session on is refused as malformed (4400), not as an internal error', async () => {
+    const net = new MemoryNetwork()
+    const a = new Replica({ role: 'relay', peerId: 'A' })
+    const b = new Replica({ role: 'relay', peerId: 'B' })
+    net.listen('B', (t) => b.accept(t))
+    const link = a.connect(net.connector('B', 'A'), { backoff: { initialDelay: 60_000 } })
+    await expect.poll(() => link.status).toBe('open')
+    link.send({ type: 'sync-step1', doc: 'nobody-here', stateVector: new Uint8Array([5, 255]) })
+    await expect.poll(() => link.lastClose?.code).toBe(4400)
+    await a.destroy()
+    await b.destroy()
+  })
 })

@@ -1,4 +1,5 @@
 import { ObservableV2 } from 'lib0/observable'
+import * as Y from 'yjs'
 import type { Access } from './access.js'
 import { fullAccess } from './access.js'
 import { type BackoffOptions, backoffDelay } from './backoff.js'
@@ -638,6 +639,11 @@ export class Peer extends ObservableV2<PeerEvents> {
     if (m.type === 'sync-step2' || m.type === 'update') {
       if (this.access.canWrite(m.doc)) rdoc.receiveUpdate(m.update, DURABLE_ORIGIN).catch((err) => this.fail(err))
     } else if (m.type === 'sync-step1' || m.type === 'sync-step1-deletes') {
+      try {
+        Y.decodeStateVector(m.stateVector)
+      } catch (err) {
+        throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed state vector', { cause: err })
+      }
       rdoc.diff(m.stateVector).then(
         (update) => this.send({ type: 'sync-step2', doc: m.doc, update }),
         (err) => this.fail(err),
