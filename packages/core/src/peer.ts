@@ -61,13 +61,20 @@ export interface PeerOptions {
   heartbeatInterval?: number
   /** Close the connection when nothing arrived for this long, in ms. Default 30_000. */
   heartbeatTimeout?: number
-  /** Give up a connection attempt or handshake after this long, in ms. Default 10_000. */
+  /**
+   * Give up a connection attempt or handshake after this long, in ms: a dialer closes and
+   * retries, an accepted peer that sent no hello by then is closed with 4408. Default 10_000.
+   */
   connectTimeout?: number
   /** Largest accepted frame, in bytes. Default 16 MiB (a whole document may travel in one step 2). */
   maxMessageBytes?: number
   /** Largest first frame (the hello) before the peer is authenticated, in bytes. Default 64 KiB. */
   maxPreAuthBytes?: number
-  /** Most documents one client connection may subscribe to. Default 1_000. Mesh links are exempt. */
+  /**
+   * Most documents one client connection may have open at once. Default 1_000. A document
+   * beyond it is refused alone with an error message (CONVERGE_LIMIT_EXCEEDED); mesh links
+   * are exempt.
+   */
   maxDocsPerConnection?: number
   /** Most messages held per document while it loads. Default 1_000. */
   maxBacklog?: number
@@ -666,7 +673,10 @@ export class Peer extends ObservableV2<PeerEvents> {
       return undefined
     }
     if (!this.meshLink && this.sessions.size >= this.options.maxDocsPerConnection) {
-      throw new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${this.options.maxDocsPerConnection} documents`)
+      // Refuse this document alone: the client's other documents keep syncing.
+      const limit = this.options.maxDocsPerConnection
+      this.send({ type: 'error', doc: name, code: 'CONVERGE_LIMIT_EXCEEDED', message: `more than ${limit} documents` })
+      return undefined
     }
     const rdoc = this.host.docFor(name, true) as ReplicaDoc
     const session = new DocSession(this, rdoc, {

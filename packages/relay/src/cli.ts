@@ -75,6 +75,24 @@ export const program = (): Command => {
         .argParser(int('max-message-bytes')),
     )
     .addOption(
+      new Option('--max-pre-auth-bytes <n>', 'largest first frame (the hello) before a peer is authenticated')
+        .env('CONVERGE_MAX_PRE_AUTH_BYTES')
+        .default(64 * 1024)
+        .argParser(int('max-pre-auth-bytes')),
+    )
+    .addOption(
+      new Option('--handshake-timeout <ms>', 'close a converge.v1 peer that sent no hello within this long')
+        .env('CONVERGE_HANDSHAKE_TIMEOUT')
+        .default(10_000)
+        .argParser(int('handshake-timeout')),
+    )
+    .addOption(
+      new Option('--max-docs-per-connection <n>', 'most documents one client connection may have open')
+        .env('CONVERGE_MAX_DOCS_PER_CONNECTION')
+        .default(1_000)
+        .argParser(int('max-docs-per-connection')),
+    )
+    .addOption(
       new Option('--max-pending-bytes <n>', 'most bytes of updates with missing dependencies one document may hold')
         .env('CONVERGE_MAX_PENDING_BYTES')
         .default(4 * 1024 * 1024)
@@ -137,6 +155,9 @@ export const program = (): Command => {
         unloadDelay: opts.unloadDelay,
         maxMessageBytes: opts.maxMessageBytes,
         maxPendingBytes: opts.maxPendingBytes,
+        maxPreAuthBytes: opts.maxPreAuthBytes,
+        handshakeTimeout: opts.handshakeTimeout,
+        maxDocsPerConnection: opts.maxDocsPerConnection,
         maxMessagesPerSecond: opts.maxMessagesPerSecond,
         messageBurst: opts.messageBurst,
         heartbeatInterval: opts.heartbeatInterval,

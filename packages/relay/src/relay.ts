@@ -50,6 +50,12 @@ export interface RelayOptions {
   maxMessagesPerSecond?: number
   /** Burst allowance of that limit, in messages. Default 20_000. */
   messageBurst?: number
+  /** Largest first frame (the hello) before a converge.v1 peer is authenticated, in bytes (1009 beyond). Default 64 KiB. */
+  maxPreAuthBytes?: number
+  /** Close a converge.v1 peer that sent no hello within this long, in ms (4408). Default 10_000. */
+  handshakeTimeout?: number
+  /** Most documents one client connection may have open; beyond, a document is refused alone. Default 1_000. */
+  maxDocsPerConnection?: number
   /** WebSocket ping interval for accepted sockets, in ms. Default 15_000. */
   pingInterval?: number
   /** converge.v1 heartbeat interval (ping frames), in ms. Default 10_000. */
@@ -113,6 +119,9 @@ export class Relay {
       heartbeatInterval: options.heartbeatInterval,
       heartbeatTimeout: options.heartbeatTimeout,
       maxMessageBytes: options.maxMessageBytes,
+      maxPreAuthBytes: options.maxPreAuthBytes,
+      connectTimeout: options.handshakeTimeout,
+      maxDocsPerConnection: options.maxDocsPerConnection,
       maxMessagesPerSecond: options.maxMessagesPerSecond,
       messageBurst: options.messageBurst,
     }
