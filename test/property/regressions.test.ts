@@ -233,7 +233,9 @@ describe('regressions found by the convergence properties', () => {
   // learned what to send, and the link stayed up: the edit, saved on one relay, never
   // reached the others.
   it('a relay keeps a document loaded until its mesh sessions on it have synced', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'Date'],
+    })
     try {
       const net = new MemoryNetwork()
       const a = relayOn(net, 'A', 60_000)
@@ -270,7 +272,9 @@ describe('regressions found by the convergence properties', () => {
   // unloaded again: two relays traded sessions for ever whenever the unload delay was
   // shorter than a round trip.
   it('relays that unload documents at once fall quiet after a sync', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'Date'],
+    })
     try {
       const net = new MemoryNetwork({ maxDelay: 2 })
       const a = relayOn(net, 'A', 0)

@@ -8,6 +8,7 @@ export { type MemoryLink, MemoryNetwork, type MemoryNetworkOptions } from './mem
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export * from './messages.js'
 export { decodeMuxFrame, encodeMuxFrame, MUX_PROTOCOL, PROTOCOL_VERSION } from './mux-codec.js'
+export { nextTurn, onNextTurn } from './next-turn.js'
 export {
   type AcceptOptions,
   DEFAULT_PEER_OPTIONS,

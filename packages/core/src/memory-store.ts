@@ -1,12 +1,13 @@
 import * as Y from 'yjs'
 import { assertDocName } from './doc-name.js'
 import { ConvergeError } from './errors.js'
+import { onNextTurn } from './next-turn.js'
 import { digestOfUpdate, EMPTY_STATE_VECTOR } from './state-digest.js'
 import type { Store, StoreStats } from './store.js'
 
 export interface MemoryStoreOptions {
   /**
-   * Flush queued appends on a timer (true, the default) or only when `flush()` is called
+   * Flush queued appends at the next turn of the event loop (true, the default) or only when `flush()` is called
    * (false), which lets tests decide when writes become durable.
    */
   autoFlush?: boolean
@@ -82,7 +83,7 @@ export class MemoryStore implements Store {
       this.pending.push({ doc, update: update.slice(), resolve, reject })
       if (this.autoFlush && !this.flushScheduled) {
         this.flushScheduled = true
-        setTimeout(() => this.flush(), 0)
+        onNextTurn(() => this.flush())
       }
     })
   }
@@ -100,9 +101,9 @@ export class MemoryStore implements Store {
       const err = new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'memory store write failed', { cause })
       for (const p of batch) p.reject(err)
       this.failedThisTurn = cause
-      setTimeout(() => {
+      onNextTurn(() => {
         this.failedThisTurn = undefined
-      }, 0)
+      })
       return
     }
     for (const p of batch) {

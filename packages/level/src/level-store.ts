@@ -4,6 +4,8 @@ import {
   digestOfUpdate,
   EMPTY_STATE_VECTOR,
   EMPTY_UPDATE,
+  nextTurn,
+  onNextTurn,
   type Store,
   type StoreStats,
 } from '@converge/core'
@@ -146,12 +148,6 @@ const JSON_VALUE = { keyEncoding: 'utf8', valueEncoding: 'json' } as const
 const EMPTY = new Uint8Array(0)
 const noop = () => undefined
 
-// setImmediate (Node) runs after the I/O of the current turn: everything appended in that
-// turn joins the batch. Browsers have no setImmediate; a zero timeout is the nearest.
-const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
-const schedule: (fn: () => void) => void = immediate !== undefined ? (fn) => immediate(fn) : (fn) => setTimeout(fn, 0)
-const nextTurn = () => new Promise<void>((resolve) => schedule(resolve))
-
 const sumBytes = (parts: Array<{ value: Uint8Array }>) => parts.reduce((n, p) => n + p.value.length, 0)
 
 /**
@@ -248,7 +244,7 @@ export class LevelStore implements Store {
     batch.bytes += update.length
     if (this.inFlight === undefined && !this.writeScheduled) {
       this.writeScheduled = true
-      schedule(() => this.writePending())
+      onNextTurn(() => this.writePending())
     }
     return batch.done
   }
@@ -285,7 +281,7 @@ export class LevelStore implements Store {
         later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
       }
       this.failedThisTurn = cause
-      schedule(() => {
+      onNextTurn(() => {
         this.failedThisTurn = undefined
       })
       return
