@@ -17,7 +17,8 @@ export const fnv1a64 = (...parts: Uint8Array[]): Uint8Array => {
   let lo = Number(FNV_OFFSET & 0xffffffffn)
   for (const part of parts) {
     for (let i = 0; i < part.length; i++) {
-      lo ^= part[i] as number
+      // `^` yields a signed 32-bit integer: back to unsigned, or the carry below goes wrong.
+      lo = (lo ^ (part[i] as number)) >>> 0
       // (hi·2^32 + lo) · (2^40 + 0x1b3) mod 2^64: lo·0x1b3 feeds both halves, hi·0x1b3
       // and lo·2^8 feed the high half.
       const loMul = lo * 0x1b3
