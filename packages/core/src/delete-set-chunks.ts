@@ -204,6 +204,20 @@ export const withDeleteSet = (full: Uint8Array, section: Uint8Array, ranges: Del
   return out
 }
 
-/** The delete set of a loaded document, as a section and as ranges. */
-export const deleteSetOfDoc = (doc: Y.Doc): { ranges: DeleteRanges; bytes: Uint8Array } | undefined =>
+/** A document's delete set, as a section and as ranges. */
+export type DeleteSet = { ranges: DeleteRanges; bytes: Uint8Array }
+
+/** The delete set of a loaded document. */
+export const deleteSetOfDoc = (doc: Y.Doc): DeleteSet | undefined =>
   deleteSetSection(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)))
+
+/** The delete set of a whole-document update (as a store loads it). */
+export const deleteSetOfUpdate = (update: Uint8Array): DeleteSet | undefined =>
+  deleteSetSection(Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update)))
+
+/**
+ * `full` (which ends with the delete set `ds`) carrying only the deletions a peer with
+ * digests `theirs` lacks; `full` as it is when it does not end with `ds`.
+ */
+export const withDeletionsNotIn = (full: Uint8Array, ds: DeleteSet, theirs: DeleteDigests): Uint8Array =>
+  withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirs)) ?? full

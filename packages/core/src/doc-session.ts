@@ -28,12 +28,10 @@ export interface SessionPeer {
 export interface DocSessionOptions {
   /** The remote side is a relay this replica saves to. */
   upstream: boolean
-  /** Both sides are relays. */
+  /** Both sides are relays: the session may run without loading the Y.Doc (it starts cold). */
   meshLink: boolean
   /** This session keeps the document loaded (a client subscribed to a relay). */
   holdsDoc: boolean
-  /** The session may run without loading the Y.Doc (a relay's mesh link). */
-  cold: boolean
   /** Most messages held while the document loads. */
   maxBacklog: number
   /**
@@ -103,7 +101,7 @@ export class DocSession implements AttachedSession {
   /** Opens the exchange: our state vector and the presence we know, then the held-back messages. */
   async start(): Promise<void> {
     try {
-      if (!this.options.cold) await this.rdoc.load()
+      if (!this.options.meshLink) await this.rdoc.load()
       if (!this.options.replyFirst) {
         const step1 = await this.step1(true)
         if (this.ended) return

@@ -1,8 +1,9 @@
 import * as Y from 'yjs'
 import { assertDocName } from './doc-name.js'
 import { ConvergeError } from './errors.js'
+import { FailedTurn } from './failed-turn.js'
 import { onNextTurn } from './next-turn.js'
-import { digestOfUpdate, EMPTY_STATE_VECTOR } from './state-digest.js'
+import { digestOfUpdate, EMPTY_STATE_VECTOR, EMPTY_UPDATE } from './state-digest.js'
 import type { Store, StoreStats } from './store.js'
 
 export interface MemoryStoreOptions {
@@ -39,8 +40,7 @@ export class MemoryStore implements Store {
   private flushScheduled = false
   private closed = false
   private failNext: unknown
-  /** Set from a failed flush until the next turn of the event loop (see Store: appends land in order). */
-  private failedThisTurn: unknown
+  private readonly failedTurn = new FailedTurn()
   private readonly autoFlush: boolean
 
   constructor(options: MemoryStoreOptions = {}, durable = new Map<string, StoredDoc>()) {
@@ -70,14 +70,8 @@ export class MemoryStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (this.failedThisTurn !== undefined) {
-      // Callers have not yet seen the failure: what they append now may build on it.
-      return Promise.reject(
-        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed in this turn', {
-          cause: this.failedThisTurn,
-        }),
-      )
-    }
+    const refusal = this.failedTurn.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
     return new Promise((resolve, reject) => {
       // Copy: the caller's bytes may be a view on a reused network buffer.
       this.pending.push({ doc, update: update.slice(), resolve, reject })
@@ -100,10 +94,7 @@ export class MemoryStore implements Store {
       this.stats.writeErrors++
       const err = new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'memory store write failed', { cause })
       for (const p of batch) p.reject(err)
-      this.failedThisTurn = cause
-      onNextTurn(() => {
-        this.failedThisTurn = undefined
-      })
+      this.failedTurn.fail(cause)
       return
     }
     for (const p of batch) {
@@ -140,7 +131,7 @@ export class MemoryStore implements Store {
 
   async digest(doc: string): Promise<Uint8Array> {
     this.check()
-    return digestOfUpdate(this.merged(doc) ?? new Uint8Array([0, 0]))
+    return digestOfUpdate(this.merged(doc) ?? EMPTY_UPDATE)
   }
 
   async compact(doc: string): Promise<void> {

@@ -4,7 +4,8 @@ import type { Access } from './access.js'
 import { fullAccess } from './access.js'
 import { type BackoffOptions, backoffDelay } from './backoff.js'
 import { CloseCode, isFatalCloseCode } from './close-codes.js'
-import { DocSession } from './doc-session.js'
+import { definedOnly } from './defined-only.js'
+import { DocSession, type DocSessionOptions } from './doc-session.js'
 import { ConvergeError, type ErrorCode } from './errors.js'
 import { docsToSync, inventoryAnswer, summaryMessage } from './inventory.js'
 import type {
@@ -197,8 +198,8 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.token = options.token
     this.authorize = options.authorize
     this.access = options.access ?? fullAccess
-    this.options = { ...DEFAULT_PEER_OPTIONS, ...stripUndefined(options) }
-    if (!isMux || !this.handshake) this.options.heartbeatInterval = 0
+    this.options = { ...DEFAULT_PEER_OPTIONS, ...definedOnly(options) }
+    if (!this.handshake) this.options.heartbeatInterval = 0
     this.rateLimiter =
       !this.initiator && this.options.maxMessagesPerSecond > 0
         ? new RateLimiter(this.options.maxMessagesPerSecond, this.options.messageBurst)
@@ -350,8 +351,7 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.lastClose = { code, reason }
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
     this.heartbeat = undefined
-    for (const t of this.timers) clearTimeout(t)
-    this.timers = []
+    this.clearTimers()
     for (const s of [...this.sessions.values()]) s.end(false)
     this.sessions.clear()
     this.remoteInventory = undefined
@@ -381,8 +381,7 @@ export class Peer extends ObservableV2<PeerEvents> {
    */
   reconnect(): void {
     if (this.stopped || this.connector === undefined || this.transport !== undefined) return
-    for (const t of this.timers) clearTimeout(t)
-    this.timers = []
+    this.clearTimers()
     this.attempt = 0
     this.dial()
   }
@@ -411,12 +410,16 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.host.peerStatusChanged(this)
   }
 
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t)
+    this.timers = []
+  }
+
   /** Closes the connection for good (no reconnect). */
   close(code: number = CloseCode.normal, reason = ''): void {
     this.stopped = true
     browserEvents()?.removeEventListener('online', this.onNetworkOnline)
-    for (const t of this.timers) clearTimeout(t)
-    this.timers = []
+    this.clearTimers()
     if (this.transport !== undefined) this.transport.close(code, reason)
     else this.setStatus('closed')
   }
@@ -576,13 +579,20 @@ export class Peer extends ObservableV2<PeerEvents> {
     const existing = this.sessions.get(rdoc.name)
     if (existing !== undefined) return existing
     if (this.status !== 'open') return undefined
+    const upstream = this.upstream && this.remoteRole === 'relay'
+    return this.startSession(rdoc, { upstream, holdsDoc: false, replyFirst: !notify && this.handshake }, notify)
+  }
+
+  /** Creates and starts the session of `rdoc` on this connection; with `notify`, sends subscribe first. */
+  private startSession(
+    rdoc: ReplicaDoc,
+    options: Pick<DocSessionOptions, 'upstream' | 'holdsDoc' | 'replyFirst'>,
+    notify: boolean,
+  ): DocSession {
     const session = new DocSession(this, rdoc, {
-      upstream: this.upstream && this.remoteRole === 'relay',
+      ...options,
       meshLink: this.meshLink,
-      holdsDoc: false,
-      cold: this.meshLink,
       maxBacklog: this.options.maxBacklog,
-      replyFirst: !notify && this.handshake,
     })
     this.sessions.set(rdoc.name, session)
     if (notify && this.framing === 'converge.v1') this.send({ type: 'subscribe', doc: rdoc.name })
@@ -679,17 +689,7 @@ export class Peer extends ObservableV2<PeerEvents> {
       return undefined
     }
     const rdoc = this.host.docFor(name, true) as ReplicaDoc
-    const session = new DocSession(this, rdoc, {
-      upstream: false,
-      meshLink: this.meshLink,
-      holdsDoc: !this.meshLink,
-      cold: this.meshLink,
-      maxBacklog: this.options.maxBacklog,
-      replyFirst: this.handshake,
-    })
-    this.sessions.set(name, session)
-    void session.start()
-    return session
+    return this.startSession(rdoc, { upstream: false, holdsDoc: !this.meshLink, replyFirst: this.handshake }, false)
   }
 
   // --- anti-entropy between relays -------------------------------------------------
@@ -770,6 +770,3 @@ const isYMessage = (
   m.type === 'awareness' ||
   m.type === 'query-awareness' ||
   m.type === 'auth-denied'
-
-const stripUndefined = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>

@@ -2,12 +2,12 @@ import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-proto
 import * as Y from 'yjs'
 import {
   type DeleteDigests,
+  type DeleteSet,
   deleteSetOfDoc,
-  deleteSetSection,
-  deletionsNotIn,
+  deleteSetOfUpdate,
   digestDeleteSet,
   encodeDeleteDigests,
-  withDeleteSet,
+  withDeletionsNotIn,
 } from './delete-set-chunks.js'
 import { ConvergeError } from './errors.js'
 import type { PeerRole } from './messages.js'
@@ -87,7 +87,7 @@ export class ReplicaDoc {
   private rewriting: Promise<void> | undefined
   /** Set while applying an update that may complete pending content (see persistThenApply). */
   private echoToOrigin = false
-  private deleteSetCache: { doc: Y.Doc; value: ReturnType<typeof deleteSetOfDoc> } | undefined
+  private deleteSetCache: { doc: Y.Doc; value: DeleteSet | undefined } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
   private idleTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -149,9 +149,8 @@ export class ReplicaDoc {
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
     const full = Y.diffUpdate(stored, sv)
     if (theirDeletes === undefined) return full
-    const ds = deleteSetSection(Y.diffUpdate(stored, Y.encodeStateVectorFromUpdate(stored)))
-    if (ds === undefined) return full
-    return withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirDeletes)) ?? full
+    const ds = deleteSetOfUpdate(stored)
+    return ds === undefined ? full : withDeletionsNotIn(full, ds, theirDeletes)
   }
 
   /**
@@ -159,13 +158,12 @@ export class ReplicaDoc {
    * delete-set-chunks.ts); undefined when they would not be much smaller than the set.
    */
   async deleteDigests(): Promise<Uint8Array | undefined> {
-    let ds: ReturnType<typeof deleteSetSection>
+    let ds: DeleteSet | undefined
     if (this.doc !== undefined) {
       ds = this.loadedDeleteSet(this.doc)
     } else {
       const stored = await this.host.store.load(this.name)
-      ds =
-        stored === undefined ? undefined : deleteSetSection(Y.diffUpdate(stored, Y.encodeStateVectorFromUpdate(stored)))
+      ds = stored === undefined ? undefined : deleteSetOfUpdate(stored)
     }
     if (ds === undefined || ds.bytes.length < MIN_DELETE_SET_FOR_DIGESTS) return undefined
     const digests = encodeDeleteDigests(digestDeleteSet(ds.ranges))
@@ -178,7 +176,7 @@ export class ReplicaDoc {
   }
 
   /** The loaded document's delete set, computed once per change of the document (sessions share it). */
-  private loadedDeleteSet(doc: Y.Doc): ReturnType<typeof deleteSetOfDoc> {
+  private loadedDeleteSet(doc: Y.Doc): DeleteSet | undefined {
     if (this.deleteSetCache === undefined || this.deleteSetCache.doc !== doc) {
       this.deleteSetCache = { doc, value: deleteSetOfDoc(doc) }
     }
@@ -240,10 +238,14 @@ export class ReplicaDoc {
    * relay's checks; holding its pending structs to the limit again would refuse every sync
    * of a document that a limited peer filled up.
    */
+  /** The session a transaction origin is, if it is one of this document's. */
+  private sessionOf(origin: unknown): AttachedSession | undefined {
+    return this.sessions.has(origin as AttachedSession) ? (origin as AttachedSession) : undefined
+  }
+
   private fromTrustedPeer(origin: unknown): boolean {
-    if (typeof origin !== 'object' || origin === null || !this.sessions.has(origin as AttachedSession)) return false
-    const session = origin as AttachedSession
-    return session.upstream || session.meshLink
+    const session = this.sessionOf(origin)
+    return session !== undefined && (session.upstream || session.meshLink)
   }
 
   /**
@@ -269,7 +271,7 @@ export class ReplicaDoc {
     this.deleteSetCache = undefined
     if (origin === LOAD_ORIGIN) return
     this.touch()
-    const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
+    const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
       this.track(
@@ -317,7 +319,7 @@ export class ReplicaDoc {
     // destroy() ends the sessions, then awareness.destroy() emits one last update: linking
     // the doc again then would hang new mesh sessions on a dead document.
     if (awareness === undefined || this.destroyed) return
-    const fromSession = typeof origin === 'object' && origin !== null && this.sessions.has(origin as AttachedSession)
+    const fromSession = this.sessionOf(origin) !== undefined
     // A client passes on only its own presence; relays pass on everyone's.
     if (this.host.role === 'client' && fromSession) return
     const clients = [...change.added, ...change.updated, ...change.removed]
@@ -451,11 +453,11 @@ export const diffOfDoc = (
   doc: Y.Doc,
   sv: Uint8Array,
   theirDeletes?: DeleteDigests,
-  ds: ReturnType<typeof deleteSetOfDoc> = theirDeletes === undefined ? undefined : deleteSetOfDoc(doc),
+  ds: DeleteSet | undefined = theirDeletes === undefined ? undefined : deleteSetOfDoc(doc),
 ): Uint8Array => {
   const full = Y.encodeStateAsUpdate(doc, sv)
   if (theirDeletes === undefined || ds === undefined) return full
-  return withDeleteSet(full, ds.bytes, deletionsNotIn(ds.ranges, theirDeletes)) ?? full
+  return withDeletionsNotIn(full, ds, theirDeletes)
 }
 
 interface AwarenessChange {

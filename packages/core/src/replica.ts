@@ -92,6 +92,8 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
   readonly maxPendingBytes: number
   readonly observer: ReplicaObserver
   readonly peers = new Set<Peer>()
+  /** The peers that are open mesh links (see Peer.meshLink), kept by peerStatusChanged. */
+  private readonly meshLinks = new Set<Peer>()
 
   private readonly docs = new Map<string, ReplicaDoc>()
   private readonly lastStatus = new Map<string, string>()
@@ -170,7 +172,7 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
 
   /** Names of the documents in memory. */
   loadedDocs(): string[] {
-    return [...this.docs.values()].filter((d) => d.warm).map((d) => d.name)
+    return Array.from(this.docsInMemory(), (d) => d.name)
   }
 
   /**
@@ -335,6 +337,8 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
   }
 
   linkDoc(rdoc: ReplicaDoc): void {
+    // Called for every update and presence change: most relays have no mesh link open.
+    if (this.meshLinks.size === 0) return
     for (const peer of this.peers) {
       if (peer.meshLink && !peer.sessions.has(rdoc.name)) peer.openSession(rdoc, true)
     }
@@ -354,27 +358,33 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
 
   async inventory(): Promise<InventoryEntry[]> {
     const names = new Set(await this.store.list())
-    for (const rdoc of this.docs.values()) if (rdoc.warm) names.add(rdoc.name)
+    for (const rdoc of this.docsInMemory()) names.add(rdoc.name)
     const entries: InventoryEntry[] = []
     for (const doc of [...names].sort()) entries.push({ doc, digest: await this.store.digest(doc) })
     return entries
   }
 
   statusChanged(rdoc: ReplicaDoc): void {
-    if (this.role === 'client' && rdoc.appRefs > 0) {
-      const status = this.status(rdoc.name)
-      const key = JSON.stringify(status)
-      if (this.lastStatus.get(rdoc.name) !== key) {
-        this.lastStatus.set(rdoc.name, key)
-        this.emit('status', [rdoc.name, status])
-      }
-    }
+    this.emitStatusIfChanged(rdoc)
     this.checkWaiters()
   }
 
-  peerStatusChanged(_peer: Peer): void {
-    for (const rdoc of this.docs.values()) this.statusChanged(rdoc)
+  peerStatusChanged(peer: Peer): void {
+    if (peer.meshLink) this.meshLinks.add(peer)
+    else this.meshLinks.delete(peer)
+    if (this.role === 'client') for (const rdoc of this.docs.values()) this.emitStatusIfChanged(rdoc)
     this.checkWaiters()
+  }
+
+  /** Tells the app of a change of a document's status (clients only: relays have no app to tell). */
+  private emitStatusIfChanged(rdoc: ReplicaDoc): void {
+    if (this.role !== 'client' || rdoc.appRefs === 0) return
+    const status = this.status(rdoc.name)
+    const key = JSON.stringify(status)
+    if (this.lastStatus.get(rdoc.name) !== key) {
+      this.lastStatus.set(rdoc.name, key)
+      this.emit('status', [rdoc.name, status])
+    }
   }
 
   reportError(err: unknown, context: string): void {

@@ -1,9 +1,11 @@
 import {
   assertDocName,
   ConvergeError,
+  definedOnly,
   digestOfUpdate,
   EMPTY_STATE_VECTOR,
   EMPTY_UPDATE,
+  FailedTurn,
   nextTurn,
   onNextTurn,
   type Store,
@@ -138,8 +140,6 @@ interface DocEntries {
   snapshots: Array<{ key: string; value: Uint8Array; gen: number }>
   /** The stored state vector, and the key of the snapshot it belongs to. */
   stateVector: { snapshotKey: string; value: Uint8Array } | undefined
-  /** Every key read (for deletion). */
-  keys: string[]
 }
 
 const KEY = { keyEncoding: 'utf8' } as const
@@ -183,8 +183,7 @@ export class LevelStore implements Store {
   private pending: Batch[] = []
   private inFlight: Batch | undefined
   private writeScheduled = false
-  /** Set from a failed batch until the next turn of the event loop (see Store: appends land in order). */
-  private failedThisTurn: unknown
+  private readonly failedTurn = new FailedTurn()
   /** Documents due for a background compaction, compacted one at a time. */
   private readonly compactQueue = new Set<string>()
   /** Documents being compacted right now. */
@@ -199,7 +198,7 @@ export class LevelStore implements Store {
     this.db =
       typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
     const { onError, ...rest } = options
-    this.options = { ...DEFAULTS, ...stripUndefined(rest) }
+    this.options = { ...DEFAULTS, ...definedOnly(rest) }
     this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
   }
 
@@ -217,13 +216,8 @@ export class LevelStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (this.failedThisTurn !== undefined) {
-      return Promise.reject(
-        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed in this turn', {
-          cause: this.failedThisTurn,
-        }),
-      )
-    }
+    const refusal = this.failedTurn.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
     let batch = this.pending[this.pending.length - 1]
     if (
       batch === undefined ||
@@ -280,10 +274,7 @@ export class LevelStore implements Store {
       for (const later of this.pending.splice(0)) {
         later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
       }
-      this.failedThisTurn = cause
-      onNextTurn(() => {
-        this.failedThisTurn = undefined
-      })
+      this.failedTurn.fail(cause)
       return
     }
     this.stats.batches++
@@ -373,17 +364,14 @@ export class LevelStore implements Store {
   }
 
   /** Every entry of a document, in one scan (see level-keys.ts for why one scan suffices). */
-  private async readDoc(doc: string, { values = true }: { values?: boolean } = {}): Promise<DocEntries> {
-    const entries: Array<[string, Uint8Array | undefined]> = values
-      ? await this.db.iterator({ ...docRange(doc), ...VIEW }).all()
-      : (await this.db.keys({ ...docRange(doc), ...KEY }).all()).map((k: string) => [k, undefined])
-    const result: DocEntries = { log: [], snapshots: [], stateVector: undefined, keys: [] }
+  private async readDoc(doc: string): Promise<DocEntries> {
+    const entries: Array<[string, Uint8Array]> = await this.db.iterator({ ...docRange(doc), ...VIEW }).all()
+    const result: DocEntries = { log: [], snapshots: [], stateVector: undefined }
     for (const [key, value = EMPTY] of entries) {
-      result.keys.push(key)
       const kind = kindOfDocKey(doc, key)
       if (kind === 'log') result.log.push({ key, value })
       else if (kind === 'snapshot') result.snapshots.push({ key, value, gen: genOfSnapshotKey(doc, key) })
-      else if (kind === 'state-vector' && values) result.stateVector = this.readStateVectorEntry(doc, value)
+      else if (kind === 'state-vector') result.stateVector = this.readStateVectorEntry(doc, value)
     }
     return result
   }
@@ -590,7 +578,7 @@ export class LevelStore implements Store {
     await this.written()
     this.compactQueue.delete(doc)
     await this.withDocLock(doc, async () => {
-      const { keys } = await this.readDoc(doc, { values: false })
+      const keys: string[] = await this.db.keys({ ...docRange(doc), ...KEY }).all()
       try {
         await this.write([indexKey(doc), ...keys].map((key): BatchOp => ({ type: 'del', key, ...KEY })))
       } catch (cause) {
@@ -676,6 +664,3 @@ const newBatch = (): Batch => {
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
-
-const stripUndefined = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isConvergeError, isValidDocName, type Replica } from '@converge/core'
+import { isConvergeError, type Replica } from '@converge/core'
+import { docNameOf } from '@converge/websocket'
 import * as Y from 'yjs'
 import { docToJson } from './doc-json.js'
 
@@ -29,23 +30,18 @@ export class AdminApi {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const given = Buffer.from(req.headers.authorization ?? '')
     if (given.length !== this.token.length || !timingSafeEqual(given, this.token)) {
-      send(res, 401, { error: 'a valid admin bearer token is required' })
+      sendJson(res, 401, { error: 'a valid admin bearer token is required' })
       return
     }
     const path = (req.url ?? '').split('?')[0] ?? ''
     if (path === '/api/docs' && req.method === 'GET') {
-      send(res, 200, { docs: await this.replica.list() })
+      sendJson(res, 200, { docs: await this.replica.list() })
       return
     }
     const m = /^\/api\/docs\/([^/]+)(\/update)?$/.exec(path)
-    let name: string | undefined
-    try {
-      name = m ? decodeURIComponent(m[1] as string) : undefined
-    } catch {
-      name = undefined
-    }
-    if (m === null || name === undefined || !isValidDocName(name)) {
-      send(res, 404, { error: 'no such route' })
+    const name = m === null ? undefined : docNameOf(m[1] as string)
+    if (m === null || name === undefined) {
+      sendJson(res, 404, { error: 'no such route' })
       return
     }
     const asUpdate = m[2] !== undefined
@@ -58,21 +54,21 @@ export class AdminApi {
     if (req.method === 'GET') {
       const doc = new Y.Doc()
       Y.applyUpdate(doc, await this.replica.encodeState(name))
-      send(res, 200, { name, content: docToJson(doc) })
+      sendJson(res, 200, { name, content: docToJson(doc) })
       doc.destroy()
       return
     }
     if (req.method === 'POST' && asUpdate) {
       const body = await readBody(req, MAX_ADMIN_UPDATE_BYTES)
       if (body === undefined) {
-        send(res, 413, { error: `body larger than ${MAX_ADMIN_UPDATE_BYTES} bytes` })
+        sendJson(res, 413, { error: `body larger than ${MAX_ADMIN_UPDATE_BYTES} bytes` })
         return
       }
       try {
         await this.replica.applyUpdate(name, body)
       } catch (err) {
         if (isConvergeError(err, 'CONVERGE_MALFORMED_MESSAGE') || isConvergeError(err, 'CONVERGE_LIMIT_EXCEEDED')) {
-          send(res, 400, { error: err.message })
+          sendJson(res, 400, { error: err.message })
           return
         }
         throw err
@@ -85,11 +81,12 @@ export class AdminApi {
       res.writeHead(204).end()
       return
     }
-    send(res, 405, { error: 'method not allowed' })
+    sendJson(res, 405, { error: 'method not allowed' })
   }
 }
 
-const send = (res: ServerResponse, status: number, body: unknown) => {
+/** Answers with `body` as JSON. */
+export const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json' })
   res.end(`${JSON.stringify(body)}\n`)
 }

@@ -2,11 +2,11 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { CloseCode, ConvergeError, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
+import { CloseCode, ConvergeError, definedOnly, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
 import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
-import { AdminApi } from './admin-api.js'
+import { AdminApi, sendJson } from './admin-api.js'
 import { RelayMetrics } from './relay-metrics.js'
 import { serveStatic } from './static-files.js'
 import { accessOf, verifyToken } from './tokens.js'
@@ -167,8 +167,16 @@ export class Relay {
 
   /** Opens the store, listens, and dials the configured peers. */
   static async start(options: RelayOptions = {}): Promise<Relay> {
-    const resolved = { ...DEFAULTS, ...stripUndefined(options) }
+    const resolved = { ...DEFAULTS, ...definedOnly(options) }
     const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
+    // TLS files first: a missing one fails before anything is opened.
+    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+      throw new Error('TLS needs both a certificate and a key')
+    }
+    const tls =
+      options.tlsCert !== undefined && options.tlsKey !== undefined
+        ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
+        : undefined
     let store = options.store
     if (store === undefined) {
       await mkdir(resolved.data, { recursive: true })
@@ -179,15 +187,14 @@ export class Relay {
       await level.open()
       store = level
     }
-    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
-      throw new Error('TLS needs both a certificate and a key')
-    }
-    const tls =
-      options.tlsCert !== undefined && options.tlsKey !== undefined
-        ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
-        : undefined
     const relay = new Relay(resolved, store, log, tls)
-    await relay.listen()
+    try {
+      await relay.listen()
+    } catch (err) {
+      // The port is taken, say: release what this call opened (timers, the store).
+      await relay.stop().catch(() => undefined)
+      throw err
+    }
     return relay
   }
 
@@ -250,11 +257,11 @@ export class Relay {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
-      json(res, 200, { status: 'ok' })
+      sendJson(res, 200, { status: 'ok' })
       return
     }
     if (path === '/readyz') {
-      json(res, this.ready ? 200 : 503, { status: this.ready ? 'ready' : 'not ready' })
+      sendJson(res, this.ready ? 200 : 503, { status: this.ready ? 'ready' : 'not ready' })
       return
     }
     if (path === '/metrics') {
@@ -264,7 +271,7 @@ export class Relay {
     }
     if (path?.startsWith('/api/')) {
       if (this.admin === undefined)
-        json(res, 404, { error: 'the admin API is off (start the relay with --admin-token)' })
+        sendJson(res, 404, { error: 'the admin API is off (start the relay with --admin-token)' })
       else await this.admin.handle(req, res)
       return
     }
@@ -274,7 +281,7 @@ export class Relay {
       res.end(placeholderPage(this.url))
       return
     }
-    json(res, 404, { error: 'not found' })
+    sendJson(res, 404, { error: 'not found' })
   }
 
   /** Stops accepting, closes every connection (1001), writes what is pending, closes the store. */
@@ -294,11 +301,6 @@ export class Relay {
   }
 }
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(`${JSON.stringify(body)}\n`)
-}
-
 const placeholderPage = (url: string) => `<!doctype html>
 <meta charset="utf-8"><title>converge relay</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}</style>
@@ -307,6 +309,3 @@ const placeholderPage = (url: string) => `<!doctype html>
 or a converge replica to <code>${url}</code>.</p>
 <p><a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
 `
-
-const stripUndefined = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>

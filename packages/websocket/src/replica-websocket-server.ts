@@ -5,6 +5,7 @@ import {
   type Access,
   CloseCode,
   ConvergeError,
+  definedOnly,
   fullAccess,
   type HelloMessage,
   isConvergeError,
@@ -110,18 +111,13 @@ export class ReplicaWebSocketServer {
     }
     Promise.resolve()
       .then(() => (this.options.authorizeRequest ? this.options.authorizeRequest(request, doc) : fullAccess))
-      .then(
-        (access) => {
-          if (!access.canRead(doc)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
-          this.upgrade(request, socket, head, (ws) => {
-            const transport = this.track(ws, request)
-            return this.replica.accept(transport, { ...this.options.peer, framing: { yWebsocketDoc: doc }, access })
-          })
-        },
-        (err) => {
-          throw err
-        },
-      )
+      .then((access) => {
+        if (!access.canRead(doc)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
+        this.upgrade(request, socket, head, (ws) => {
+          const transport = this.track(ws, request)
+          return this.replica.accept(transport, { ...this.options.peer, framing: { yWebsocketDoc: doc }, access })
+        })
+      })
       .catch((err) => {
         const status = isConvergeError(err, 'CONVERGE_FORBIDDEN') ? 403 : 401
         this.refuse(request, socket, status, status === 403 ? 'forbidden' : 'unauthorized')
@@ -197,7 +193,3 @@ const refuse = (socket: Duplex, status: number, reason: string): void => {
   }
   socket.destroy()
 }
-
-/** Options without the keys set to undefined, so that defaults apply to them. */
-const definedOnly = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
