@@ -1,23 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../bench/lib/free-port.js'
 import { waitFor } from './wait.js'
 
-export const CLI = fileURLToPath(new URL('../../packages/relay/bin/converge.js', import.meta.url))
+export { freePort }
 
-/** A port that was free a moment ago, on 127.0.0.1. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
+export const CLI = fileURLToPath(new URL('../../packages/relay/bin/converge.js', import.meta.url))
 
 export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `converge-${prefix}-`))
 

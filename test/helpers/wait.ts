@@ -1,28 +1,13 @@
+import { type WaitOptions, waitFor as waitForWithin } from '../bench/lib/wait.js'
+
 /**
- * Waits until `condition` holds, checking after every macrotask (and at least every
- * `interval` ms), and fails after `timeout` ms with a message that says what was awaited.
- * For waiting on a state that has no event; prefer an event where there is one.
+ * Waits until `condition` holds, checking every `interval` ms (default 10), and fails after
+ * `timeout` ms (default 10 s) with a message that says what was awaited. For waiting on a
+ * state that has no event; prefer an event where there is one. The benchmark's waitFor
+ * (test/bench/lib/wait.ts) with a test's shorter default timeout.
  */
-export const waitFor = async (
-  condition: () => boolean | Promise<boolean>,
-  { timeout = 10_000, interval = 10, what = 'condition' }: { timeout?: number; interval?: number; what?: string } = {},
-): Promise<void> => {
-  const deadline = Date.now() + timeout
-  let lastError: unknown
-  for (;;) {
-    try {
-      if (await condition()) return
-      lastError = undefined
-    } catch (err) {
-      lastError = err
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? `: ${lastError.message}` : ''
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${cause}`)
-    }
-    await new Promise((r) => setTimeout(r, interval))
-  }
-}
+export const waitFor = (condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> =>
+  waitForWithin(condition, { ...options, timeout: options.timeout ?? 10_000 })
 
 /** Resolves with the first emission of `event` on `emitter`, or rejects after `timeout` ms. */
 export const nextEvent = <T = unknown>(

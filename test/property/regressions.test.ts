@@ -31,6 +31,43 @@ const textIn = async (store: MemoryStore, doc: string) => {
   return d.getText('text').toString()
 }
 
+/**
+ * Connects `client` to `relay` through a ManualLink, heartbeats off. `exchangeUntil`
+ * delivers what waits on the link (to the relay first) until `condition` holds.
+ */
+const linkManually = (relay: Replica, client: Replica) => {
+  const link = new ManualLink()
+  relay.accept(link.b, { heartbeatInterval: 0 })
+  client.connect(link.a, { heartbeatInterval: 0 })
+  const exchangeUntil = (condition: () => boolean, what: string) =>
+    waitFor(
+      () => {
+        link.deliverTo(link.b)
+        link.deliverTo(link.a)
+        return condition()
+      },
+      { what },
+    )
+  return { link, exchangeUntil }
+}
+
+/**
+ * Links `relay` (A) as a mesh peer to a relay B that the test plays by hand through a
+ * ManualLink, heartbeats off, and waits for A's hello: `fromB` delivers a message from B,
+ * `sentToB` takes what A has sent.
+ */
+const meshWithPeerByHand = async (relay: Replica) => {
+  const link = new ManualLink()
+  const peer = relay.connect(link.a, { heartbeatInterval: 0 })
+  const fromB = (m: Message) => {
+    link.a.inbox.push(encodeMuxFrame(m))
+    link.deliverTo(link.a)
+  }
+  const sentToB = () => link.b.inbox.splice(0).map((f) => decodeMuxFrame(f))
+  await waitFor(() => link.b.inbox.length > 0, { what: "A's hello" })
+  return { peer, fromB, sentToB }
+}
+
 describe('regressions found by the convergence properties', () => {
   // Found by the mesh property (seed 3 of the first harness): destroying a relay doc's
   // awareness emitted a last update that linked the doc to the mesh again, hanging new
@@ -78,9 +115,7 @@ describe('regressions found by the convergence properties', () => {
     const client = new Replica({ store: clientStore, peerId: 'client' })
     const doc = await client.open('d')
     doc.getText('text').insert(0, 'first ')
-    const link = new ManualLink()
-    relay.accept(link.b, { heartbeatInterval: 0 })
-    client.connect(link.a, { heartbeatInterval: 0 })
+    const { link, exchangeUntil } = linkManually(relay, client)
     const typesWaitingFor = (end: typeof link.a) => end.inbox.map((f) => decodeMuxFrame(f).type)
     const relayHolds = async (text: string) => (await textIn(relayStore, 'd')) === text
 
@@ -108,14 +143,7 @@ describe('regressions found by the convergence properties', () => {
     if (client.status('d').saved) expect(await relayHolds('first second')).toBe(true)
 
     // Everything delivered: saved, and the relay holds all of it.
-    await waitFor(
-      () => {
-        link.deliverTo(link.b)
-        link.deliverTo(link.a)
-        return client.status('d').saved
-      },
-      { what: 'the client to be saved' },
-    )
+    await exchangeUntil(() => client.status('d').saved, 'the client to be saved')
     expect(await relayHolds('first second')).toBe(true)
     clientStore.flush()
     await client.destroy()
@@ -195,19 +223,12 @@ describe('regressions found by the convergence properties', () => {
     const clientStore = new MemoryStore({ autoFlush: false })
     const client = new Replica({ store: clientStore, peerId: 'client' })
     const doc = await client.open('d')
-    const link = new ManualLink()
-    relay.accept(link.b, { heartbeatInterval: 0 })
-    client.connect(link.a, { heartbeatInterval: 0 })
-    await waitFor(
-      () => {
-        link.deliverTo(link.b)
-        link.deliverTo(link.a)
-        relayStore.flush()
-        clientStore.flush()
-        return client.status('d').synced
-      },
-      { what: 'the client to sync' },
-    )
+    const { link, exchangeUntil } = linkManually(relay, client)
+    await exchangeUntil(() => {
+      relayStore.flush()
+      clientStore.flush()
+      return client.status('d').synced
+    }, 'the client to sync')
     doc.getText('text').insert(0, 'first ')
     link.deliverTo(link.b)
     await waitFor(() => relayStore.pendingCount > 0, { what: 'the relay to write the first edit' })
@@ -310,14 +331,7 @@ describe('regressions found by the convergence properties', () => {
     source.getText('text').insert(0, 'stored')
     await store.append('e', Y.encodeStateAsUpdate(source))
     const relay = new Replica({ role: 'relay', store, peerId: 'A' })
-    const link = new ManualLink()
-    const peer = relay.connect(link.a, { heartbeatInterval: 0 })
-    const fromB = (m: Message) => {
-      link.a.inbox.push(encodeMuxFrame(m))
-      link.deliverTo(link.a)
-    }
-    const sentToB = () => link.b.inbox.splice(0).map((f) => decodeMuxFrame(f))
-    await waitFor(() => link.b.inbox.length > 0, { what: "A's hello" })
+    const { peer, fromB, sentToB } = await meshWithPeerByHand(relay)
     sentToB()
     fromB({ type: 'hello', version: PROTOCOL_VERSION, peerId: 'B', role: 'relay', token: '' })
     await waitFor(() => peer.status === 'open', { what: 'the mesh link to open' })
@@ -355,20 +369,8 @@ describe('regressions found by the convergence properties', () => {
     const clientStore = new MemoryStore()
     const client = new Replica({ store: clientStore, peerId: 'client' })
     const doc = await client.open('d')
-    const linkA = new ManualLink()
-    relay.accept(linkA.b, { heartbeatInterval: 0 })
-    client.connect(linkA.a, { heartbeatInterval: 0 })
-    const exchange = () => {
-      linkA.deliverTo(linkA.b)
-      linkA.deliverTo(linkA.a)
-    }
-    await waitFor(
-      () => {
-        exchange()
-        return client.status('d').synced
-      },
-      { what: 'the client to sync' },
-    )
+    const { link: linkA, exchangeUntil } = linkManually(relay, client)
+    await exchangeUntil(() => client.status('d').synced, 'the client to sync')
 
     // The client inserts; its update waits on the link. Someone else deletes that insert,
     // and the deletion reaches the relay first, through a connection of its own.
@@ -392,20 +394,11 @@ describe('regressions found by the convergence properties', () => {
     toRelay({ type: 'update', doc: 'd', update: deletion as Uint8Array })
     await waitFor(() => relay.loadedDoc('d')?.store.pendingDs != null, { what: 'the relay to hold the deletion' })
 
-    await waitFor(
-      () => {
-        exchange()
-        return relay.loadedDoc('d')?.store.pendingDs === null && client.status('d').saved && linkA.a.inbox.length === 0
-      },
-      { what: 'the relay to apply the insert' },
+    await exchangeUntil(
+      () => relay.loadedDoc('d')?.store.pendingDs === null && client.status('d').saved && linkA.a.inbox.length === 0,
+      'the relay to apply the insert',
     )
-    await waitFor(
-      () => {
-        exchange()
-        return doc.getText('text').toString() === ''
-      },
-      { what: 'the client to get the deletion' },
-    )
+    await exchangeUntil(() => doc.getText('text').toString() === '', 'the client to get the deletion')
     await client.destroy()
     await relay.destroy()
   })
@@ -420,20 +413,8 @@ describe('regressions found by the convergence properties', () => {
     const relay = new Replica({ role: 'relay', store: new MemoryStore(), peerId: 'relay' })
     const client = new Replica({ store: new MemoryStore(), peerId: 'client' })
     await client.open('d')
-    const link = new ManualLink()
-    relay.accept(link.b, { heartbeatInterval: 0 })
-    client.connect(link.a, { heartbeatInterval: 0 })
-    const exchange = () => {
-      link.deliverTo(link.b)
-      link.deliverTo(link.a)
-    }
-    await waitFor(
-      () => {
-        exchange()
-        return client.status('d').synced
-      },
-      { what: 'the client to sync' },
-    )
+    const { link, exchangeUntil } = linkManually(relay, client)
+    await exchangeUntil(() => client.status('d').synced, 'the client to sync')
     // The relay sends an update; before it arrives the client closes the document.
     const writer = new Y.Doc()
     writer.getText('text').insert(0, 'from the relay')
@@ -444,21 +425,9 @@ describe('regressions found by the convergence properties', () => {
     const reopened = client.open('d')
     link.deliverTo(link.a)
     const doc = await reopened
-    await waitFor(
-      () => {
-        exchange()
-        return client.status('d').synced
-      },
-      { what: 'the reopened document to sync' },
-    )
+    await exchangeUntil(() => client.status('d').synced, 'the reopened document to sync')
     doc.getText('text').insert(0, '+')
-    await waitFor(
-      () => {
-        exchange()
-        return client.status('d').saved
-      },
-      { what: 'the edit to be saved' },
-    )
+    await exchangeUntil(() => client.status('d').saved, 'the edit to be saved')
     expect(relay.loadedDoc('d')?.getText('text').toString()).toBe('+from the relay')
     await client.destroy()
     await relay.destroy()
@@ -470,14 +439,7 @@ describe('regressions found by the convergence properties', () => {
   // for a simultaneous start and sent no step 1: the other never learned what to send.
   it('a relay subscribed again on a document it shares with a mesh peer sends its step 1 again', async () => {
     const relay = new Replica({ role: 'relay', store: new MemoryStore(), peerId: 'A' })
-    const link = new ManualLink()
-    const peer = relay.connect(link.a, { heartbeatInterval: 0 })
-    const fromB = (m: Message) => {
-      link.a.inbox.push(encodeMuxFrame(m))
-      link.deliverTo(link.a)
-    }
-    const sentToB = () => link.b.inbox.splice(0).map((f) => decodeMuxFrame(f))
-    await waitFor(() => link.b.inbox.length > 0, { what: "A's hello" })
+    const { peer, fromB, sentToB } = await meshWithPeerByHand(relay)
     fromB({ type: 'hello', version: PROTOCOL_VERSION, peerId: 'B', role: 'relay', token: '' })
     await waitFor(() => peer.status === 'open', { what: 'the mesh link to open' })
     const step1s = () => sentToB().filter((m) => m.type.startsWith('sync-step1') && 'doc' in m && m.doc === 'e').length

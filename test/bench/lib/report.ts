@@ -113,6 +113,20 @@ export const writeResults = async (name: string, results: unknown): Promise<stri
   return file
 }
 
+/**
+ * Runs a benchmark's `main` and exits at once when it is done: 0 when it resolves, 1 after
+ * printing the error when it rejects (nothing left open, a socket or a child, keeps the run going).
+ */
+export const runMain = (main: () => Promise<void>): void => {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+}
+
 /** This process's arguments, without the `--` that `pnpm run script -- …` passes on. */
 export const cliArgs = (): string[] => {
   const argv = process.argv.slice(2)

@@ -8,12 +8,27 @@ export interface TcpProxyOptions {
   onChunk?: (direction: Direction, chunk: Buffer, connection: number) => void
   /** Told when a connection through the proxy opens. */
   onConnection?: (connection: number) => void
+  /** The port to listen on (default: a free one). */
+  port?: number
+  /**
+   * How `cut()` ends a connection, and how a cut proxy refuses a new one: 'reset' (a TCP
+   * reset, as a failed link would; the default) or 'close' (destroyed without a reset).
+   */
+  cutWith?: 'reset' | 'close'
+  /**
+   * Forwards with `stream.pipe` (a side is paused while the other drains, and an end is
+   * passed on) instead of writing every chunk on as it comes (the default).
+   */
+  pipe?: boolean
+  /** Sets TCP_NODELAY on both sockets of every connection. */
+  noDelay?: boolean
 }
 
 /**
  * A TCP proxy on 127.0.0.1 that counts the bytes it forwards and can cut the link: `cut()`
- * resets every connection and refuses new ones until `restore()`. The benchmark uses it to
- * partition two relays and to count the bytes their reconnection costs.
+ * ends every connection and refuses new ones until `restore()`. The benchmark uses it to
+ * partition two relays and to count the bytes their reconnection costs; tests put it
+ * between two processes to cut the link between them.
  */
 export class TcpProxy {
   /** Bytes forwarded each way since the last `resetCounters()`. */
@@ -33,17 +48,31 @@ export class TcpProxy {
     this.server = createServer((client) => this.accept(client))
   }
 
-  static async start(target: { host: string; port: number }, options: TcpProxyOptions = {}): Promise<TcpProxy> {
-    const proxy = new TcpProxy(target, options)
+  /** Listens on 127.0.0.1 and forwards to `target` (a port alone: on 127.0.0.1). */
+  static async start(
+    target: number | { host: string; port: number },
+    options: TcpProxyOptions = {},
+  ): Promise<TcpProxy> {
+    const proxy = new TcpProxy(typeof target === 'number' ? { host: '127.0.0.1', port: target } : target, options)
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject)
-      proxy.server.listen(0, '127.0.0.1', () => resolve())
+      proxy.server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
     })
     return proxy
   }
 
   get port(): number {
     return (this.server.address() as { port: number }).port
+  }
+
+  /** ws://127.0.0.1:PORT of the proxy. */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`
+  }
+
+  /** Whether the link is cut (between `cut()` and `restore()`). */
+  get cutOff(): boolean {
+    return this.isCut
   }
 
   /** Connections currently open through the proxy. */
@@ -55,9 +84,14 @@ export class TcpProxy {
     this.bytes = { up: 0, down: 0 }
   }
 
+  private end(socket: Socket): void {
+    if (this.options.cutWith === 'close') socket.destroy()
+    else socket.resetAndDestroy()
+  }
+
   private accept(client: Socket): void {
     if (this.isCut) {
-      client.resetAndDestroy()
+      this.end(client)
       return
     }
     const id = this.nextId++
@@ -65,13 +99,15 @@ export class TcpProxy {
     const pair: [Socket, Socket] = [client, upstream]
     this.pairs.add(pair)
     this.options.onConnection?.(id)
+    if (this.options.noDelay === true) for (const s of pair) s.setNoDelay(true)
     const forward = (from: Socket, to: Socket, direction: Direction) => {
       from.on('data', (chunk: Buffer) => {
         this.bytes[direction] += chunk.length
         this.lastActivity = performance.now()
         this.options.onChunk?.(direction, chunk, id)
-        to.write(chunk)
+        if (this.options.pipe !== true) to.write(chunk)
       })
+      if (this.options.pipe === true) from.pipe(to)
     }
     forward(client, upstream, 'up')
     forward(upstream, client, 'down')
@@ -86,12 +122,12 @@ export class TcpProxy {
     upstream.on('error', close)
   }
 
-  /** Resets every connection (as a failed link would) and refuses new ones. */
+  /** Ends every connection (by default with a reset, as a failed link would) and refuses new ones. */
   cut(): void {
     this.isCut = true
     for (const [client, upstream] of this.pairs) {
-      client.resetAndDestroy()
-      upstream.resetAndDestroy()
+      this.end(client)
+      this.end(upstream)
     }
     this.pairs.clear()
   }

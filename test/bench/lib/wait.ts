@@ -1,10 +1,19 @@
+export interface WaitOptions {
+  /** How long to wait before failing, in ms. */
+  timeout?: number
+  /** How often to check, in ms. */
+  interval?: number
+  /** What is awaited, for the error. */
+  what?: string
+}
+
 /**
  * Waits until `condition` holds, checking every `interval` ms, and fails after `timeout`
  * ms saying what it waited for. For states without an event (a process port, a poll).
  */
 export const waitFor = async (
   condition: () => boolean | Promise<boolean>,
-  { timeout = 30_000, interval = 10, what = 'condition' }: { timeout?: number; interval?: number; what?: string } = {},
+  { timeout = 30_000, interval = 10, what = 'condition' }: WaitOptions = {},
 ): Promise<void> => {
   const deadline = Date.now() + timeout
   let lastError: unknown

@@ -9,7 +9,16 @@
 import { parseArgs } from 'node:util'
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import { type Cell, cliArgs, commandLine, describeMachine, machineFacts, table, writeResults } from '../lib/report.js'
+import {
+  type Cell,
+  cliArgs,
+  commandLine,
+  describeMachine,
+  machineFacts,
+  runMain,
+  table,
+  writeResults,
+} from '../lib/report.js'
 import { loadTrace } from '../lib/trace.js'
 import { CATCH_UP_DEFAULTS, type CatchUpResult, runCatchUp } from './catch-up.js'
 import { HOPS_DEFAULTS, runHops } from './hops.js'
@@ -140,10 +149,4 @@ const main = async () => {
   process.stdout.write(`\nJSON: ${file}\n`)
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err)
-    process.exit(1)
-  },
-)
+runMain(main)

@@ -2,13 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
+import { ADMIN_TOKEN, convergeRelayArgv, fetchDocState } from '../lib/converge-relay.js'
 import { freePort } from '../lib/free-port.js'
-import { convergeCli } from '../lib/paths.js'
 import { ServerProcess } from '../lib/server-process.js'
 import { type StateVectorObject, svCovers, svObject } from '../lib/state-vector.js'
 import { sleep } from '../lib/wait.js'
-
-const ADMIN_TOKEN = 'bench'
 
 /** How often `waitForState` polls the admin API, in ms. Default 10. */
 export const STATE_POLL_MS = 10
@@ -31,23 +29,7 @@ export class MeshRelay {
   static async start(name: string, peers: string[] = []): Promise<MeshRelay> {
     const port = await freePort()
     const data = await mkdtemp(join(tmpdir(), `converge-bench-mesh-${name}-`))
-    const argv = [
-      process.execPath,
-      convergeCli(),
-      'relay',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--data',
-      data,
-      '--admin-token',
-      ADMIN_TOKEN,
-      '--log-level',
-      'warn',
-      '--peer-id',
-      name,
-    ]
+    const argv = convergeRelayArgv(port, data, ['--peer-id', name])
     for (const p of peers) argv.push('--peer', p)
     try {
       const proc = await ServerProcess.start({
@@ -67,15 +49,8 @@ export class MeshRelay {
   }
 
   /** The document's durable state on this relay (admin API), or undefined when it has none. */
-  async state(doc: string): Promise<Uint8Array | undefined> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/api/docs/${encodeURIComponent(doc)}/update`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    })
-    if (res.status !== 200) {
-      await res.arrayBuffer()
-      return undefined
-    }
-    return new Uint8Array(await res.arrayBuffer())
+  state(doc: string): Promise<Uint8Array | undefined> {
+    return fetchDocState(this.port, doc)
   }
 
   /** Names of the documents this relay stores. */

@@ -18,6 +18,7 @@ import {
   describeMachine,
   kib,
   machineFacts,
+  runMain,
   table,
   writeResults,
 } from '../lib/report.js'
@@ -333,10 +334,4 @@ const main = async () => {
   process.stdout.write(`\nJSON: ${file}\n`)
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err)
-    process.exit(1)
-  },
-)
+runMain(main)

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as Y from 'yjs'
+import { convergeRelayArgv, fetchDocState } from '../lib/converge-relay.js'
 import { freePort } from '../lib/free-port.js'
-import { benchDir, besideThisFile, convergeCli } from '../lib/paths.js'
+import { benchDir, besideThisFile } from '../lib/paths.js'
 import { ServerProcess } from '../lib/server-process.js'
 import { type StateVectorObject, svCovers, svObject } from '../lib/state-vector.js'
 import { sleep } from '../lib/wait.js'
@@ -43,8 +44,6 @@ export interface ServerTarget {
 
 /** How often the converge drain polls the admin API, in ms. Default 20. */
 export const CONVERGE_DRAIN_POLL_MS = 20
-/** The admin token the benchmark gives the converge relay (its drain reads GET /api/docs/:name/update). */
-const ADMIN_TOKEN = 'bench'
 
 const anchorDir = (pkg: string): string =>
   dirname(createRequire(join(benchDir(), 'package.json')).resolve(`${pkg}/package.json`))
@@ -63,21 +62,7 @@ export const convergeTarget: ServerTarget = {
     const port = await freePort()
     const proc = await ServerProcess.start({
       name: 'converge relay',
-      argv: [
-        process.execPath,
-        convergeCli(),
-        'relay',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--data',
-        data,
-        '--admin-token',
-        ADMIN_TOKEN,
-        '--log-level',
-        'warn',
-      ],
+      argv: convergeRelayArgv(port, data),
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     })
     return {
@@ -85,17 +70,10 @@ export const convergeTarget: ServerTarget = {
       url: `ws://127.0.0.1:${port}`,
       async drain(doc, want) {
         for (;;) {
-          const res = await fetch(`http://127.0.0.1:${port}/api/docs/${encodeURIComponent(doc)}/update`, {
-            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-          })
-          if (res.status === 200) {
-            const state = new Uint8Array(await res.arrayBuffer())
-            if (svCovers(svObject(Y.encodeStateVectorFromUpdate(state)), want)) {
-              const at = epochNow()
-              return { appliedAt: at, durableAt: at }
-            }
-          } else {
-            await res.arrayBuffer()
+          const state = await fetchDocState(port, doc)
+          if (state !== undefined && svCovers(svObject(Y.encodeStateVectorFromUpdate(state)), want)) {
+            const at = epochNow()
+            return { appliedAt: at, durableAt: at }
           }
           await sleep(CONVERGE_DRAIN_POLL_MS)
         }
