@@ -302,12 +302,8 @@ export class LevelStore implements Store {
     this.checkOpen()
     const entries = await this.readDoc(doc)
     if (entries.snapshots.length === 0 && entries.log.length === 0) return undefined
-    const info = this.info(doc)
+    const { info, log } = this.decodeLog(doc, entries)
     const snapshots = entries.snapshots.map((s) => s.value)
-    const log = entries.log.flatMap((e) => this.readChunk(doc, e))
-    info.logCount = log.length
-    info.logBytes = log.reduce((n, u) => n + u.length, 0)
-    info.snapshotBytes = sumBytes(entries.snapshots)
     this.maybeCompact(doc, info)
     return mergeParts([...snapshots, ...log], (err) => this.report(err, `loading ${doc}: an entry does not apply`))
   }
@@ -374,6 +370,23 @@ export class LevelStore implements Store {
       else if (kind === 'state-vector') result.stateVector = this.readStateVectorEntry(doc, value)
     }
     return result
+  }
+
+  /**
+   * The updates of a document's log, decoded; refreshes the counts kept in memory, which
+   * are estimates (another instance may write too). `onBad` gets entries that do not decode.
+   */
+  private decodeLog(
+    doc: string,
+    entries: DocEntries,
+    onBad?: (value: Uint8Array) => void,
+  ): { info: DocInfo; log: Uint8Array[] } {
+    const log = entries.log.flatMap((e) => this.readChunk(doc, e, onBad))
+    const info = this.info(doc)
+    info.logCount = log.length
+    info.logBytes = log.reduce((n, u) => n + u.length, 0)
+    info.snapshotBytes = sumBytes(entries.snapshots)
+    return { info, log }
   }
 
   private readChunk(
@@ -467,13 +480,8 @@ export class LevelStore implements Store {
     // Bytes that do not decode or apply are moved aside, never deleted: nothing is lost,
     // and the document keeps compacting.
     const quarantine: Uint8Array[] = []
-    const log = entries.log.flatMap((e) => this.readChunk(doc, e, (value) => quarantine.push(value)))
-    const logBytes = log.reduce((n, u) => n + u.length, 0)
-    const info = this.info(doc)
-    // The counts kept in memory are estimates (another instance may write too): refresh them.
-    info.logCount = log.length
-    info.logBytes = logBytes
-    info.snapshotBytes = sumBytes(snapshots)
+    const { info, log } = this.decodeLog(doc, entries, (value) => quarantine.push(value))
+    const logBytes = info.logBytes
     if (entries.log.length === 0 && snapshots.length <= 1) return
     if (onlyIfDue && !this.isDue(info)) {
       this.stats.compactionsSkipped++

@@ -1,4 +1,4 @@
-import { LevelStore } from '@converge/level'
+import { LevelStore, type LevelStoreOptions } from '@converge/level'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import * as Y from 'yjs'
 import { adminApiSource, restoreBackup, writeBackup } from './backup.js'
@@ -219,13 +219,8 @@ export const program = (): Command => {
         if (opts.adminToken === undefined) throw new Error('--url needs --admin-token')
         count = await writeBackup(adminApiSource(opts.url, opts.adminToken), opts.out)
       } else if (opts.data !== undefined) {
-        const store = new LevelStore(opts.data)
-        await store.open()
-        try {
-          count = await writeBackup(store, opts.out)
-        } finally {
-          await store.close()
-        }
+        // Reads only: no compaction rewrites the stopped relay's data meanwhile.
+        count = await withLevelStore(opts.data, { autoCompact: false }, (store) => writeBackup(store, opts.out))
       } else {
         throw new Error('give --data DIR or --url URL')
       }
@@ -238,14 +233,8 @@ export const program = (): Command => {
     .requiredOption('--data <dir>', 'LevelDB directory')
     .requiredOption('--in <file>', 'the backup file')
     .action(async (opts: { data: string; in: string }) => {
-      const store = new LevelStore(opts.data)
-      await store.open()
-      try {
-        const count = await restoreBackup(opts.in, store)
-        process.stdout.write(`restored ${count} documents into ${opts.data}\n`)
-      } finally {
-        await store.close()
-      }
+      const count = await withLevelStore(opts.data, {}, (store) => restoreBackup(opts.in, store))
+      process.stdout.write(`restored ${count} documents into ${opts.data}\n`)
     })
 
   cli
@@ -254,9 +243,7 @@ export const program = (): Command => {
     .requiredOption('--data <dir>', 'LevelDB directory')
     .argument('[doc]', 'a document to print')
     .action(async (doc: string | undefined, opts: { data: string }) => {
-      const store = new LevelStore(opts.data)
-      await store.open()
-      try {
+      await withLevelStore(opts.data, { autoCompact: false }, async (store) => {
         if (doc === undefined) {
           for (const name of await store.list()) process.stdout.write(`${name}\n`)
           return
@@ -269,12 +256,25 @@ export const program = (): Command => {
         process.stdout.write(
           `${JSON.stringify({ name: doc, bytes: update.length, stateVector, content: docToJson(ydoc) }, null, 2)}\n`,
         )
-      } finally {
-        await store.close()
-      }
+      })
     })
 
   return cli
+}
+
+/** Opens the LevelStore of a stopped relay's data directory for `use`, and closes it after. */
+const withLevelStore = async <T>(
+  dir: string,
+  options: LevelStoreOptions,
+  use: (store: LevelStore) => Promise<T>,
+): Promise<T> => {
+  const store = new LevelStore(dir, options)
+  await store.open()
+  try {
+    return await use(store)
+  } finally {
+    await store.close()
+  }
 }
 
 /** Runs the CLI with `argv` (as process.argv). */
