@@ -20,6 +20,7 @@ export {
   type PeerStatus,
 } from './peer.js'
 export { type DocStatus, Replica, type ReplicaOptions } from './replica.js'
+export { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 export type { ReplicaObserver } from './replica-observer.js'
 export { digestOfDoc, digestOfUpdate, EMPTY_STATE_VECTOR, EMPTY_UPDATE, equalBytes } from './state-digest.js'
 export type { Store, StoreStats } from './store.js'

@@ -6,6 +6,7 @@ import { ConvergeError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
 import { type AcceptOptions, Peer, type PeerHost, type PeerOptions } from './peer.js'
+import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { EMPTY_UPDATE } from './state-digest.js'
@@ -106,8 +107,8 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
     this.peerId = options.peerId ?? randomId()
     this.role = options.role ?? 'client'
     this.gc = options.gc ?? true
-    this.unloadDelay = options.unloadDelay ?? 30_000
-    this.maxPendingBytes = options.maxPendingBytes ?? 4 * 1024 * 1024
+    this.unloadDelay = options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes
     this.observer = options.observer ?? {}
   }
 

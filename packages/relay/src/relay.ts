@@ -7,68 +7,16 @@ import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
+import { OptionValueError, peerUrl } from './option-parsers.js'
+import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
 import { RelayMetrics } from './relay-metrics.js'
+import type { RelayOptions } from './relay-options.js'
 import { serveStatic } from './static-files.js'
 import { accessOf, verifyToken } from './tokens.js'
 
-export interface RelayOptions {
-  /** Interface to listen on. Default 'localhost' (as y-websocket). */
-  host?: string
-  /** Port for HTTP and WebSocket. Default 1234; 0 picks a free one. */
-  port?: number
-  /** LevelDB directory. Default './data'. Ignored when `store` is given. */
-  data?: string
-  /** A store to use instead of LevelDB under `data` (tests, custom backends). */
-  store?: Store
-  /** fsync every LevelDB batch before acknowledging its updates. Default false. */
-  fsync?: boolean
-  /** Relays to peer with (converge.v1 URLs, e.g. ws://relay-b:1234). */
-  peers?: string[]
-  /** Token this relay presents to the relays it dials. */
-  peerToken?: string
-  /**
-   * HS256 secret of client tokens (see `converge token`). When set, every connection needs
-   * a valid token: y-websocket clients as `?token=`, converge.v1 peers in their hello, and
-   * a relay joining the mesh a token with the `relay` claim. Default: none, and anyone may
-   * read and write every document.
-   */
-  authSecret?: string
-  /** TLS certificate and key (PEM file paths): serve https and wss. Default: none (http, ws). */
-  tlsCert?: string
-  tlsKey?: string
-  /** Directory served at / (the demo app). Default: none (a short page about the relay). */
-  static?: string
-  /** Bearer token of the admin API under /api. Default: none, and the API is off. */
-  adminToken?: string
-  /** Drop a document from memory this long after its last client left, in ms. Default 30_000. */
-  unloadDelay?: number
-  /** Largest WebSocket frame accepted, in bytes. Default 16 MiB. */
-  maxMessageBytes?: number
-  /** Most bytes of updates with missing dependencies one document may hold (4413 beyond). Default 4 MiB. */
-  maxPendingBytes?: number
-  /** Sustained messages per second a client connection may send (4429 beyond). Default 5_000; 0: no limit. */
-  maxMessagesPerSecond?: number
-  /** Burst allowance of that limit, in messages. Default 20_000. */
-  messageBurst?: number
-  /** Largest first frame (the hello) before a converge.v1 peer is authenticated, in bytes (1009 beyond). Default 64 KiB. */
-  maxPreAuthBytes?: number
-  /** Close a converge.v1 peer that sent no hello within this long, in ms (4408). Default 10_000. */
-  handshakeTimeout?: number
-  /** Most documents one client connection may have open; beyond, a document is refused alone. Default 1_000. */
-  maxDocsPerConnection?: number
-  /** WebSocket ping interval for accepted sockets, in ms. Default 15_000. */
-  pingInterval?: number
-  /** converge.v1 heartbeat interval (ping frames), in ms. Default 10_000. */
-  heartbeatInterval?: number
-  /** Close a converge.v1 peer silent for this long, in ms. Default 30_000. */
-  heartbeatTimeout?: number
-  /** This relay's peer id. Default: random. */
-  peerId?: string
-  /** A pino logger, or false for none. Default: pino at level 'info' on stdout. */
-  logger?: Logger | false
-}
+export type { RelayOptions }
 
-const DEFAULTS = { host: 'localhost', port: 1234, data: './data' }
+type ResolvedOptions = RelayOptions & { host: string; port: number; data: string }
 
 /**
  * A relay peer: persists documents to LevelDB, serves y-websocket clients and converge
@@ -88,13 +36,13 @@ export class Relay {
   readonly sockets: ReplicaWebSocketServer
   readonly log: Logger
   readonly meshPeers: Peer[] = []
-  private readonly options: RelayOptions & typeof DEFAULTS
+  private readonly options: ResolvedOptions
   private readonly admin: AdminApi | undefined
   private ready = false
   private stopping: Promise<void> | undefined
 
   private constructor(
-    options: RelayOptions & typeof DEFAULTS,
+    options: ResolvedOptions,
     store: Store,
     log: Logger,
     tls: { cert: Buffer; key: Buffer } | undefined,
@@ -115,16 +63,6 @@ export class Relay {
       observer: this.metrics.observer(),
     })
     this.replica.on('error', (err, context) => log.error({ err }, context))
-    const peerOptions = {
-      heartbeatInterval: options.heartbeatInterval,
-      heartbeatTimeout: options.heartbeatTimeout,
-      maxMessageBytes: options.maxMessageBytes,
-      maxPreAuthBytes: options.maxPreAuthBytes,
-      connectTimeout: options.handshakeTimeout,
-      maxDocsPerConnection: options.maxDocsPerConnection,
-      maxMessagesPerSecond: options.maxMessagesPerSecond,
-      messageBurst: options.messageBurst,
-    }
     const secret = options.authSecret
     this.sockets = new ReplicaWebSocketServer(this.replica, {
       authorizeRequest:
@@ -146,7 +84,7 @@ export class Relay {
             },
       maxMessageBytes: options.maxMessageBytes,
       pingInterval: options.pingInterval,
-      peer: peerOptions,
+      peer: peerOptionsOf(options, 'accept'),
       onPeer: (peer, request) => this.watchPeer(peer, request.url ?? ''),
       onRefused: (request, status, reason) => {
         this.metrics.refused.inc({ status: String(status) })
@@ -167,7 +105,8 @@ export class Relay {
 
   /** Opens the store, listens, and dials the configured peers. */
   static async start(options: RelayOptions = {}): Promise<Relay> {
-    const resolved = { ...DEFAULTS, ...definedOnly(options) }
+    const resolved = { ...RELAY_DEFAULTS, ...definedOnly(options) } as ResolvedOptions
+    for (const url of resolved.peers ?? []) checkPeerUrl(url)
     const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
     // TLS files first: a missing one fails before anything is opened.
     if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
@@ -234,10 +173,8 @@ export class Relay {
 
   private dial(url: string): void {
     const peer = this.replica.connect(websocket(url), {
+      ...peerOptionsOf(this.options, 'dial'),
       token: this.options.peerToken,
-      heartbeatInterval: this.options.heartbeatInterval,
-      heartbeatTimeout: this.options.heartbeatTimeout,
-      maxMessageBytes: this.options.maxMessageBytes,
     })
     this.meshPeers.push(peer)
     peer.on('status', (status) => this.log.info({ peer: url, status }, 'mesh peer'))
@@ -298,6 +235,16 @@ export class Relay {
       this.log.info('relay stopped')
     })()
     return this.stopping
+  }
+}
+
+/** Rejects a peer URL that cannot be dialed, naming it, before anything is opened. */
+const checkPeerUrl = (url: string): void => {
+  try {
+    peerUrl(url)
+  } catch (err) {
+    if (err instanceof OptionValueError) throw new Error(`peer ${err.message}`)
+    throw err
   }
 }
 

@@ -2,7 +2,12 @@ import WebSocket from 'ws'
 import { makeWebSocketConnector } from './websocket-connector.js'
 import type { WebSocketConstructor } from './websocket-transport.js'
 
-export { docNameOf, ReplicaWebSocketServer, type ReplicaWebSocketServerOptions } from './replica-websocket-server.js'
+export {
+  DEFAULT_SERVER_OPTIONS,
+  docNameOf,
+  ReplicaWebSocketServer,
+  type ReplicaWebSocketServerOptions,
+} from './replica-websocket-server.js'
 export type { WebSocketConnectorOptions } from './websocket-connector.js'
 export {
   type WebSocketConstructor,

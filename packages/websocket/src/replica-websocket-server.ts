@@ -5,6 +5,7 @@ import {
   type Access,
   CloseCode,
   ConvergeError,
+  DEFAULT_PEER_OPTIONS,
   definedOnly,
   fullAccess,
   type HelloMessage,
@@ -42,7 +43,8 @@ export interface ReplicaWebSocketServerOptions {
   onRefused?: (request: IncomingMessage, status: number, reason: string) => void
 }
 
-const DEFAULTS = { maxMessageBytes: 16 * 1024 * 1024, pingInterval: 15_000 }
+/** Defaults of the server's own options (a frame's size limit is the peers' one). */
+export const DEFAULT_SERVER_OPTIONS = { maxMessageBytes: DEFAULT_PEER_OPTIONS.maxMessageBytes, pingInterval: 15_000 }
 
 /**
  * Serves a replica over WebSocket on an existing HTTP server. A request that offers the
@@ -58,7 +60,7 @@ const DEFAULTS = { maxMessageBytes: 16 * 1024 * 1024, pingInterval: 15_000 }
 export class ReplicaWebSocketServer {
   readonly wss: WebSocketServer
   private readonly replica: Replica
-  private readonly options: ReplicaWebSocketServerOptions & typeof DEFAULTS
+  private readonly options: ReplicaWebSocketServerOptions & typeof DEFAULT_SERVER_OPTIONS
   private readonly transports = new Map<WebSocket, WebSocketTransport>()
   private readonly alive = new WeakMap<WebSocket, boolean>()
   private readonly pinger: ReturnType<typeof setInterval>
@@ -66,7 +68,7 @@ export class ReplicaWebSocketServer {
 
   constructor(replica: Replica, options: ReplicaWebSocketServerOptions = {}) {
     this.replica = replica
-    this.options = { ...DEFAULTS, ...definedOnly(options) }
+    this.options = { ...DEFAULT_SERVER_OPTIONS, ...definedOnly(options) }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxMessageBytes,

@@ -1,0 +1,72 @@
+/**
+ * Parsers of option values as they arrive from flags, environment variables and the config
+ * file (strings). Each throws an OptionValueError that says what was expected; the caller
+ * names the source (`--port`, `PORT=`, `converge.config.json: port`).
+ */
+export class OptionValueError extends Error {}
+
+export const nonNegativeInt = (raw: string): number => {
+  const n = Number(raw.trim())
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new OptionValueError(`${JSON.stringify(raw)} is not a non-negative integer`)
+  }
+  return n
+}
+
+export const port = (raw: string): number => {
+  const n = nonNegativeInt(raw)
+  if (n > 65_535) throw new OptionValueError(`${n} is not a port (0-65535)`)
+  return n
+}
+
+export const text = (raw: string): string => {
+  if (raw === '') throw new OptionValueError('is empty')
+  return raw
+}
+
+export const bool = (raw: string): boolean => {
+  const v = raw.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false
+  throw new OptionValueError(`${JSON.stringify(raw)} is not a boolean (true/false, 1/0)`)
+}
+
+export const oneOf =
+  <T extends string>(choices: readonly T[]) =>
+  (raw: string): T => {
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new OptionValueError(`${JSON.stringify(raw)} is not one of ${choices.join(', ')}`)
+    }
+    return raw as T
+  }
+
+/**
+ * A relay URL to dial: ws:// or wss://, with a host. Checked at startup, so a typo fails
+ * there with this message instead of retrying silently forever.
+ */
+export const peerUrl = (raw: string): string => {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new OptionValueError(`${JSON.stringify(raw)} has no scheme; a peer is ws://host:port or wss://host:port`)
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new OptionValueError(`${JSON.stringify(raw)} is not a URL; a peer is ws://host:port or wss://host:port`)
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new OptionValueError(
+      `${JSON.stringify(raw)} has scheme ${url.protocol.replace(/:$/, '')}; a peer is ws://host:port or wss://host:port`,
+    )
+  }
+  if (url.hostname === '') throw new OptionValueError(`${JSON.stringify(raw)} has no host`)
+  return raw
+}
+
+/** A comma-separated list of peer URLs (one flag may also be repeated). */
+export const peerUrls = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(peerUrl)

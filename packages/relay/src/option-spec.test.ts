@@ -1,0 +1,157 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { DEFAULT_PEER_OPTIONS, MemoryStore, MUX_PROTOCOL } from '@converge/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { type ConfigKey, optionSpecOf, peerOptionsOf, RELAY_DEFAULTS, RELAY_OPTION_SPEC } from './option-spec.js'
+import { OPTION_TABLE_BEGIN, OPTION_TABLE_END, renderOptionTable, withOptionTable } from './option-table.js'
+import { Relay } from './relay.js'
+
+const readmeOf = (pkg: string) => new URL(`../../${pkg}/README.md`, import.meta.url)
+
+/** Every configurable key, listed so that the compiler rejects this file when RelayOptions gains one. */
+const ALL_KEYS: Record<ConfigKey, true> = {
+  host: true,
+  port: true,
+  data: true,
+  fsync: true,
+  peers: true,
+  peerToken: true,
+  authSecret: true,
+  tlsCert: true,
+  tlsKey: true,
+  static: true,
+  adminToken: true,
+  unloadDelay: true,
+  maxMessageBytes: true,
+  maxPendingBytes: true,
+  maxMessagesPerSecond: true,
+  messageBurst: true,
+  maxPreAuthBytes: true,
+  handshakeTimeout: true,
+  maxDocsPerConnection: true,
+  maxBacklog: true,
+  pingInterval: true,
+  heartbeatInterval: true,
+  heartbeatTimeout: true,
+  peerId: true,
+  logLevel: true,
+  logFormat: true,
+}
+
+describe('the relay option spec', () => {
+  it('defines every relay option exactly once, each with a flag, an env var and a doc line', () => {
+    const keys = RELAY_OPTION_SPEC.map((s) => s.key)
+    expect([...keys].sort()).toEqual(Object.keys(ALL_KEYS).sort())
+    for (const field of ['flag', 'env'] as const) {
+      const values = RELAY_OPTION_SPEC.map((s) => s[field])
+      expect(new Set(values).size, `${field}s are unique`).toBe(values.length)
+    }
+    for (const spec of RELAY_OPTION_SPEC) expect(spec.doc.length, spec.key).toBeGreaterThan(10)
+  })
+
+  it("the relay README's option table is the one rendered from the spec", () => {
+    const readme = readFileSync(readmeOf('relay'), 'utf8')
+    if (process.env.CONVERGE_WRITE_README === '1') writeFileSync(readmeOf('relay'), withOptionTable(readme))
+    const begin = readme.indexOf(OPTION_TABLE_BEGIN)
+    const end = readme.indexOf(OPTION_TABLE_END)
+    expect(begin, 'the README has the table markers').toBeGreaterThan(0)
+    expect(
+      readme.slice(begin + OPTION_TABLE_BEGIN.length, end).trim(),
+      'packages/relay/README.md disagrees with src/option-spec.ts: run with CONVERGE_WRITE_README=1 to rewrite it',
+    ).toBe(renderOptionTable())
+  })
+
+  it('peer-level defaults are core DEFAULT_PEER_OPTIONS, and the core README table states the same values', () => {
+    for (const spec of RELAY_OPTION_SPEC) {
+      if (spec.peer === undefined) continue
+      const own = DEFAULT_PEER_OPTIONS[spec.peer.option as keyof typeof DEFAULT_PEER_OPTIONS]
+      expect(spec.default, spec.key).toBe(own)
+    }
+    // "| `heartbeatInterval` | 10000 ms | ..." rows of core's peer option table.
+    const core = readFileSync(readmeOf('core'), 'utf8')
+    const units: Record<string, number> = { '': 1, ms: 1, KiB: 1024, MiB: 1024 * 1024 }
+    let checked = 0
+    for (const [key, value] of Object.entries(DEFAULT_PEER_OPTIONS)) {
+      const row = new RegExp(`^\\| \`${key}\` \\| (\\d+) ?(ms|KiB|MiB)? \\|`, 'm').exec(core)
+      if (row === null) continue
+      expect(Number(row[1]) * (units[row[2] ?? ''] as number), `core README default of ${key}`).toBe(value)
+      checked++
+    }
+    expect(checked).toBeGreaterThanOrEqual(6)
+  })
+
+  it('accepted links get every peer option; dialed mesh links all but the client-only limits', () => {
+    const accept = peerOptionsOf(RELAY_DEFAULTS, 'accept')
+    expect(Object.keys(accept).sort()).toEqual(
+      [
+        'connectTimeout',
+        'heartbeatInterval',
+        'heartbeatTimeout',
+        'maxBacklog',
+        'maxDocsPerConnection',
+        'maxMessageBytes',
+        'maxMessagesPerSecond',
+        'maxPreAuthBytes',
+        'messageBurst',
+      ].sort(),
+    )
+    expect(Object.keys(peerOptionsOf(RELAY_DEFAULTS, 'dial')).sort()).toEqual(
+      [
+        'connectTimeout',
+        'heartbeatInterval',
+        'heartbeatTimeout',
+        'maxBacklog',
+        'maxMessageBytes',
+        'maxPreAuthBytes',
+      ].sort(),
+    )
+    expect(peerOptionsOf({ handshakeTimeout: 123 }, 'dial')).toEqual({ connectTimeout: 123 })
+    expect(optionSpecOf('handshakeTimeout').doc).toContain('connectTimeout')
+  })
+})
+
+describe('a relay passes its options to the mesh links it dials', () => {
+  const closers: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    while (closers.length > 0) await (closers.pop() as () => Promise<void>)()
+  })
+
+  it('a dial to a relay that never answers hello gives up after handshakeTimeout and redials', async () => {
+    // A converge.v1 server that accepts the socket and stays silent.
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => MUX_PROTOCOL })
+    await new Promise((resolve) => silent.once('listening', resolve))
+    closers.push(() => new Promise((resolve) => silent.close(() => resolve())))
+    const opened: number[] = []
+    silent.on('connection', () => opened.push(Date.now()))
+    const port = (silent.address() as { port: number }).port
+    const relay = await Relay.start({
+      host: '127.0.0.1',
+      port: 0,
+      store: new MemoryStore(),
+      logger: false,
+      peers: [`ws://127.0.0.1:${port}`],
+      handshakeTimeout: 150,
+    })
+    closers.push(() => relay.stop())
+    // With the peer default (10 s) only one attempt would be made in this time.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${opened.length} dials in 5 s`)), 5_000)
+      silent.on('connection', () => {
+        if (opened.length >= 2) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    expect((opened[1] as number) - (opened[0] as number)).toBeLessThan(DEFAULT_PEER_OPTIONS.connectTimeout)
+  })
+
+  it('Relay.start refuses a peer URL without a ws or wss scheme, naming it', async () => {
+    await expect(
+      Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger: false, peers: ['relay-b:1234'] }),
+    ).rejects.toThrow(/peer "relay-b:1234" has no scheme; a peer is ws:\/\/host:port/)
+    await expect(
+      Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger: false, peers: ['http://b:1234'] }),
+    ).rejects.toThrow(/has scheme http/)
+  })
+})

@@ -1,0 +1,324 @@
+import { type AcceptOptions, DEFAULT_PEER_OPTIONS, DEFAULT_REPLICA_OPTIONS, type PeerOptions } from '@converge/core'
+import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
+import { bool, nonNegativeInt, oneOf, peerUrls, port, text } from './option-parsers.js'
+import type { RelayOptions } from './relay-options.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
+
+/** What `converge relay` is configured with: the relay's options plus how it logs. */
+export type RelayConfig = Omit<RelayOptions, 'store' | 'logger'> & {
+  logLevel?: (typeof LOG_LEVELS)[number]
+  logFormat?: (typeof LOG_FORMATS)[number]
+}
+export type ConfigKey = keyof RelayConfig
+
+/** A peer option a relay option feeds, and whether dialed mesh links get it too (accepted links always do). */
+interface PeerTarget {
+  option: keyof PeerOptions & keyof AcceptOptions
+  dial: boolean
+}
+
+/** One relay option, defined once: the CLI, the env, the config file, the defaults and the README derive from it. */
+export interface OptionSpec<K extends ConfigKey = ConfigKey> {
+  /** Its name in RelayOptions and in converge.config.json. */
+  key: K
+  /** The CLI flag, as commander spells it (`--port <port>`; no argument: a boolean). */
+  flag: string
+  env: string
+  /** Undefined: none (the relay does without, or the default reads as `defaultText`). */
+  default?: RelayConfig[K]
+  /** How the default reads when it is not a value ('random', 'none (open)'). */
+  defaultText?: string
+  unit?: 'ms' | 'bytes'
+  /** Parses one value from a flag, the env or the config file; throws OptionValueError. */
+  parse: (raw: string) => NonNullable<RelayConfig[K]>
+  /** One line for --help and the README. */
+  doc: string
+  /** Redacted in --print-config. */
+  secret?: boolean
+  /** The flag may be given more than once (values add up); env and file take a comma-separated list or an array. */
+  repeatable?: boolean
+  /** The peer option it feeds, for accepted links and (if `dial`) the mesh links this relay dials. */
+  peer?: PeerTarget
+}
+
+const option = <K extends ConfigKey>(spec: OptionSpec<K>): OptionSpec => spec as unknown as OptionSpec
+const peer = DEFAULT_PEER_OPTIONS
+
+/**
+ * Every option of `converge relay` / `Relay.start`, in the order of --help and the README.
+ * Peer-level defaults are core's DEFAULT_PEER_OPTIONS, replica-level ones DEFAULT_REPLICA_OPTIONS,
+ * server-level ones websocket's DEFAULT_SERVER_OPTIONS: referenced here, never repeated.
+ */
+export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
+  option({
+    key: 'host',
+    flag: '--host <host>',
+    env: 'HOST',
+    default: 'localhost',
+    parse: text,
+    doc: 'interface to listen on',
+  }),
+  option({
+    key: 'port',
+    flag: '--port <port>',
+    env: 'PORT',
+    default: 1234,
+    parse: port,
+    doc: 'one port for HTTP and WebSocket (0 picks a free one)',
+  }),
+  option({
+    key: 'data',
+    flag: '--data <dir>',
+    env: 'CONVERGE_DATA',
+    default: './data',
+    parse: text,
+    doc: 'LevelDB directory',
+  }),
+  option({
+    key: 'peers',
+    flag: '--peer <url>',
+    env: 'CONVERGE_PEERS',
+    defaultText: 'none',
+    parse: peerUrls,
+    repeatable: true,
+    doc: 'a relay to peer with, ws:// or wss:// (e.g. ws://relay-b:1234); checked at startup',
+  }),
+  option({
+    key: 'peerToken',
+    flag: '--peer-token <token>',
+    env: 'CONVERGE_PEER_TOKEN',
+    parse: text,
+    secret: true,
+    doc: 'token presented to the relays this one dials',
+  }),
+  option({
+    key: 'authSecret',
+    flag: '--auth-secret <secret>',
+    env: 'CONVERGE_AUTH_SECRET',
+    defaultText: 'none (open)',
+    parse: text,
+    secret: true,
+    doc: 'require tokens signed with this HS256 secret (see `converge token`)',
+  }),
+  option({
+    key: 'fsync',
+    flag: '--fsync',
+    env: 'CONVERGE_FSYNC',
+    default: false,
+    parse: bool,
+    doc: 'fsync every write batch before acknowledging it (slower, survives power loss)',
+  }),
+  option({
+    key: 'tlsCert',
+    flag: '--tls-cert <file>',
+    env: 'CONVERGE_TLS_CERT',
+    parse: text,
+    doc: 'TLS certificate (PEM): serve https and wss (with --tls-key)',
+  }),
+  option({
+    key: 'tlsKey',
+    flag: '--tls-key <file>',
+    env: 'CONVERGE_TLS_KEY',
+    parse: text,
+    doc: 'TLS private key (PEM)',
+  }),
+  option({
+    key: 'static',
+    flag: '--static <dir>',
+    env: 'CONVERGE_STATIC',
+    parse: text,
+    doc: 'serve the files of this directory at / (the demo app)',
+  }),
+  option({
+    key: 'adminToken',
+    flag: '--admin-token <token>',
+    env: 'CONVERGE_ADMIN_TOKEN',
+    defaultText: 'none (API off)',
+    parse: text,
+    secret: true,
+    doc: 'enable the admin API under /api with this bearer token',
+  }),
+  option({
+    key: 'unloadDelay',
+    flag: '--unload-delay <ms>',
+    env: 'CONVERGE_UNLOAD_DELAY',
+    default: DEFAULT_REPLICA_OPTIONS.unloadDelay,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'drop a document from memory this long after its last client left',
+  }),
+  option({
+    key: 'maxMessageBytes',
+    flag: '--max-message-bytes <n>',
+    env: 'CONVERGE_MAX_MESSAGE_BYTES',
+    default: peer.maxMessageBytes,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    peer: { option: 'maxMessageBytes', dial: true },
+    doc: 'largest WebSocket frame accepted (1009 beyond)',
+  }),
+  option({
+    key: 'maxPreAuthBytes',
+    flag: '--max-pre-auth-bytes <n>',
+    env: 'CONVERGE_MAX_PRE_AUTH_BYTES',
+    default: peer.maxPreAuthBytes,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    peer: { option: 'maxPreAuthBytes', dial: true },
+    doc: 'largest first frame (the hello) before a converge.v1 peer is authenticated (1009 beyond)',
+  }),
+  option({
+    key: 'handshakeTimeout',
+    flag: '--handshake-timeout <ms>',
+    env: 'CONVERGE_HANDSHAKE_TIMEOUT',
+    default: peer.connectTimeout,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    peer: { option: 'connectTimeout', dial: true },
+    doc: 'peer option connectTimeout: close an accepted converge.v1 peer that sent no hello within this long (4408); a mesh dial gives up and retries after it',
+  }),
+  option({
+    key: 'maxDocsPerConnection',
+    flag: '--max-docs-per-connection <n>',
+    env: 'CONVERGE_MAX_DOCS_PER_CONNECTION',
+    default: peer.maxDocsPerConnection,
+    parse: nonNegativeInt,
+    peer: { option: 'maxDocsPerConnection', dial: false },
+    doc: 'documents one client connection may have open; beyond, a document is refused alone with an error message and the others keep syncing (mesh links exempt)',
+  }),
+  option({
+    key: 'maxBacklog',
+    flag: '--max-backlog <n>',
+    env: 'CONVERGE_MAX_BACKLOG',
+    default: peer.maxBacklog,
+    parse: nonNegativeInt,
+    peer: { option: 'maxBacklog', dial: true },
+    doc: 'messages held per document and connection while the document loads (4413 beyond)',
+  }),
+  option({
+    key: 'maxPendingBytes',
+    flag: '--max-pending-bytes <n>',
+    env: 'CONVERGE_MAX_PENDING_BYTES',
+    default: DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    doc: 'bytes of updates with missing dependencies one document may hold, from clients (4413 beyond)',
+  }),
+  option({
+    key: 'maxMessagesPerSecond',
+    flag: '--max-messages-per-second <n>',
+    env: 'CONVERGE_MAX_MESSAGES_PER_SECOND',
+    default: peer.maxMessagesPerSecond,
+    parse: nonNegativeInt,
+    peer: { option: 'maxMessagesPerSecond', dial: false },
+    doc: 'sustained messages per second per client connection (4429 beyond; 0: no limit; mesh links exempt)',
+  }),
+  option({
+    key: 'messageBurst',
+    flag: '--message-burst <n>',
+    env: 'CONVERGE_MESSAGE_BURST',
+    default: peer.messageBurst,
+    parse: nonNegativeInt,
+    peer: { option: 'messageBurst', dial: false },
+    doc: 'burst allowance of that rate limit',
+  }),
+  option({
+    key: 'heartbeatInterval',
+    flag: '--heartbeat-interval <ms>',
+    env: 'CONVERGE_HEARTBEAT_INTERVAL',
+    default: peer.heartbeatInterval,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    peer: { option: 'heartbeatInterval', dial: true },
+    doc: 'converge.v1 ping interval (0: no pings)',
+  }),
+  option({
+    key: 'heartbeatTimeout',
+    flag: '--heartbeat-timeout <ms>',
+    env: 'CONVERGE_HEARTBEAT_TIMEOUT',
+    default: peer.heartbeatTimeout,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    peer: { option: 'heartbeatTimeout', dial: true },
+    doc: 'close a converge.v1 peer silent this long (4408); a mesh link is then redialed',
+  }),
+  option({
+    key: 'pingInterval',
+    flag: '--ping-interval <ms>',
+    env: 'CONVERGE_PING_INTERVAL',
+    default: DEFAULT_SERVER_OPTIONS.pingInterval,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'WebSocket pings to accepted sockets; a socket that missed a pong is dropped at the next',
+  }),
+  option({
+    key: 'peerId',
+    flag: '--peer-id <id>',
+    env: 'CONVERGE_PEER_ID',
+    defaultText: 'random',
+    parse: text,
+    doc: "this relay's id in the mesh",
+  }),
+  option({
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'CONVERGE_LOG_LEVEL',
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+    doc: `log level: ${LOG_LEVELS.join(', ')} (connects and disconnects are debug)`,
+  }),
+  option({
+    key: 'logFormat',
+    flag: '--log-format <format>',
+    env: 'CONVERGE_LOG_FORMAT',
+    default: 'auto',
+    parse: oneOf(LOG_FORMATS),
+    doc: 'pretty (for people), json (one pino JSON line per event), or auto: pretty when stdout is a terminal',
+  }),
+]
+
+/** The spec of `key`. */
+export const optionSpecOf = (key: ConfigKey): OptionSpec => {
+  const spec = RELAY_OPTION_SPEC.find((s) => s.key === key)
+  if (spec === undefined) throw new Error(`no relay option ${key}`)
+  return spec
+}
+
+/** The defaults of every option that has one. */
+export const RELAY_DEFAULTS: RelayConfig = Object.fromEntries(
+  RELAY_OPTION_SPEC.filter((s) => s.default !== undefined).map((s) => [s.key, s.default]),
+) as RelayConfig
+
+/**
+ * The peer options a relay gives the links it accepts (`'accept'`) or dials (`'dial'`),
+ * from its resolved options. Limits that only guard against clients (documents per
+ * connection, the message rate) are not given to dialed mesh links, which are exempt.
+ */
+export const peerOptionsOf = (options: RelayConfig, link: 'accept' | 'dial'): Partial<AcceptOptions> => {
+  const out: Record<string, unknown> = {}
+  for (const spec of RELAY_OPTION_SPEC) {
+    if (spec.peer === undefined || (link === 'dial' && !spec.peer.dial)) continue
+    const value = options[spec.key]
+    if (value !== undefined) out[spec.peer.option] = value
+  }
+  return out as Partial<AcceptOptions>
+}
+
+const formatBytes = (n: number): string => {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`
+  return `${n} B`
+}
+
+/** The default as people read it: `16 MiB`, `10000 ms`, `off`, `none`. */
+export const formatDefault = (spec: OptionSpec): string => {
+  if (spec.defaultText !== undefined) return spec.defaultText
+  const value = spec.default
+  if (value === undefined) return 'none'
+  if (value === false) return 'off'
+  if (typeof value === 'number' && spec.unit === 'bytes') return formatBytes(value)
+  if (typeof value === 'number' && spec.unit === 'ms') return `${value} ms`
+  return String(value)
+}
