@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryNetwork } from './memory-network.js'
+import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
+import type { Transport } from './transport.js'
 
 const globals = globalThis as { addEventListener?: unknown; removeEventListener?: unknown; dispatchEvent?: unknown }
 afterEach(() => {
@@ -45,9 +47,12 @@ describe('Peer reconnects', () => {
     const a = new Replica({ role: 'relay', peerId: 'A' })
     const b = new Replica({ role: 'relay', peerId: 'B' })
     net.listen('B', (t) => b.accept(t))
-    const link = a.connect(net.connector('B', 'A'), { backoff: { initialDelay: 60_000 } })
+    // Hand-driven bytes go straight onto the link's transport.
+    let transport: Transport | undefined
+    const connector = net.connector('B', 'A')
+    const link = a.connect(() => (transport = connector()), { backoff: { initialDelay: 60_000 } })
     await expect.poll(() => link.status).toBe('open')
-    link.send({ type: 'sync-step1', doc: 'nobody-here', stateVector: new Uint8Array([5, 255]) })
+    transport?.send(encodeMuxFrame({ type: 'sync-step1', doc: 'nobody-here', stateVector: new Uint8Array([5, 255]) }))
     await expect.poll(() => link.lastClose?.code).toBe(4400)
     await a.destroy()
     await b.destroy()

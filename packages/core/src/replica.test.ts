@@ -4,7 +4,9 @@ import * as Y from 'yjs'
 import { fullAccess, readOnlyAccess } from './access.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
+import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
+import type { Transport } from './transport.js'
 
 const relayOn = (net: MemoryNetwork, address: string, store = new MemoryStore()) => {
   const relay = new Replica({ role: 'relay', store, peerId: address })
@@ -133,7 +135,10 @@ describe('Replica over an in-memory network', () => {
     net.listen('relay', (t) => relay.accept(t))
     const a = new Replica()
     const b = new Replica()
-    const peerA = a.connect(net.connector('relay', 'a'))
+    // Hand-driven bytes go straight onto a's transport.
+    let transportA: Transport | undefined
+    const connectorA = net.connector('relay', 'a')
+    const peerA = a.connect(() => (transportA = connectorA()))
     b.connect(net.connector('relay', 'b'))
     await a.open('p')
     await b.open('p')
@@ -150,7 +155,7 @@ describe('Replica over an in-memory network', () => {
     encoding.writeVarUint(e, clock - 1)
     encoding.writeVarString(e, 'null')
     const before = awarenessIn
-    peerA.send({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) })
+    transportA?.send(encodeMuxFrame({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) }))
     await expect.poll(() => awarenessIn).toBe(before + 1)
     expect(names()).toContain('a2')
     // Its session ends: the presence goes with it, not 30 s later.
