@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { CloseCode } from './close-codes.js'
 import { MemoryNetwork } from './memory-network.js'
 import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
@@ -56,5 +57,42 @@ describe('Peer reconnects', () => {
     await expect.poll(() => link.lastClose?.code).toBe(4400)
     await a.destroy()
     await b.destroy()
+  })
+})
+
+describe('Limits close a peer like every other error', () => {
+  const flood = async (options: { maxMessagesPerSecond?: number; messageBurst?: number; maxMessageBytes?: number }) => {
+    const net = new MemoryNetwork()
+    // Error frames the relay sends (a memory link drops frames in flight when it closes).
+    const errorFrames: string[] = []
+    const relay = new Replica({ role: 'relay', observer: { messageOut: (_p, type) => errorFrames.push(type) } })
+    const errors: string[] = []
+    net.listen('relay', (t) => relay.accept(t, options).on('error', (err) => errors.push(err.code)))
+    const client = new Replica()
+    let transport: Transport | undefined
+    const connector = net.connector('relay', 'c')
+    const peer = client.connect(() => (transport = connector()), { backoff: { initialDelay: 60_000 } })
+    await expect.poll(() => peer.status).toBe('open')
+    return { relay, client, peer, raw: transport as Transport, errors, errorFrames }
+  }
+
+  it('a client over the rate limit gets an error event on the server, an error frame, and close code 4429', async () => {
+    const { relay, client, peer, raw, errors, errorFrames } = await flood({ maxMessagesPerSecond: 1, messageBurst: 5 })
+    for (let i = 0; i < 20; i++) raw.send(encodeMuxFrame({ type: 'ping' }))
+    await expect.poll(() => peer.lastClose?.code).toBe(CloseCode.rateLimited)
+    expect(errors).toContain('CONVERGE_RATE_LIMITED')
+    expect(errorFrames).toContain('error')
+    await client.destroy()
+    await relay.destroy()
+  })
+
+  it('a frame over maxMessageBytes gets an error event on the server, an error frame, and close code 1009', async () => {
+    const { relay, client, peer, raw, errors, errorFrames } = await flood({ maxMessageBytes: 1024 })
+    raw.send(encodeMuxFrame({ type: 'update', doc: 'big', update: new Uint8Array(4096) }))
+    await expect.poll(() => peer.lastClose?.code).toBe(CloseCode.messageTooBig)
+    expect(errors).toContain('CONVERGE_LIMIT_EXCEEDED')
+    expect(errorFrames).toContain('error')
+    await client.destroy()
+    await relay.destroy()
   })
 })

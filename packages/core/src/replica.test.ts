@@ -166,3 +166,35 @@ describe('Replica over an in-memory network', () => {
     await relay.destroy()
   })
 })
+
+describe('Replica lifecycle', () => {
+  it('destroy() rejects a pending whenSaved with CONVERGE_REPLICA_DESTROYED', async () => {
+    const net = new MemoryNetwork()
+    const client = new Replica()
+    client.connect(net.connector('nowhere', 'c'), { backoff: { initialDelay: 60_000 } })
+    const doc = await client.open('d')
+    doc.getText('t').insert(0, 'never saved')
+    const saved = client.whenSaved('d')
+    await client.destroy()
+    const outcome = (p: Promise<void>) =>
+      Promise.race([
+        p.then(
+          () => 'resolved',
+          (err) => err.code,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 1000)),
+      ])
+    expect(await outcome(saved)).toBe('CONVERGE_REPLICA_DESTROYED')
+  })
+
+  it('awareness() of a valid document that is not open throws CONVERGE_NOT_OPEN; of an invalid name, CONVERGE_INVALID_DOC_NAME', async () => {
+    const replica = new Replica()
+    expect(() => replica.awareness('not-open')).toThrow(expect.objectContaining({ code: 'CONVERGE_NOT_OPEN' }))
+    expect(() => replica.awareness('')).toThrow(expect.objectContaining({ code: 'CONVERGE_INVALID_DOC_NAME' }))
+    await replica.open('open')
+    expect(replica.awareness('open').clientID).toBeTypeOf('number')
+    await replica.close('open')
+    expect(() => replica.awareness('open')).toThrow(expect.objectContaining({ code: 'CONVERGE_NOT_OPEN' }))
+    await replica.destroy()
+  })
+})
