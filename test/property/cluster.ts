@@ -473,7 +473,10 @@ export class Cluster {
       if (n.replica === undefined || n.durable.pendingCount > 0) return false
       if (n.dialers.some((p) => p.status !== 'open')) return false
       // Every client session of every document has exchanged state with its relay.
-      if (n.role === 'client' && n.dialers.some((p) => DOC_NAMES.some((d) => p.sessions.get(d)?.synced !== true))) {
+      if (
+        n.role === 'client' &&
+        n.dialers.some((p) => DOC_NAMES.some((d) => !p.sharedDocs().some((s) => s.doc === d && s.synced)))
+      ) {
         return false
       }
     }
@@ -494,7 +497,10 @@ export class Cluster {
     for (const n of this.nodes) {
       const peers = n.dialers
         .map((p) => {
-          const unsynced = [...p.sessions].filter(([, s]) => !s.synced).map(([d]) => d)
+          const unsynced = p
+            .sharedDocs()
+            .filter((s) => !s.synced)
+            .map((s) => s.doc)
           return `${p.remoteId || '?'}:${p.status}${unsynced.length > 0 ? ` unsynced=${unsynced.join(',')}` : ''}`
         })
         .join(' ')

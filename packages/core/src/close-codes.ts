@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errors.js'
+
 /**
  * WebSocket close codes used by converge. The 44xx codes read like HTTP statuses.
  * A peer closed with one of these should not retry blindly: 4400, 4401, 4403 and 4426
@@ -35,3 +37,18 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
 /** Close codes after which reconnecting with the same credentials and bytes is pointless. */
 export const isFatalCloseCode = (code: number): boolean =>
   code === CloseCode.unauthorized || code === CloseCode.forbidden || code === CloseCode.unsupportedVersion
+
+const byError: Partial<Record<ErrorCode, number>> = {
+  CONVERGE_MALFORMED_MESSAGE: CloseCode.malformed,
+  CONVERGE_AUTH_DENIED: CloseCode.unauthorized,
+  CONVERGE_FORBIDDEN: CloseCode.forbidden,
+  CONVERGE_LIMIT_EXCEEDED: CloseCode.limitExceeded,
+  CONVERGE_RATE_LIMITED: CloseCode.rateLimited,
+  CONVERGE_UNSUPPORTED_VERSION: CloseCode.unsupportedVersion,
+  CONVERGE_STORE_WRITE_FAILED: CloseCode.storeFailure,
+  CONVERGE_TIMEOUT: CloseCode.heartbeatTimeout,
+  CONVERGE_INTERNAL: CloseCode.storeFailure,
+}
+
+/** The close code for a connection dropped because of an error with this code (4400 when none is listed). */
+export const closeCodeOf = (code: ErrorCode): number => byError[code] ?? CloseCode.malformed

@@ -3,23 +3,22 @@ import * as Y from 'yjs'
 import { readAwarenessClients } from './awareness-ids.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError, isConvergeError } from './errors.js'
-import type { DocMessage, Message, PeerRole } from './messages.js'
+import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 
-/** What a session needs from the peer connection it runs on. */
-export interface SessionPeer {
-  /** This replica's role. */
-  readonly role: PeerRole
+/** What a session needs from the link it runs on (the router's view of it). */
+export interface SessionLink {
   readonly observer: ReplicaObserver
   send(m: Message): void
   /** Closes the connection because of `err` (a coded error picks the close code). */
   fail(err: unknown): void
-  canWrite(doc: string): boolean
   /** This side acknowledges what it made durable (a relay on a framing that carries `saved`). */
   readonly sendsAcks: boolean
   /** The framing carries sync-step1-deletes (converge.v1). */
   readonly sendsDeleteDigests: boolean
+  /** Updates go out only after this side's step 2 (a client: see DocSession.answered). */
+  readonly updatesAfterStep2: boolean
   sessionEnded(session: DocSession): void
   /** The remote refused a document: report it without closing the connection. */
   reportRefusal(doc: string, reason: string): void
@@ -59,7 +58,7 @@ export class DocSession implements AttachedSession {
   ended = false
   readonly awarenessClients = new Set<number>()
 
-  private readonly peer: SessionPeer
+  private readonly peer: SessionLink
   private readonly options: DocSessionOptions
   private backlog: DocMessage[] = []
   /** Update-carrying messages sent and received on this session, numbered from 1. */
@@ -75,7 +74,6 @@ export class DocSession implements AttachedSession {
   /** Messages durable ahead of an earlier one still being written. */
   private readonly durableAhead = new Set<number>()
   private ackScheduled = false
-  private writeDenied = false
   private step1Sent = false
   /**
    * This side has sent its sync step 2. A client streams updates only after that: its
@@ -87,7 +85,7 @@ export class DocSession implements AttachedSession {
   private readonly startedAt = performance.now()
   private syncedWaiters: Array<() => void> = []
 
-  constructor(peer: SessionPeer, rdoc: ReplicaDoc, options: DocSessionOptions) {
+  constructor(peer: SessionLink, rdoc: ReplicaDoc, options: DocSessionOptions) {
     this.peer = peer
     this.rdoc = rdoc
     this.doc = rdoc.name
@@ -215,14 +213,6 @@ export class DocSession implements AttachedSession {
   }
 
   private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
-    if (!this.peer.canWrite(this.doc)) {
-      // A read-only peer's writes are dropped, never acknowledged; it is told once.
-      if (!this.writeDenied) {
-        this.writeDenied = true
-        this.peer.send({ type: 'error', doc: this.doc, code: 'CONVERGE_FORBIDDEN', message: 'read-only access' })
-      }
-      return
-    }
     const seq = ++this.recvSeq
     const applied = this.rdoc.receiveUpdate(update, this)
     applied.then(
@@ -349,7 +339,7 @@ export class DocSession implements AttachedSession {
   sendUpdate(update: Uint8Array): void {
     if (this.ended) return
     // A client's changes before its step 2 travel in it (see `answered`).
-    if (this.peer.role === 'client' && !this.answered) return
+    if (this.peer.updatesAfterStep2 && !this.answered) return
     this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.localChanges)
   }
 

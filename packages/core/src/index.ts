@@ -6,19 +6,15 @@ export { definedOnly } from './defined-only.js'
 export { assertDocName, isValidDocName, MAX_DOC_NAME_LENGTH } from './doc-name.js'
 export { ConvergeError, type ErrorCode, isConvergeError } from './errors.js'
 export { FailedTurn } from './failed-turn.js'
+export type { Framing } from './framing.js'
+export type { PeerStatus } from './link.js'
 export { type MemoryLink, MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export * from './messages.js'
 export { decodeMuxFrame, encodeMuxFrame, MUX_PROTOCOL, PROTOCOL_VERSION } from './mux-codec.js'
 export { nextTurn, onNextTurn } from './next-turn.js'
-export {
-  type AcceptOptions,
-  DEFAULT_PEER_OPTIONS,
-  type Framing,
-  Peer,
-  type PeerOptions,
-  type PeerStatus,
-} from './peer.js'
+export { Peer, type PeerEvents } from './peer.js'
+export { type AcceptOptions, DEFAULT_PEER_OPTIONS, type PeerOptions } from './peer-options.js'
 export { type DocStatus, Replica, type ReplicaOptions } from './replica.js'
 export { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 export type { ReplicaObserver } from './replica-observer.js'

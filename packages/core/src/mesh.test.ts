@@ -169,3 +169,39 @@ describe('relay mesh over an in-memory network', () => {
     })
   }
 })
+
+describe('anti-entropy across reconnects', () => {
+  it('a mesh link cut while anti-entropy syncs reports inventory-synced on the next connection', async () => {
+    const net = new MemoryNetwork()
+    const storeA = new MemoryStore()
+    const docs = 40
+    for (let i = 0; i < docs; i++) {
+      const d = new Y.Doc()
+      d.getText('t').insert(0, `doc ${i}`)
+      await storeA.append(`d${i}`, Y.encodeStateAsUpdate(d))
+    }
+    const a = new Replica({ role: 'relay', store: storeA, peerId: 'A' })
+    net.listen('A', (t) => a.accept(t))
+    // Cut B's link right after its anti-entropy opened its first sessions (their subscribes go out).
+    let cut = false
+    const b = new Replica({
+      role: 'relay',
+      peerId: 'B',
+      observer: {
+        messageOut: (_peer, type) => {
+          if (type !== 'subscribe' || cut) return
+          cut = true
+          queueMicrotask(() => net.cutAll('B'))
+        },
+      },
+    })
+    const link = b.connect(net.connector('A', 'B'), { backoff: { initialDelay: 5, maxDelay: 5 } })
+    const synced: number[] = []
+    link.on('inventory-synced', (n) => synced.push(n))
+    await waitUntil(() => cut && link.lastClose !== undefined, 'the cut')
+    await waitUntil(() => synced.length > 0, 'inventory-synced on the next connection', 5000)
+    expect(await b.list()).toHaveLength(docs)
+    await a.destroy()
+    await b.destroy()
+  })
+})

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { CloseCode } from './close-codes.js'
 import { MemoryNetwork } from './memory-network.js'
+import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
+import type { Transport } from './transport.js'
 
 const globals = globalThis as { addEventListener?: unknown; removeEventListener?: unknown; dispatchEvent?: unknown }
 afterEach(() => {
@@ -45,11 +48,51 @@ describe('Peer reconnects', () => {
     const a = new Replica({ role: 'relay', peerId: 'A' })
     const b = new Replica({ role: 'relay', peerId: 'B' })
     net.listen('B', (t) => b.accept(t))
-    const link = a.connect(net.connector('B', 'A'), { backoff: { initialDelay: 60_000 } })
+    // Hand-driven bytes go straight onto the link's transport.
+    let transport: Transport | undefined
+    const connector = net.connector('B', 'A')
+    const link = a.connect(() => (transport = connector()), { backoff: { initialDelay: 60_000 } })
     await expect.poll(() => link.status).toBe('open')
-    link.send({ type: 'sync-step1', doc: 'nobody-here', stateVector: new Uint8Array([5, 255]) })
+    transport?.send(encodeMuxFrame({ type: 'sync-step1', doc: 'nobody-here', stateVector: new Uint8Array([5, 255]) }))
     await expect.poll(() => link.lastClose?.code).toBe(4400)
     await a.destroy()
     await b.destroy()
+  })
+})
+
+describe('Limits close a peer like every other error', () => {
+  const flood = async (options: { maxMessagesPerSecond?: number; messageBurst?: number; maxMessageBytes?: number }) => {
+    const net = new MemoryNetwork()
+    // Error frames the relay sends (a memory link drops frames in flight when it closes).
+    const errorFrames: string[] = []
+    const relay = new Replica({ role: 'relay', observer: { messageOut: (_p, type) => errorFrames.push(type) } })
+    const errors: string[] = []
+    net.listen('relay', (t) => relay.accept(t, options).on('error', (err) => errors.push(err.code)))
+    const client = new Replica()
+    let transport: Transport | undefined
+    const connector = net.connector('relay', 'c')
+    const peer = client.connect(() => (transport = connector()), { backoff: { initialDelay: 60_000 } })
+    await expect.poll(() => peer.status).toBe('open')
+    return { relay, client, peer, raw: transport as Transport, errors, errorFrames }
+  }
+
+  it('a client over the rate limit gets an error event on the server, an error frame, and close code 4429', async () => {
+    const { relay, client, peer, raw, errors, errorFrames } = await flood({ maxMessagesPerSecond: 1, messageBurst: 5 })
+    for (let i = 0; i < 20; i++) raw.send(encodeMuxFrame({ type: 'ping' }))
+    await expect.poll(() => peer.lastClose?.code).toBe(CloseCode.rateLimited)
+    expect(errors).toContain('CONVERGE_RATE_LIMITED')
+    expect(errorFrames).toContain('error')
+    await client.destroy()
+    await relay.destroy()
+  })
+
+  it('a frame over maxMessageBytes gets an error event on the server, an error frame, and close code 1009', async () => {
+    const { relay, client, peer, raw, errors, errorFrames } = await flood({ maxMessageBytes: 1024 })
+    raw.send(encodeMuxFrame({ type: 'update', doc: 'big', update: new Uint8Array(4096) }))
+    await expect.poll(() => peer.lastClose?.code).toBe(CloseCode.messageTooBig)
+    expect(errors).toContain('CONVERGE_LIMIT_EXCEEDED')
+    expect(errorFrames).toContain('error')
+    await client.destroy()
+    await relay.destroy()
   })
 })

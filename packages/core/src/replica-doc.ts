@@ -10,9 +10,9 @@ import {
   withDeletionsNotIn,
 } from './delete-set-chunks.js'
 import { ConvergeError } from './errors.js'
-import type { PeerRole } from './messages.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import type { ReplicaObserver } from './replica-observer.js'
+import type { RolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
 import { hasMissingDependencies } from './update-dependencies.js'
@@ -46,7 +46,7 @@ export interface AttachedSession {
 /** What a ReplicaDoc needs from its replica. */
 export interface DocHost {
   readonly store: Store
-  readonly role: PeerRole
+  readonly policy: RolePolicy
   readonly gc: boolean
   readonly unloadDelay: number
   readonly maxPendingBytes: number
@@ -118,7 +118,7 @@ export class ReplicaDoc {
         this.host.reportError(err, `loading ${this.name}`)
       }
       // A stored state is a change that no relay has confirmed in this session yet.
-      if (this.host.role === 'client' && !isEmptyDoc(doc)) this.localChanges = 1
+      if (this.host.policy.tracksSaves && !isEmptyDoc(doc)) this.localChanges = 1
     }
     if (this.destroyed) {
       doc.destroy()
@@ -126,7 +126,7 @@ export class ReplicaDoc {
     }
     const awareness = new Awareness(doc)
     // A relay has no presence of its own; a client's local state is the app's to set.
-    if (this.host.role === 'relay') awareness.setLocalState(null)
+    if (!this.host.policy.hasOwnPresence) awareness.setLocalState(null)
     doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
     awareness.on('update', (change: AwarenessChange, origin: unknown) => this.onAwarenessUpdate(change, origin))
     this.doc = doc
@@ -197,7 +197,7 @@ export class ReplicaDoc {
 
   private async persistThenApply(update: Uint8Array, origin: unknown): Promise<void> {
     const doc = this.doc ?? (await this.load())
-    if (this.host.role === 'relay') {
+    if (this.host.policy.validatesUpdates) {
       // Bytes from clients and the admin API are checked in full; what a mesh peer passes
       // on was checked at the edge where it entered, so decoding it is enough.
       const trusted = this.fromTrustedPeer(origin)
@@ -282,14 +282,14 @@ export class ReplicaDoc {
         }),
       )
     }
-    if (this.host.role === 'client' && !(fromSession && (origin as AttachedSession).upstream)) {
+    if (this.host.policy.tracksSaves && !(fromSession && (origin as AttachedSession).upstream)) {
       this.localChanges++
       this.host.statusChanged(this)
     }
     for (const s of this.sessions) {
       if ((s !== origin || this.echoToOrigin) && s.started) s.sendUpdate(update)
     }
-    if (this.host.role === 'relay') this.host.linkDoc(this)
+    this.host.linkDoc(this)
   }
 
   /**
@@ -321,11 +321,11 @@ export class ReplicaDoc {
     if (awareness === undefined || this.destroyed) return
     const fromSession = this.sessionOf(origin) !== undefined
     // A client passes on only its own presence; relays pass on everyone's.
-    if (this.host.role === 'client' && fromSession) return
+    if (this.host.policy.hasOwnPresence && fromSession) return
     const clients = [...change.added, ...change.updated, ...change.removed]
     const update = encodeAwarenessUpdate(awareness, clients)
     // Presence crosses the mesh even on a document nobody has edited yet.
-    if (this.host.role === 'relay') this.host.linkDoc(this)
+    this.host.linkDoc(this)
     for (const s of this.sessions) {
       if (s !== origin && s.started) s.sendAwareness(update)
     }
@@ -376,7 +376,7 @@ export class ReplicaDoc {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     this.idleTimer = undefined
     if (!this.idle) return
-    const delay = this.host.role === 'relay' ? this.host.unloadDelay : 0
+    const delay = this.host.policy.unloadDelay(this.host.unloadDelay)
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined
       if (this.idle && this.inflight.size === 0) this.host.unloaded(this)

@@ -4,7 +4,9 @@ import * as Y from 'yjs'
 import { fullAccess, readOnlyAccess } from './access.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
+import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
+import type { Transport } from './transport.js'
 
 const relayOn = (net: MemoryNetwork, address: string, store = new MemoryStore()) => {
   const relay = new Replica({ role: 'relay', store, peerId: address })
@@ -133,7 +135,10 @@ describe('Replica over an in-memory network', () => {
     net.listen('relay', (t) => relay.accept(t))
     const a = new Replica()
     const b = new Replica()
-    const peerA = a.connect(net.connector('relay', 'a'))
+    // Hand-driven bytes go straight onto a's transport.
+    let transportA: Transport | undefined
+    const connectorA = net.connector('relay', 'a')
+    const peerA = a.connect(() => (transportA = connectorA()))
     b.connect(net.connector('relay', 'b'))
     await a.open('p')
     await b.open('p')
@@ -150,7 +155,7 @@ describe('Replica over an in-memory network', () => {
     encoding.writeVarUint(e, clock - 1)
     encoding.writeVarString(e, 'null')
     const before = awarenessIn
-    peerA.send({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) })
+    transportA?.send(encodeMuxFrame({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) }))
     await expect.poll(() => awarenessIn).toBe(before + 1)
     expect(names()).toContain('a2')
     // Its session ends: the presence goes with it, not 30 s later.
@@ -159,5 +164,37 @@ describe('Replica over an in-memory network', () => {
     await a.destroy()
     await b.destroy()
     await relay.destroy()
+  })
+})
+
+describe('Replica lifecycle', () => {
+  it('destroy() rejects a pending whenSaved with CONVERGE_REPLICA_DESTROYED', async () => {
+    const net = new MemoryNetwork()
+    const client = new Replica()
+    client.connect(net.connector('nowhere', 'c'), { backoff: { initialDelay: 60_000 } })
+    const doc = await client.open('d')
+    doc.getText('t').insert(0, 'never saved')
+    const saved = client.whenSaved('d')
+    await client.destroy()
+    const outcome = (p: Promise<void>) =>
+      Promise.race([
+        p.then(
+          () => 'resolved',
+          (err) => err.code,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 1000)),
+      ])
+    expect(await outcome(saved)).toBe('CONVERGE_REPLICA_DESTROYED')
+  })
+
+  it('awareness() of a valid document that is not open throws CONVERGE_NOT_OPEN; of an invalid name, CONVERGE_INVALID_DOC_NAME', async () => {
+    const replica = new Replica()
+    expect(() => replica.awareness('not-open')).toThrow(expect.objectContaining({ code: 'CONVERGE_NOT_OPEN' }))
+    expect(() => replica.awareness('')).toThrow(expect.objectContaining({ code: 'CONVERGE_INVALID_DOC_NAME' }))
+    await replica.open('open')
+    expect(replica.awareness('open').clientID).toBeTypeOf('number')
+    await replica.close('open')
+    expect(() => replica.awareness('open')).toThrow(expect.objectContaining({ code: 'CONVERGE_NOT_OPEN' }))
+    await replica.destroy()
   })
 })

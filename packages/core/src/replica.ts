@@ -1,14 +1,21 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { fullAccess } from './access.js'
+import { definedOnly } from './defined-only.js'
 import { assertDocName } from './doc-name.js'
+import { DocumentRouter } from './document-router.js'
 import { ConvergeError } from './errors.js'
+import { frameStrategy } from './framing.js'
+import { Link } from './link.js'
 import { MemoryStore } from './memory-store.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
-import { type AcceptOptions, Peer, type PeerHost, type PeerOptions } from './peer.js'
+import { Peer } from './peer.js'
+import { type AcceptOptions, DEFAULT_PEER_OPTIONS, type PeerOptions } from './peer-options.js'
 import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
+import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
 import type { Connector, Transport } from './transport.js'
@@ -64,7 +71,9 @@ interface ReplicaEvents {
 
 interface Waiter {
   ready: () => boolean
-  resolve: () => void
+  /** Resolves the wait, or rejects it with `err`. */
+  settle: (err?: Error) => void
+  what: string
 }
 
 const randomId = (): string => {
@@ -84,7 +93,7 @@ const randomId = (): string => {
  * await replica.whenSaved('notes')         // durable on the relay
  * ```
  */
-export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, PeerHost {
+export class Replica extends ObservableV2<ReplicaEvents> {
   readonly store: Store
   readonly peerId: string
   readonly role: PeerRole
@@ -92,14 +101,16 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
   readonly unloadDelay: number
   readonly maxPendingBytes: number
   readonly observer: ReplicaObserver
-  readonly peers = new Set<Peer>()
-  /** The peers that are open mesh links (see Peer.meshLink), kept by peerStatusChanged. */
-  private readonly meshLinks = new Set<Peer>()
+  /** The connections made by connect() and accept() that are not closed. */
+  readonly peers: ReadonlySet<Peer> = new Set<Peer>()
 
-  private readonly docs = new Map<string, ReplicaDoc>()
-  private readonly lastStatus = new Map<string, string>()
-  private waiters = new Set<Waiter>()
-  private destroyed = false
+  readonly #policy: RolePolicy
+  readonly #docs = new Map<string, ReplicaDoc>()
+  readonly #router: DocumentRouter
+  readonly #docHost: DocHost
+  readonly #lastStatus = new Map<string, string>()
+  #waiters = new Set<Waiter>()
+  #destroyed = false
 
   constructor(options: ReplicaOptions = {}) {
     super()
@@ -110,6 +121,38 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
     this.unloadDelay = options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes
     this.observer = options.observer ?? {}
+    this.#policy = rolePolicy(this.role)
+    this.#router = new DocumentRouter(
+      this.#policy,
+      {
+        get: (name, create) => this.#docFor(name, create),
+        open: () => this.#openDocs(),
+        inMemory: () => this.#docsInMemory(),
+        inventory: () => this.#inventory(),
+      },
+      {
+        observer: this.observer,
+        reportError: (err, context) => this.emit('error', [err, context]),
+        linksChanged: () => this.#linksChanged(),
+      },
+    )
+    this.#docHost = {
+      store: this.store,
+      policy: this.#policy,
+      gc: this.gc,
+      unloadDelay: this.unloadDelay,
+      maxPendingBytes: this.maxPendingBytes,
+      observer: this.observer,
+      linkDoc: (rdoc) => this.#router.forward(rdoc),
+      unloaded: (rdoc) => {
+        if (this.#docs.get(rdoc.name) === rdoc) this.#drop(rdoc, true)
+      },
+      statusChanged: (rdoc) => {
+        this.#emitStatusIfChanged(rdoc)
+        this.#checkWaiters()
+      },
+      reportError: (err, context) => this.emit('error', [err, context]),
+    }
   }
 
   // --- documents ----------------------------------------------------------------
@@ -119,15 +162,15 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
    * starts syncing it with every connected peer. Each open needs a matching close.
    */
   async open(name: string): Promise<Y.Doc> {
-    this.checkAlive()
+    this.#checkAlive()
     assertDocName(name)
-    const rdoc = this.docFor(name, true) as ReplicaDoc
+    const rdoc = this.#docFor(name, true) as ReplicaDoc
     rdoc.appRefs++
     rdoc.touch()
     try {
       const doc = await rdoc.load()
-      if (rdoc.appRefs > 0) for (const peer of this.peers) peer.openSession(rdoc, true)
-      this.statusChanged(rdoc)
+      if (rdoc.appRefs > 0) this.#router.docOpened(rdoc)
+      this.#docHost.statusChanged(rdoc)
       return doc
     } catch (err) {
       rdoc.appRefs--
@@ -138,26 +181,31 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
 
   /** Closes one open of a document; after the last, it stops syncing and leaves memory. */
   async close(name: string): Promise<void> {
-    const rdoc = this.docs.get(name)
+    const rdoc = this.#docs.get(name)
     if (rdoc === undefined || rdoc.appRefs === 0) return
     rdoc.appRefs--
     if (rdoc.appRefs > 0) return
-    if (this.role === 'relay') {
+    if (!this.#policy.sharesOnlyOpenDocs) {
+      // A relay keeps serving the document to its peers until it goes idle.
       rdoc.touch()
       return
     }
     // Tell peers our presence is gone, then stop sharing.
     rdoc.awareness?.setLocalState(null)
-    for (const peer of this.peers) peer.closeSession(name)
+    this.#router.docClosed(name)
     await rdoc.settled()
     if (rdoc.appRefs > 0 || rdoc.destroyed) return
-    this.drop(rdoc, false)
+    this.#drop(rdoc, false)
   }
 
-  /** The awareness (presence) of an open document. */
+  /**
+   * The awareness (presence) of an open document. Throws CONVERGE_NOT_OPEN when the
+   * document is not open (CONVERGE_INVALID_DOC_NAME when the name itself is invalid).
+   */
   awareness(name: string): Awareness {
-    const awareness = this.docs.get(name)?.awareness
-    if (awareness === undefined) throw new ConvergeError('CONVERGE_INVALID_DOC_NAME', `${name} is not open`)
+    assertDocName(name)
+    const awareness = this.#docs.get(name)?.awareness
+    if (awareness === undefined) throw new ConvergeError('CONVERGE_NOT_OPEN', `${name} is not open`)
     return awareness
   }
 
@@ -168,12 +216,12 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
 
   /** The loaded Y.Doc of a document, if it is in memory. */
   loadedDoc(name: string): Y.Doc | undefined {
-    return this.docs.get(name)?.doc
+    return this.#docs.get(name)?.doc
   }
 
   /** Names of the documents in memory. */
   loadedDocs(): string[] {
-    return Array.from(this.docsInMemory(), (d) => d.name)
+    return Array.from(this.#docsInMemory(), (d) => d.name)
   }
 
   /**
@@ -181,25 +229,25 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
    * API): appended to the store first, then applied and sent to peers.
    */
   async applyUpdate(name: string, update: Uint8Array): Promise<void> {
-    this.checkAlive()
+    this.#checkAlive()
     assertDocName(name)
-    const rdoc = this.docFor(name, true) as ReplicaDoc
+    const rdoc = this.#docFor(name, true) as ReplicaDoc
     await rdoc.receiveUpdate(update, DURABLE_ORIGIN)
   }
 
   /** The document's whole state as one update, loaded or not. */
   async encodeState(name: string): Promise<Uint8Array> {
-    const doc = this.docs.get(name)?.doc
+    const doc = this.#docs.get(name)?.doc
     if (doc !== undefined) return Y.encodeStateAsUpdate(doc)
     return (await this.store.load(name)) ?? EMPTY_UPDATE
   }
 
   /** Removes a document: ends its sessions and deletes it from the store. */
   async deleteDoc(name: string): Promise<void> {
-    const rdoc = this.docs.get(name)
+    const rdoc = this.#docs.get(name)
     if (rdoc !== undefined) {
       await rdoc.settled()
-      this.drop(rdoc, true)
+      this.#drop(rdoc, true)
     }
     await this.store.delete(name)
   }
@@ -211,60 +259,74 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
    * transport), the peer reconnects with backoff after every disconnect.
    */
   connect(link: Transport | Connector, options: PeerOptions = {}): Peer {
-    this.checkAlive()
-    const peer = new Peer(this, link, { ...options, initiator: true })
-    this.track(peer)
-    return peer
+    this.#checkAlive()
+    return this.#link(link, { ...options, initiator: true, upstream: options.upstream ?? true })
   }
 
   /** Serves a connection that a remote replica opened to this one (the server side). */
   accept(transport: Transport, options: AcceptOptions = {}): Peer {
-    this.checkAlive()
-    const peer = new Peer(this, transport, { ...options, initiator: false, upstream: false })
-    this.track(peer)
-    return peer
+    this.#checkAlive()
+    return this.#link(transport, { ...options, initiator: false, upstream: false })
   }
 
-  private track(peer: Peer): void {
-    this.peers.add(peer)
-    peer.on('status', (status) => {
-      if (status === 'closed') this.peers.delete(peer)
+  #link(
+    transport: Transport | Connector,
+    options: PeerOptions & AcceptOptions & { initiator: boolean; upstream: boolean },
+  ): Peer {
+    const framing = frameStrategy(options.framing)
+    const limits = { ...DEFAULT_PEER_OPTIONS, ...definedOnly(options) }
+    const policy = this.#policy
+    const link = new Link(
+      {
+        initiator: options.initiator,
+        upstream: options.upstream,
+        handshake: framing.control && (options.handshake ?? true),
+        framing,
+        peerId: this.peerId,
+        role: this.role,
+        token: options.token,
+        authorize: options.authorize,
+        access: options.access ?? fullAccess,
+        limits,
+        observer: this.observer,
+        exemptFromRateLimit: (remote) => policy.isMesh(remote.role),
+      },
+      transport,
+    )
+    const peer = new Peer(link, () => this.#router.sharedOver(link))
+    this.#router.add(link, (docs) => peer.emit('inventory-synced', [docs, peer]))
+    const peers = this.peers as Set<Peer>
+    peers.add(peer)
+    link.on('status', (status) => {
+      if (status === 'closed') peers.delete(peer)
     })
-    if (peer.status === 'closed') this.peers.delete(peer)
+    link.start()
+    if (link.status === 'closed') peers.delete(peer)
+    return peer
   }
 
   // --- status -------------------------------------------------------------------
 
   /** The status of a document, as an app would show it. */
   status(name: string): DocStatus {
-    const rdoc = this.docs.get(name)
-    let connection: DocStatus['connection'] = 'offline'
-    let synced = false
-    for (const peer of this.peers) {
-      if (!peer.upstream) continue
-      if (peer.status === 'open') {
-        connection = 'online'
-        if (peer.sessions.get(name)?.synced) synced = true
-      } else if (peer.status !== 'closed' && connection === 'offline') {
-        connection = 'connecting'
-      }
-    }
-    const unsaved = rdoc?.unsaved ?? 0
+    const { connection, synced } = this.#router.upstreamStatus(name)
+    const unsaved = this.#docs.get(name)?.unsaved ?? 0
     const summary = connection !== 'online' ? 'offline' : unsaved > 0 ? 'saving' : 'saved'
     return { connection, synced, saved: unsaved === 0, unsaved, summary }
   }
 
   /**
    * Resolves when the document has synced with a relay over the current connection
-   * (at once when the replica has no upstream peer). Rejects after `timeout` ms if given.
+   * (at once when the replica has no upstream peer). Rejects after `timeout` ms if given,
+   * and when the replica is destroyed first.
    */
   whenSynced(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.waitFor(
+    return this.#waitFor(
       () => {
-        const rdoc = this.docs.get(name)
+        const rdoc = this.#docs.get(name)
         if (rdoc === undefined || !rdoc.warm) return false
-        const hasUpstream = [...this.peers].some((p) => p.upstream)
-        return !hasUpstream || this.status(name).synced
+        const { hasUpstream, synced } = this.#router.upstreamStatus(name)
+        return !hasUpstream || synced
       },
       options.timeout,
       `${name} did not sync`,
@@ -273,12 +335,12 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
 
   /**
    * Resolves when every local change to the document is durable on a relay.
-   * Rejects after `timeout` ms if given.
+   * Rejects after `timeout` ms if given, and when the replica is destroyed first.
    */
   whenSaved(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.waitFor(
+    return this.#waitFor(
       () => {
-        const rdoc = this.docs.get(name)
+        const rdoc = this.#docs.get(name)
         return rdoc?.warm === true && rdoc.unsaved === 0
       },
       options.timeout,
@@ -286,131 +348,105 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocHost, Pee
     )
   }
 
-  private waitFor(ready: () => boolean, timeout: number | undefined, what: string): Promise<void> {
+  #waitFor(ready: () => boolean, timeout: number | undefined, what: string): Promise<void> {
+    if (this.#destroyed) return Promise.reject(destroyedError(what))
     if (ready()) return Promise.resolve()
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
-      const waiter: Waiter = {
-        ready,
-        resolve: () => {
-          if (timer !== undefined) clearTimeout(timer)
-          resolve()
-        },
+      const settle = (err?: Error) => {
+        if (timer !== undefined) clearTimeout(timer)
+        this.#waiters.delete(waiter)
+        if (err === undefined) resolve()
+        else reject(err)
       }
-      this.waiters.add(waiter)
+      const waiter: Waiter = { ready, settle, what }
+      this.#waiters.add(waiter)
       if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          this.waiters.delete(waiter)
-          reject(new ConvergeError('CONVERGE_TIMEOUT', `${what} within ${timeout} ms`))
-        }, timeout)
+        timer = setTimeout(() => settle(new ConvergeError('CONVERGE_TIMEOUT', `${what} within ${timeout} ms`)), timeout)
       }
     })
   }
 
-  private checkWaiters(): void {
-    for (const w of this.waiters) {
-      if (w.ready()) {
-        this.waiters.delete(w)
-        w.resolve()
-      }
-    }
+  #checkWaiters(): void {
+    for (const w of this.#waiters) if (w.ready()) w.settle()
   }
 
-  // --- DocHost / PeerHost -------------------------------------------------------
+  // --- the replica's documents, for the router and the documents themselves -------
 
-  docFor(name: string, create: boolean): ReplicaDoc | undefined {
-    let rdoc = this.docs.get(name)
-    if (rdoc === undefined && create && !this.destroyed) {
+  #docFor(name: string, create: boolean): ReplicaDoc | undefined {
+    let rdoc = this.#docs.get(name)
+    if (rdoc === undefined && create && !this.#destroyed) {
       assertDocName(name)
-      rdoc = new ReplicaDoc(this, name)
-      this.docs.set(name, rdoc)
+      rdoc = new ReplicaDoc(this.#docHost, name)
+      this.#docs.set(name, rdoc)
       rdoc.touch()
     }
     return rdoc
   }
 
-  *docsInMemory(): Iterable<ReplicaDoc> {
-    for (const rdoc of this.docs.values()) if (rdoc.warm) yield rdoc
+  *#docsInMemory(): Iterable<ReplicaDoc> {
+    for (const rdoc of this.#docs.values()) if (rdoc.warm) yield rdoc
   }
 
-  *openDocs(): Iterable<ReplicaDoc> {
-    for (const rdoc of this.docs.values()) if (rdoc.appRefs > 0 && rdoc.warm) yield rdoc
+  *#openDocs(): Iterable<ReplicaDoc> {
+    for (const rdoc of this.#docs.values()) if (rdoc.appRefs > 0 && rdoc.warm) yield rdoc
   }
 
-  linkDoc(rdoc: ReplicaDoc): void {
-    // Called for every update and presence change: most relays have no mesh link open.
-    if (this.meshLinks.size === 0) return
-    for (const peer of this.peers) {
-      if (peer.meshLink && !peer.sessions.has(rdoc.name)) peer.openSession(rdoc, true)
-    }
-  }
-
-  unloaded(rdoc: ReplicaDoc): void {
-    if (this.docs.get(rdoc.name) === rdoc) this.drop(rdoc, true)
-  }
-
-  private drop(rdoc: ReplicaDoc, notifyPeers: boolean): void {
+  #drop(rdoc: ReplicaDoc, notifyPeers: boolean): void {
     const wasWarm = rdoc.warm
     rdoc.destroy(notifyPeers)
-    if (this.docs.get(rdoc.name) === rdoc) this.docs.delete(rdoc.name)
-    this.lastStatus.delete(rdoc.name)
+    if (this.#docs.get(rdoc.name) === rdoc) this.#docs.delete(rdoc.name)
+    this.#lastStatus.delete(rdoc.name)
     if (wasWarm) this.observer.docUnloaded?.(rdoc.name)
   }
 
-  async inventory(): Promise<InventoryEntry[]> {
+  async #inventory(): Promise<InventoryEntry[]> {
     const names = new Set(await this.store.list())
-    for (const rdoc of this.docsInMemory()) names.add(rdoc.name)
+    for (const rdoc of this.#docsInMemory()) names.add(rdoc.name)
     const entries: InventoryEntry[] = []
     for (const doc of [...names].sort()) entries.push({ doc, digest: await this.store.digest(doc) })
     return entries
   }
 
-  statusChanged(rdoc: ReplicaDoc): void {
-    this.emitStatusIfChanged(rdoc)
-    this.checkWaiters()
-  }
-
-  peerStatusChanged(peer: Peer): void {
-    if (peer.meshLink) this.meshLinks.add(peer)
-    else this.meshLinks.delete(peer)
-    if (this.role === 'client') for (const rdoc of this.docs.values()) this.emitStatusIfChanged(rdoc)
-    this.checkWaiters()
+  #linksChanged(): void {
+    if (this.#policy.tracksSaves) for (const rdoc of this.#docs.values()) this.#emitStatusIfChanged(rdoc)
+    this.#checkWaiters()
   }
 
   /** Tells the app of a change of a document's status (clients only: relays have no app to tell). */
-  private emitStatusIfChanged(rdoc: ReplicaDoc): void {
-    if (this.role !== 'client' || rdoc.appRefs === 0) return
+  #emitStatusIfChanged(rdoc: ReplicaDoc): void {
+    if (!this.#policy.tracksSaves || rdoc.appRefs === 0) return
     const status = this.status(rdoc.name)
     const key = JSON.stringify(status)
-    if (this.lastStatus.get(rdoc.name) !== key) {
-      this.lastStatus.set(rdoc.name, key)
+    if (this.#lastStatus.get(rdoc.name) !== key) {
+      this.#lastStatus.set(rdoc.name, key)
       this.emit('status', [rdoc.name, status])
     }
-  }
-
-  reportError(err: unknown, context: string): void {
-    this.emit('error', [err, context])
   }
 
   // --- lifecycle ----------------------------------------------------------------
 
   /**
-   * Closes every peer, waits for pending writes, and frees every document. The store
+   * Closes every peer, waits for pending writes, and frees every document; pending
+   * whenSynced/whenSaved promises reject with CONVERGE_REPLICA_DESTROYED. The store
    * stays open: whoever made it closes it.
    */
   override async destroy(): Promise<void> {
-    if (this.destroyed) return
-    this.destroyed = true
+    if (this.#destroyed) return
+    this.#destroyed = true
     for (const peer of [...this.peers]) peer.close()
-    this.peers.clear()
-    const docs = [...this.docs.values()]
+    ;(this.peers as Set<Peer>).clear()
+    const docs = [...this.#docs.values()]
     await Promise.all(docs.map((d) => d.settled()))
-    for (const rdoc of docs) this.drop(rdoc, false)
-    this.waiters.clear()
+    for (const rdoc of docs) this.#drop(rdoc, false)
+    for (const w of [...this.#waiters]) w.settle(destroyedError(w.what))
     super.destroy()
   }
 
-  private checkAlive(): void {
-    if (this.destroyed) throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'replica was destroyed')
+  #checkAlive(): void {
+    if (this.#destroyed) throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'replica was destroyed')
   }
 }
+
+const destroyedError = (what: string) =>
+  new ConvergeError('CONVERGE_REPLICA_DESTROYED', `${what}: the replica was destroyed`)

@@ -1,0 +1,381 @@
+/**
+ * Which document's bytes go to which link: the one place that decides. It maps (link,
+ * document) to sessions, holds each link's anti-entropy, and checks access, for reads and
+ * writes alike and whatever the remote's role. No other module consults an Access.
+ */
+import * as Y from 'yjs'
+import { AntiEntropy } from './anti-entropy.js'
+import { DocSession, type DocSessionOptions, type SessionLink } from './doc-session.js'
+import { ConvergeError } from './errors.js'
+import type { Link, PeerStatus } from './link.js'
+import { carriesUpdate, type DocMessage, type InventoryEntry, type Message } from './messages.js'
+import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import type { RolePolicy } from './role-policy.js'
+
+/** The replica's documents, as the router sees them. */
+export interface RouterDocs {
+  /** The document `name`, made (cold) if `create` and missing. */
+  get(name: string, create: boolean): ReplicaDoc | undefined
+  /** Documents the app holds open (loaded). */
+  open(): Iterable<ReplicaDoc>
+  /** Documents loaded in memory. */
+  inMemory(): Iterable<ReplicaDoc>
+  /** Every document with its digest, for anti-entropy. */
+  inventory(): Promise<InventoryEntry[]>
+}
+
+export interface RouterHooks {
+  readonly observer: ReplicaObserver
+  reportError(err: unknown, context: string): void
+  /** A link opened or closed (after the router updated its sessions). */
+  linksChanged(): void
+}
+
+/** What an app sees of a document's upstream links. */
+export interface UpstreamStatus {
+  connection: 'offline' | 'connecting' | 'online'
+  synced: boolean
+  /** Some link (open or not) goes to an upstream relay. */
+  hasUpstream: boolean
+}
+
+/** One link as the router sees it: its sessions, anti-entropy, and what it was refused. */
+class Route implements SessionLink {
+  readonly link: Link
+  readonly sessions = new Map<string, DocSession>()
+  readonly antiEntropy: AntiEntropy
+  /** Documents whose writes this link was told it may not make (told once per session). */
+  readonly writeDenied = new Set<string>()
+  /** Both ends are relays (set when the link opens). */
+  mesh = false
+  onInventorySynced: (docs: number) => void = () => undefined
+  private readonly router: DocumentRouter
+
+  constructor(router: DocumentRouter, link: Link, antiEntropy: (route: Route) => AntiEntropy) {
+    this.router = router
+    this.link = link
+    this.antiEntropy = antiEntropy(this)
+  }
+
+  get observer(): ReplicaObserver {
+    return this.link.config.observer
+  }
+  get sendsAcks(): boolean {
+    return this.router.policy.acknowledges && this.link.config.framing.control
+  }
+  get sendsDeleteDigests(): boolean {
+    return this.link.config.framing.control
+  }
+  get updatesAfterStep2(): boolean {
+    return this.router.policy.updatesAfterStep2
+  }
+  send(m: Message): void {
+    this.link.send(m)
+  }
+  fail(err: unknown): void {
+    this.link.fail(err)
+  }
+  sessionEnded(session: DocSession): void {
+    if (this.sessions.get(session.doc) !== session) return
+    this.sessions.delete(session.doc)
+    this.writeDenied.delete(session.doc)
+  }
+  reportRefusal(doc: string, reason: string): void {
+    const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
+    this.link.emit('error', [err])
+    this.router.hooks.reportError(err, doc)
+  }
+}
+
+export class DocumentRouter {
+  readonly policy: RolePolicy
+  readonly hooks: RouterHooks
+  private readonly docs: RouterDocs
+  private readonly routes = new Map<Link, Route>()
+  private meshLinks = 0
+
+  constructor(policy: RolePolicy, docs: RouterDocs, hooks: RouterHooks) {
+    this.policy = policy
+    this.docs = docs
+    this.hooks = hooks
+  }
+
+  // --- access: the only place it is decided ---------------------------------------
+
+  private mayRead(route: Route, doc: string): boolean {
+    return route.link.remote.access.canRead(doc)
+  }
+
+  private mayWrite(route: Route, doc: string): boolean {
+    return route.link.remote.access.canWrite(doc)
+  }
+
+  // --- links ----------------------------------------------------------------------
+
+  /** Routes documents over `link` from now on; call before the link starts. */
+  add(link: Link, onInventorySynced: (docs: number) => void): void {
+    const route = new Route(this, link, (r) => this.antiEntropyOf(r))
+    route.onInventorySynced = onInventorySynced
+    this.routes.set(link, route)
+    link.on('status', (status) => this.linkStatus(route, status))
+    link.on('message', (m) => this.receive(route, m))
+  }
+
+  private antiEntropyOf(route: Route): AntiEntropy {
+    return new AntiEntropy({
+      // The remote learns of no document it may not read, and syncs none.
+      inventory: () => this.docs.inventory().then((all) => all.filter((e) => this.mayRead(route, e.doc))),
+      send: (m) => route.send(m),
+      sync: (doc) => {
+        if (!this.mayRead(route, doc)) return 'skip'
+        const rdoc = this.docs.get(doc, true)
+        if (rdoc === undefined) return 'skip'
+        const session = this.share(route, rdoc, true)
+        return session === undefined ? 'stop' : session.whenSynced()
+      },
+      done: (docs) => route.onInventorySynced(docs),
+      reportError: (err, context) => this.hooks.reportError(err, context),
+      concurrency: route.link.config.limits.antiEntropyConcurrency,
+    })
+  }
+
+  private linkStatus(route: Route, status: PeerStatus): void {
+    if (status === 'open') this.opened(route)
+    else this.closed(route)
+    if (status === 'closed') this.routes.delete(route.link)
+    this.hooks.linksChanged()
+  }
+
+  private opened(route: Route): void {
+    const { link } = route
+    route.mesh = this.policy.isMesh(link.remote.role)
+    if (route.mesh) this.meshLinks++
+    const sole = link.config.framing.soleDoc
+    if (sole !== undefined) {
+      // y-websocket framing: the socket is the document.
+      const rdoc = this.docs.get(sole, !link.config.initiator)
+      if (rdoc === undefined || (link.config.initiator && rdoc.appRefs === 0)) return
+      if (!this.mayRead(route, sole)) link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
+      else this.share(route, rdoc, false)
+      return
+    }
+    if (link.config.initiator || !link.config.handshake) {
+      for (const rdoc of this.docs.open()) this.share(route, rdoc, true)
+    }
+    if (route.mesh) {
+      // Documents with presence may have no stored state (no inventory entry): share them
+      // at once so presence crosses the new link. Stored content goes by the inventory.
+      for (const rdoc of this.docs.inMemory()) {
+        if ((rdoc.awareness?.getStates().size ?? 0) > 0) this.share(route, rdoc, true)
+      }
+      route.antiEntropy.start()
+    }
+  }
+
+  private closed(route: Route): void {
+    if (route.mesh) this.meshLinks--
+    route.mesh = false
+    for (const s of [...route.sessions.values()]) s.end(false)
+    route.sessions.clear()
+    route.writeDenied.clear()
+    route.antiEntropy.reset()
+  }
+
+  // --- documents the app opens and closes, and live forwarding ----------------------
+
+  /** The app opened `rdoc`: share it on every open link. */
+  docOpened(rdoc: ReplicaDoc): void {
+    for (const route of this.routes.values()) this.share(route, rdoc, true)
+  }
+
+  /** The app closed `name`: stop sharing it, telling the remotes. */
+  docClosed(name: string): void {
+    for (const route of this.routes.values()) route.sessions.get(name)?.end(true)
+  }
+
+  /** `rdoc` changed on a relay: every mesh link that may read it gets a session, so the change streams on. */
+  forward(rdoc: ReplicaDoc): void {
+    // Called for every update and presence change: most relays have no mesh link open.
+    if (this.meshLinks === 0 || !this.policy.streamsToMesh) return
+    for (const route of this.routes.values()) {
+      if (route.mesh && !route.sessions.has(rdoc.name)) this.share(route, rdoc, true)
+    }
+  }
+
+  /** Starts sharing `rdoc` on a link (if not already, and if the remote may read it); `notify` sends subscribe. */
+  private share(route: Route, rdoc: ReplicaDoc, notify: boolean): DocSession | undefined {
+    const existing = route.sessions.get(rdoc.name)
+    if (existing !== undefined) return existing
+    const { link } = route
+    if (!link.isOpen || !this.mayRead(route, rdoc.name)) return undefined
+    const upstream = link.config.upstream && link.remote.role === 'relay'
+    return this.startSession(route, rdoc, {
+      upstream,
+      holdsDoc: false,
+      replyFirst: !notify && link.config.handshake,
+      notify,
+    })
+  }
+
+  private startSession(
+    route: Route,
+    rdoc: ReplicaDoc,
+    options: Pick<DocSessionOptions, 'upstream' | 'holdsDoc' | 'replyFirst'> & { notify: boolean },
+  ): DocSession {
+    const session = new DocSession(route, rdoc, {
+      ...options,
+      meshLink: route.mesh,
+      maxBacklog: route.link.config.limits.maxBacklog,
+    })
+    route.sessions.set(rdoc.name, session)
+    if (options.notify && route.link.config.framing.control) route.send({ type: 'subscribe', doc: rdoc.name })
+    void session.start()
+    return session
+  }
+
+  // --- what arrives ---------------------------------------------------------------
+
+  private receive(route: Route, m: Message): void {
+    switch (m.type) {
+      case 'inventory-summary':
+        if (!route.mesh) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'inventory from a non-relay peer')
+        route.antiEntropy.answerSummary(m)
+        return
+      case 'inventory':
+        if (!route.mesh) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'inventory from a non-relay peer')
+        route.antiEntropy.receive(m)
+        return
+      case 'error':
+        route.sessions.get(m.doc)?.refused(`${m.code}: ${m.message}`)
+        return
+      case 'hello':
+      case 'ping':
+      case 'pong':
+        return
+      default:
+        this.receiveDocMessage(route, m)
+    }
+  }
+
+  private receiveDocMessage(route: Route, m: DocMessage): void {
+    const { link } = route
+    const existing = route.sessions.get(m.doc)
+    if (existing !== undefined) {
+      // Without a handshake the remote is a broadcast (every other tab): one tab leaving
+      // the document must not end the session the remaining tabs share.
+      if (m.type === 'unsubscribe') {
+        if (link.config.handshake) existing.end(false)
+      }
+      // A subscribe to a document already shared. On a BroadcastChannel it is a new tab:
+      // send our state vector again so its state reaches us. Between relays the peer may
+      // have ended its side and started again while ours lived on (its unsubscribe and
+      // ours crossed): it waits for our step 1 to learn what to send, so send it again;
+      // we know it by having had its step 1 already. Otherwise both sides started at once
+      // (its subscribe comes before its step 1), and each one's step 1 is on its way.
+      else if (m.type === 'subscribe') {
+        if (!link.config.handshake || (route.mesh && existing.receivedStep1)) existing.resync()
+      } else this.deliver(route, existing, m)
+      return
+    }
+    if (m.type === 'unsubscribe' || m.type === 'saved' || m.type === 'auth-denied') return
+    if (route.mesh && m.type !== 'subscribe') {
+      this.receiveLeftover(route, m)
+      return
+    }
+    const session = this.acceptSession(route, m.doc)
+    if (session !== undefined && m.type !== 'subscribe') this.deliver(route, session, m)
+  }
+
+  /** Hands `m` to its session; a write the remote may not make is dropped, and the remote told once. */
+  private deliver(route: Route, session: DocSession, m: DocMessage): void {
+    if (carriesUpdate(m) && !this.mayWrite(route, m.doc)) {
+      if (!route.writeDenied.has(m.doc)) {
+        route.writeDenied.add(m.doc)
+        route.send({ type: 'error', doc: m.doc, code: 'CONVERGE_FORBIDDEN', message: 'read-only access' })
+      }
+      return
+    }
+    session.receive(m)
+  }
+
+  /**
+   * On a mesh link a session starts with subscribe, so a message for a document without
+   * one was sent on a session this side ended (its unsubscribe crossed the message).
+   * Content is kept and a step 1 answered, but no session opens: two relays that unload
+   * documents quickly would otherwise reopen each other's sessions for ever.
+   */
+  private receiveLeftover(route: Route, m: DocMessage): void {
+    if (!this.mayRead(route, m.doc)) return
+    const rdoc = this.docs.get(m.doc, true)
+    if (rdoc === undefined) return
+    if (carriesUpdate(m)) {
+      if (this.mayWrite(route, m.doc)) rdoc.receiveUpdate(m.update, DURABLE_ORIGIN).catch((err) => route.fail(err))
+    } else if (m.type === 'sync-step1' || m.type === 'sync-step1-deletes') {
+      try {
+        Y.decodeStateVector(m.stateVector)
+      } catch (err) {
+        throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed state vector', { cause: err })
+      }
+      rdoc.diff(m.stateVector).then(
+        (update) => route.send({ type: 'sync-step2', doc: m.doc, update }),
+        (err) => route.fail(err),
+      )
+    }
+  }
+
+  /** The remote started sharing a document: join in if it may read it and this replica wants to. */
+  private acceptSession(route: Route, name: string): DocSession | undefined {
+    const { link } = route
+    if (!this.mayRead(route, name)) {
+      route.send({ type: 'error', doc: name, code: 'CONVERGE_FORBIDDEN', message: 'no read access' })
+      return undefined
+    }
+    if (this.policy.sharesOnlyOpenDocs) {
+      const rdoc = this.docs.get(name, false)
+      if (rdoc === undefined || rdoc.appRefs === 0) return undefined
+      // A relay never starts a session with a client: this is a late message of one the
+      // client ended (a document closed and reopened). Subscribe, so the relay has one too.
+      return this.share(route, rdoc, link.config.handshake)
+    }
+    const limit = link.config.limits.maxDocsPerConnection
+    if (!route.mesh && route.sessions.size >= limit) {
+      // Refuse this document alone: the client's other documents keep syncing.
+      route.send({ type: 'error', doc: name, code: 'CONVERGE_LIMIT_EXCEEDED', message: `more than ${limit} documents` })
+      return undefined
+    }
+    const rdoc = this.docs.get(name, true) as ReplicaDoc
+    return this.startSession(route, rdoc, {
+      upstream: false,
+      holdsDoc: !route.mesh,
+      replyFirst: link.config.handshake,
+      notify: false,
+    })
+  }
+
+  // --- what the app sees ----------------------------------------------------------
+
+  /** The connection and sync state of document `name` over upstream links. */
+  upstreamStatus(name: string): UpstreamStatus {
+    let connection: UpstreamStatus['connection'] = 'offline'
+    let synced = false
+    let hasUpstream = false
+    for (const { link, sessions } of this.routes.values()) {
+      if (!link.config.upstream) continue
+      hasUpstream = true
+      if (link.isOpen) {
+        connection = 'online'
+        if (sessions.get(name)?.synced) synced = true
+      } else if (link.status !== 'closed' && connection === 'offline') {
+        connection = 'connecting'
+      }
+    }
+    return { connection, synced, hasUpstream }
+  }
+
+  /** The documents shared over `link`, and whether each has synced. */
+  sharedOver(link: Link): Array<{ doc: string; synced: boolean }> {
+    const route = this.routes.get(link)
+    return route === undefined ? [] : Array.from(route.sessions.values(), (s) => ({ doc: s.doc, synced: s.synced }))
+  }
+}

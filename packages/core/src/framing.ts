@@ -1,0 +1,52 @@
+/**
+ * How messages are laid out on a connection, as one strategy object per framing, so the
+ * link never branches on which one it speaks.
+ */
+import type { Message, YMessage } from './messages.js'
+import { decodeMuxFrame, encodeMuxFrame } from './mux-codec.js'
+import { decodeYWebsocketFrame, encodeYWebsocketFrame } from './y-websocket-codec.js'
+
+/** How frames are laid out on the connection (the option users pass). */
+export type Framing = 'converge.v1' | { yWebsocketDoc: string }
+
+export interface FrameStrategy {
+  /**
+   * The framing carries converge.v1's control messages (hello, subscribe, saved, error,
+   * ping, inventory, sync-step1-deletes): many documents on one connection.
+   */
+  readonly control: boolean
+  /** The one document a y-websocket socket is, or undefined when frames name their document. */
+  readonly soleDoc: string | undefined
+  /** The frame of `m`, or undefined when this framing cannot carry it (dropped). */
+  encode(m: Message): Uint8Array | undefined
+  /** Decodes one frame; throws a CONVERGE_MALFORMED_MESSAGE error on bad bytes. */
+  decode(frame: Uint8Array): Message
+}
+
+const convergeV1: FrameStrategy = {
+  control: true,
+  soleDoc: undefined,
+  encode: encodeMuxFrame,
+  decode: decodeMuxFrame,
+}
+
+const yWebsocket = (doc: string): FrameStrategy => ({
+  control: false,
+  soleDoc: doc,
+  encode: (m) => (isYMessage(m) ? encodeYWebsocketFrame(m) : undefined),
+  decode: (frame) => decodeYWebsocketFrame(frame, doc),
+})
+
+export const frameStrategy = (framing: Framing = 'converge.v1'): FrameStrategy =>
+  framing === 'converge.v1' ? convergeV1 : yWebsocket(framing.yWebsocketDoc)
+
+const yTypes: ReadonlySet<Message['type']> = new Set([
+  'sync-step1',
+  'sync-step2',
+  'update',
+  'awareness',
+  'query-awareness',
+  'auth-denied',
+])
+
+const isYMessage = (m: Message): m is YMessage => yTypes.has(m.type)

@@ -1,0 +1,398 @@
+import { ObservableV2 } from 'lib0/observable'
+import type { Access } from './access.js'
+import { type BackoffOptions, backoffDelay } from './backoff.js'
+import { CloseCode, closeCodeOf, isFatalCloseCode } from './close-codes.js'
+import { ConvergeError } from './errors.js'
+import type { FrameStrategy } from './framing.js'
+import { type HandshakeParams, handshake, type LinkIdentity } from './handshake.js'
+import type { Message } from './messages.js'
+import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
+import { RateLimiter } from './rate-limiter.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import { type Connector, isConnector, type Transport } from './transport.js'
+
+/** What a connection is doing, as users see it ('connecting' includes waiting to redial). */
+export type PeerStatus = 'connecting' | 'handshaking' | 'open' | 'closed'
+
+/** Messages held by a handshake in progress (see onFrame). */
+interface Inbox {
+  waiter: ((m: Message) => void) | undefined
+  held: Message[]
+  helloSent: boolean
+}
+
+/** The one state of a link; each kind holds what exists only in it. */
+type LinkState =
+  | { kind: 'waiting' }
+  | { kind: 'connecting'; transport: Transport }
+  | { kind: 'handshaking'; transport: Transport; inbox: Inbox }
+  | { kind: 'open'; transport: Transport }
+  | { kind: 'closed' }
+
+const statusOf: Record<LinkState['kind'], PeerStatus> = {
+  waiting: 'connecting',
+  connecting: 'connecting',
+  handshaking: 'handshaking',
+  open: 'open',
+  closed: 'closed',
+}
+
+/** Everything a link is told once, when made. */
+export interface LinkConfig extends Omit<HandshakeParams, 'initiator'> {
+  readonly initiator: boolean
+  /** The remote is a relay this replica syncs to and saves to. */
+  readonly upstream: boolean
+  /** Exchange hello first (converge.v1 over a socket; not on a BroadcastChannel or y-websocket). */
+  readonly handshake: boolean
+  readonly framing: FrameStrategy
+  /** The access of a remote that sends no hello. */
+  readonly access: Access
+  readonly limits: typeof DEFAULT_PEER_OPTIONS & { backoff?: BackoffOptions }
+  readonly observer: ReplicaObserver
+  /** The remote is exempt from the message rate limit (a mesh link), decided by the role policy. */
+  readonly exemptFromRateLimit: (remote: LinkIdentity) => boolean
+}
+
+export interface LinkEvents {
+  status: (status: PeerStatus) => void
+  error: (err: ConvergeError) => void
+  /** A decoded message past the handshake (not ping, pong or connection errors). */
+  message: (m: Message) => void
+}
+
+/** The window's (or worker's) event target where there is one: not in Node. */
+const browserEvents = () => {
+  const target = globalThis as {
+    addEventListener?: (type: string, fn: () => void) => void
+    removeEventListener?: (type: string, fn: () => void) => void
+  }
+  return typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function'
+    ? (target as Required<typeof target>)
+    : undefined
+}
+
+const unref = (timer: unknown) => (timer as { unref?: () => void } | undefined)?.unref?.()
+
+const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MESSAGE', message)
+
+/**
+ * One connection to a remote replica (or, on a BroadcastChannel, to the other tabs): it
+ * dials and redials with backoff and jitter, frames messages, runs the handshake,
+ * heartbeats and limits, and emits the decoded messages. It knows nothing of documents.
+ */
+export class Link extends ObservableV2<LinkEvents> {
+  readonly config: LinkConfig
+  /** Who the remote is: from the handshake once open, else what is known so far. */
+  remote: LinkIdentity
+  /** The last close code and reason. */
+  lastClose: { code: number; reason: string } | undefined
+  private state: LinkState = { kind: 'waiting' }
+  private readonly connector: Connector | undefined
+  private readonly first: Transport | undefined
+  private stopped = false
+  private attempt = 0
+  private timers: Array<ReturnType<typeof setTimeout>> = []
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+  private lastReceived = 0
+  private rateLimiter: RateLimiter | undefined
+
+  constructor(config: LinkConfig, link: Transport | Connector) {
+    super()
+    this.config = config
+    this.remote = { remoteId: '', role: config.upstream ? 'relay' : 'client', access: config.access }
+    this.connector = isConnector(link) ? link : undefined
+    this.first = isConnector(link) ? undefined : link
+    const { maxMessagesPerSecond, messageBurst } = config.limits
+    this.rateLimiter =
+      !config.initiator && maxMessagesPerSecond > 0 ? new RateLimiter(maxMessagesPerSecond, messageBurst) : undefined
+    if (!config.handshake) config.limits.heartbeatInterval = 0
+  }
+
+  /** Starts connecting; call once, after every listener is wired. */
+  start(): void {
+    if (this.first !== undefined) {
+      this.use(this.first)
+      return
+    }
+    // In a browser, the network coming back is the moment to redial, not the next backoff tick.
+    browserEvents()?.addEventListener('online', this.onNetworkOnline)
+    this.dial()
+  }
+
+  get status(): PeerStatus {
+    return statusOf[this.state.kind]
+  }
+
+  get isOpen(): boolean {
+    return this.state.kind === 'open'
+  }
+
+  // --- lifecycle ------------------------------------------------------------------
+
+  private dial(): void {
+    if (this.stopped || this.connector === undefined) return
+    let transport: Transport
+    try {
+      transport = this.connector()
+    } catch (err) {
+      this.emit('error', [new ConvergeError('CONVERGE_INTERNAL', 'dialing failed', { cause: err })])
+      this.scheduleReconnect()
+      return
+    }
+    this.use(transport)
+  }
+
+  private use(transport: Transport): void {
+    this.setState({ kind: 'connecting', transport })
+    // Until the handshake completes, the connect timeout bounds the wait.
+    this.later(() => {
+      if (this.current() === transport && this.state.kind !== 'open') {
+        this.config.observer.protocolError?.(this.remote.remoteId, 'CONVERGE_TIMEOUT', CloseCode.heartbeatTimeout)
+        transport.close(CloseCode.heartbeatTimeout, 'connect timeout')
+      }
+    }, this.config.limits.connectTimeout)
+    transport.attach({
+      onOpen: () => {
+        if (this.current() === transport) this.onOpen(transport)
+      },
+      onMessage: (data) => {
+        if (this.current() === transport) this.onFrame(data)
+      },
+      onClose: (code, reason) => {
+        if (this.current() === transport) this.onClose(code, reason)
+      },
+    })
+  }
+
+  private current(): Transport | undefined {
+    const s = this.state
+    return s.kind === 'connecting' || s.kind === 'handshaking' || s.kind === 'open' ? s.transport : undefined
+  }
+
+  private onOpen(transport: Transport): void {
+    this.lastReceived = Date.now()
+    this.remote = { ...this.remote, remoteId: this.remote.remoteId || (transport.description ?? '') }
+    if (!this.config.handshake) {
+      this.opened(transport, this.remote, [])
+      return
+    }
+    const inbox: Inbox = { waiter: undefined, held: [], helloSent: false }
+    this.setState({ kind: 'handshaking', transport, inbox })
+    const channel = {
+      send: (m: Message) => {
+        if (this.state.kind !== 'handshaking' || this.state.transport !== transport) return
+        if (m.type === 'hello') inbox.helloSent = true
+        this.send(m)
+      },
+      next: () =>
+        new Promise<Message>((resolve) => {
+          const held = inbox.held.shift()
+          if (held !== undefined) resolve(held)
+          else inbox.waiter = resolve
+        }),
+      refused: (err: ConvergeError) => this.emit('error', [err]),
+    }
+    handshake(channel, { ...this.config, initiator: this.config.initiator }).then(
+      (identity) => {
+        if (this.state.kind === 'handshaking' && this.state.transport === transport) {
+          this.opened(transport, identity, inbox.held)
+        }
+      },
+      (err) => {
+        if (this.state.kind === 'handshaking' && this.state.transport === transport) this.fail(err)
+      },
+    )
+  }
+
+  private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
+    this.remote = identity
+    this.attempt = 0
+    if (this.config.exemptFromRateLimit(identity)) this.rateLimiter = undefined
+    this.setState({ kind: 'open', transport })
+    this.config.observer.peerOpened?.(identity.remoteId, identity.role)
+    const interval = this.config.limits.heartbeatInterval
+    if (interval > 0) {
+      this.heartbeat = setInterval(() => this.beat(), interval)
+      unref(this.heartbeat)
+    }
+    for (const m of held) if (this.state.kind === 'open') this.handle(m)
+  }
+
+  private beat(): void {
+    const timeout = this.config.limits.heartbeatTimeout
+    if (Date.now() - this.lastReceived > timeout) {
+      this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`))
+      return
+    }
+    this.send({ type: 'ping' })
+  }
+
+  private onClose(code: number, reason: string): void {
+    const wasOpen = this.state.kind === 'open'
+    this.lastClose = { code, reason }
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    this.clearTimers()
+    if (wasOpen) this.config.observer.peerClosed?.(this.remote.remoteId, this.remote.role, code, reason)
+    if (this.connector !== undefined && !this.stopped && isFatalCloseCode(code)) {
+      this.stopped = true
+      this.emit('error', [new ConvergeError('CONVERGE_AUTH_DENIED', `relay refused the connection: ${code} ${reason}`)])
+    }
+    if (this.connector === undefined || this.stopped) {
+      this.stopped = true
+      browserEvents()?.removeEventListener('online', this.onNetworkOnline)
+      this.setState({ kind: 'closed' })
+      return
+    }
+    this.scheduleReconnect()
+  }
+
+  /** Dials now when waiting between attempts, and starts the backoff over. */
+  reconnect(): void {
+    if (this.stopped || this.connector === undefined || this.state.kind !== 'waiting') return
+    this.clearTimers()
+    this.attempt = 0
+    this.dial()
+  }
+
+  private readonly onNetworkOnline = (): void => this.reconnect()
+
+  private scheduleReconnect(): void {
+    this.setState({ kind: 'waiting' })
+    const delay = backoffDelay(this.attempt++, this.config.limits.backoff)
+    this.later(() => this.dial(), delay, false)
+  }
+
+  private later(fn: () => void, ms: number, weak = true): void {
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t)
+      fn()
+    }, ms)
+    if (weak) unref(t)
+    this.timers.push(t)
+  }
+
+  private setState(state: LinkState): void {
+    const before = this.status
+    this.state = state
+    if (this.status !== before) this.emit('status', [this.status])
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t)
+    this.timers = []
+  }
+
+  /** Closes the connection for good (no reconnect). */
+  close(code: number = CloseCode.normal, reason = ''): void {
+    this.stopped = true
+    browserEvents()?.removeEventListener('online', this.onNetworkOnline)
+    this.clearTimers()
+    const transport = this.current()
+    if (transport !== undefined) transport.close(code, reason)
+    else this.setState({ kind: 'closed' })
+  }
+
+  /**
+   * Drops the current connection because of `err`: reports it (error event, observer, an
+   * error frame where the framing has one) and closes with the code its error code maps
+   * to, or `closeCode`. A dialing link reconnects unless the code is fatal.
+   */
+  fail(err: unknown, closeCode?: number): void {
+    // Decoders wrap their own failures as CONVERGE_MALFORMED_MESSAGE; anything else that
+    // escapes is this side's fault, and the peer may retry.
+    const e =
+      err instanceof ConvergeError
+        ? err
+        : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
+    const code = closeCode ?? closeCodeOf(e.code)
+    this.config.observer.protocolError?.(this.remote.remoteId, e.code, code)
+    this.emit('error', [e])
+    const transport = this.current()
+    if (transport === undefined) return
+    this.send({ type: 'error', doc: '', code: e.code, message: e.message.slice(0, 200) })
+    transport.close(code, e.message.slice(0, 120))
+  }
+
+  // --- frames ---------------------------------------------------------------------
+
+  /** Sends `m` if connected and the framing carries it; dropped otherwise. */
+  send(m: Message): void {
+    const transport = this.current()
+    if (transport === undefined || transport.state !== 'open') return
+    const frame = this.config.framing.encode(m)
+    if (frame === undefined) return
+    this.config.observer.messageOut?.(this.remote.remoteId, m.type, frame.length)
+    transport.send(frame)
+  }
+
+  private onFrame(data: Uint8Array): void {
+    this.lastReceived = Date.now()
+    const { observer, limits, framing } = this.config
+    if (this.rateLimiter !== undefined && !this.rateLimiter.take()) {
+      observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
+      const per = limits.maxMessagesPerSecond
+      this.fail(new ConvergeError('CONVERGE_RATE_LIMITED', `more than ${per} messages per second`))
+      return
+    }
+    const limit = this.state.kind === 'open' ? limits.maxMessageBytes : limits.maxPreAuthBytes
+    if (data.length > limit) {
+      observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
+      const message = `message of ${data.length} bytes exceeds ${limit}`
+      this.fail(new ConvergeError('CONVERGE_LIMIT_EXCEEDED', message), CloseCode.messageTooBig)
+      return
+    }
+    let m: Message
+    try {
+      m = framing.decode(data)
+    } catch (err) {
+      observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
+      this.fail(err)
+      return
+    }
+    observer.messageIn?.(this.remote.remoteId, m.type, data.length)
+    try {
+      this.handle(m)
+    } catch (err) {
+      // Bytes that decoded but broke an invariant while handled: this peer's fault.
+      this.fail(err)
+    }
+  }
+
+  private handle(m: Message): void {
+    const state = this.state
+    if (state.kind === 'handshaking') {
+      const inbox = state.inbox
+      const waiter = inbox.waiter
+      if (waiter !== undefined) {
+        inbox.waiter = undefined
+        waiter(m)
+        return
+      }
+      // Past our hello, the remote's answer is in and the link opens in a moment: hold
+      // what follows it. Anything else before the handshake settles breaks the protocol.
+      if (this.config.initiator && inbox.helloSent && inbox.held.length < this.config.limits.maxBacklog) {
+        inbox.held.push(m)
+        return
+      }
+      throw malformed(this.config.initiator ? 'message before our hello' : 'message before hello was accepted')
+    }
+    if (state.kind !== 'open') return
+    switch (m.type) {
+      case 'hello':
+        throw malformed('second hello')
+      case 'ping':
+        this.send({ type: 'pong' })
+        return
+      case 'pong':
+        return
+      case 'error':
+        if (m.doc === '') {
+          this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${m.code}: ${m.message}`)])
+          return
+        }
+        break
+    }
+    this.emit('message', [m])
+  }
+}

@@ -1,0 +1,70 @@
+/** The options of one peer connection, and their defaults, defined once. */
+import type { Access } from './access.js'
+import type { BackoffOptions } from './backoff.js'
+import type { Framing } from './framing.js'
+import type { HelloMessage } from './messages.js'
+
+export interface PeerOptions {
+  /** converge.v1 (default) or the y-websocket framing for one named document. */
+  framing?: Framing
+  /** A token sent in hello (converge.v1), or a function that returns one per connection. */
+  token?: string | (() => string | Promise<string>)
+  /**
+   * The remote side is a relay this replica syncs to and saves to (the default when
+   * dialing). Tabs on a BroadcastChannel are not.
+   */
+  upstream?: boolean
+  /** Exchange hello first (default true for converge.v1; a BroadcastChannel has no handshake). */
+  handshake?: boolean
+  /** Interval between pings, in ms. Default 10_000; 0 turns heartbeats off. */
+  heartbeatInterval?: number
+  /** Close the connection when nothing arrived for this long, in ms. Default 30_000. */
+  heartbeatTimeout?: number
+  /**
+   * Give up a connection attempt or handshake after this long, in ms: a dialer closes and
+   * retries, an accepted peer that sent no hello by then is closed with 4408. Default 10_000.
+   */
+  connectTimeout?: number
+  /** Largest accepted frame, in bytes. Default 16 MiB (a whole document may travel in one step 2). */
+  maxMessageBytes?: number
+  /** Largest first frame (the hello) before the peer is authenticated, in bytes. Default 64 KiB. */
+  maxPreAuthBytes?: number
+  /**
+   * Most documents one client connection may have open at once. Default 1_000. A document
+   * beyond it is refused alone with an error message (CONVERGE_LIMIT_EXCEEDED); mesh links
+   * are exempt.
+   */
+  maxDocsPerConnection?: number
+  /** Most messages held per document while it loads. Default 1_000. */
+  maxBacklog?: number
+  /**
+   * Accepted client connections: sustained messages per second, beyond which the peer is
+   * closed with 4429. Default 5_000; 0 turns the limit off. Mesh links are exempt.
+   */
+  maxMessagesPerSecond?: number
+  /** Burst allowance of the rate limit, in messages. Default 20_000. */
+  messageBurst?: number
+  /** Reconnect delays, when dialing through a Connector. */
+  backoff?: BackoffOptions
+}
+
+/** Options when accepting a connection (server side). */
+export interface AcceptOptions extends Omit<PeerOptions, 'token' | 'upstream'> {
+  /** Decides what a peer may do from its hello (converge.v1). Throw a coded error to refuse. */
+  authorize?: (hello: HelloMessage) => Access | Promise<Access>
+  /** The access of a peer that sends no hello (y-websocket framing), decided at upgrade. */
+  access?: Access
+}
+
+export const DEFAULT_PEER_OPTIONS = {
+  heartbeatInterval: 10_000,
+  heartbeatTimeout: 30_000,
+  connectTimeout: 10_000,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxPreAuthBytes: 64 * 1024,
+  maxDocsPerConnection: 1_000,
+  maxBacklog: 1_000,
+  maxMessagesPerSecond: 5_000,
+  messageBurst: 20_000,
+  antiEntropyConcurrency: 16,
+}
