@@ -6,6 +6,7 @@ import { ConvergeError, isConvergeError } from './errors.js'
 import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
+import { SessionAcks } from './save-tracker.js'
 
 /** What a session needs from the link it runs on (the router's view of it). */
 export interface SessionLink {
@@ -61,18 +62,8 @@ export class DocSession implements AttachedSession {
   private readonly peer: SessionLink
   private readonly options: DocSessionOptions
   private backlog: DocMessage[] = []
-  /** Update-carrying messages sent and received on this session, numbered from 1. */
-  private sentSeq = 0
-  private recvSeq = 0
-  /** Highest sent seq the remote confirmed durable. */
-  private ackedSeq = 0
-  /** For upstream sessions: [seq, local change count it covers], oldest first. */
-  private readonly inFlight: Array<[number, number]> = []
-  /** Acknowledgements go out in receive order, each after everything before it is durable. */
-  /** Every received update-carrying message up to this number is durable and applied. */
-  private durableSeq = 0
-  /** Messages durable ahead of an earlier one still being written. */
-  private readonly durableAhead = new Set<number>()
+  /** Numbers of update-carrying messages both ways, for `saved`. */
+  private readonly acks = new SessionAcks()
   private ackScheduled = false
   private step1Sent = false
   /**
@@ -161,7 +152,7 @@ export class DocSession implements AttachedSession {
         return
       }
       case 'saved':
-        this.confirmSaved(m.seq)
+        this.confirmSaved(m.seq, m.stateVector)
         return
       case 'auth-denied':
         this.refused(m.reason)
@@ -182,7 +173,7 @@ export class DocSession implements AttachedSession {
       this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed sync step 1', { cause: err }))
       return
     }
-    const local = this.rdoc.localChanges
+    const local = this.rdoc.saves.localChanges
     const warm = this.rdoc.doc
     if (warm !== undefined) {
       // Answered in this turn: no change can fall between the diff and `local`.
@@ -203,8 +194,8 @@ export class DocSession implements AttachedSession {
   private markAnswered(): void {
     if (this.answered) return
     this.answered = true
-    // The exchange may be complete now, and the doc free to unload (ReplicaDoc.idle).
-    this.rdoc.touch()
+    // The exchange may be complete now, and the doc free to unload (ReplicaDoc.sessionMoved).
+    this.rdoc.sessionMoved(this)
   }
 
   /** A failure that concerns a session already ended (the document was unloaded) is nobody's fault. */
@@ -213,7 +204,7 @@ export class DocSession implements AttachedSession {
   }
 
   private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
-    const seq = ++this.recvSeq
+    const seq = this.acks.received()
     const applied = this.rdoc.receiveUpdate(update, this)
     applied.then(
       () => {
@@ -221,7 +212,7 @@ export class DocSession implements AttachedSession {
           this.synced = true
           this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
           this.releaseSyncedWaiters()
-          this.rdoc.markSynced()
+          this.rdoc.sessionMoved(this)
         }
       },
       (err) => {
@@ -240,31 +231,22 @@ export class DocSession implements AttachedSession {
 
   /** Acknowledges in receive order: `saved` covers a message only once everything before it is durable too. */
   private markDurable(seq: number): void {
-    if (this.ended) return
-    this.durableAhead.add(seq)
-    const before = this.durableSeq
-    while (this.durableAhead.delete(this.durableSeq + 1)) this.durableSeq++
-    if (this.durableSeq === before || this.ackScheduled) return
+    if (this.ended || !this.acks.durable(seq) || this.ackScheduled) return
     this.ackScheduled = true
     // One saved message per session per turn of the event loop, however many updates it covers.
     setTimeout(() => {
       this.ackScheduled = false
       if (this.ended) return
-      const seq = this.durableSeq
+      const seq = this.acks.durableThrough
       this.rdoc.stateVector().then((stateVector) => {
         if (!this.ended) this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector })
       }, this.failUnlessEnded)
     }, 0)
   }
 
-  private confirmSaved(seq: number): void {
-    if (seq <= this.ackedSeq || seq > this.sentSeq) return
-    this.ackedSeq = seq
-    let covered = -1
-    while (this.inFlight.length > 0 && (this.inFlight[0] as [number, number])[0] <= seq) {
-      covered = (this.inFlight.shift() as [number, number])[1]
-    }
-    if (covered >= 0) this.rdoc.markSaved(covered)
+  private confirmSaved(seq: number, stateVector: Uint8Array): void {
+    const covered = this.acks.acked(seq)
+    if (covered !== undefined) this.rdoc.saves.confirmed(covered, stateVector)
   }
 
   private receiveAwareness(update: Uint8Array): void {
@@ -340,7 +322,7 @@ export class DocSession implements AttachedSession {
     if (this.ended) return
     // A client's changes before its step 2 travel in it (see `answered`).
     if (this.peer.updatesAfterStep2 && !this.answered) return
-    this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.localChanges)
+    this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.saves.localChanges)
   }
 
   sendAwareness(update: Uint8Array): void {
@@ -349,8 +331,7 @@ export class DocSession implements AttachedSession {
   }
 
   private sendCarrying(m: Message, localChanges: number): void {
-    const seq = ++this.sentSeq
-    if (this.upstream) this.inFlight.push([seq, localChanges])
+    this.acks.sent(localChanges, this.upstream)
     this.peer.send(m)
   }
 

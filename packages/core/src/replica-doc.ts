@@ -9,10 +9,12 @@ import {
   encodeDeleteDigests,
   withDeletionsNotIn,
 } from './delete-set-chunks.js'
+import { DocHolds } from './doc-holds.js'
 import { ConvergeError } from './errors.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
+import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
 import { hasMissingDependencies } from './update-dependencies.js'
@@ -76,10 +78,10 @@ export class ReplicaDoc {
   /** Times the app opened the document and has not closed it. */
   appRefs = 0
   readonly sessions = new Set<AttachedSession>()
-  /** Local changes (app edits, and updates from non-upstream peers) counted since load. */
-  localChanges = 0
-  /** The value of `localChanges` that an upstream relay has confirmed durable. */
-  savedThrough = 0
+  /** Local changes and what upstream relays confirmed of them (clients). */
+  readonly saves: SaveTracker
+  /** Who keeps the document in memory; the last to let go releases it. */
+  readonly holds: DocHolds
   destroyed = false
 
   private readonly host: DocHost
@@ -89,11 +91,25 @@ export class ReplicaDoc {
   private echoToOrigin = false
   private deleteSetCache: { doc: Y.Doc; value: DeleteSet | undefined } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
-  private idleTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(host: DocHost, name: string) {
     this.host = host
     this.name = name
+    this.saves = new SaveTracker(() => host.statusChanged(this))
+    this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
+  }
+
+  /** The app opened the document once more. */
+  retain(): void {
+    this.appRefs++
+    this.holds.hold(APP)
+  }
+
+  /** The app closed one open of the document. */
+  release(): void {
+    if (this.appRefs === 0) return
+    this.appRefs--
+    if (this.appRefs === 0) this.holds.let(APP)
   }
 
   get warm(): boolean {
@@ -118,7 +134,7 @@ export class ReplicaDoc {
         this.host.reportError(err, `loading ${this.name}`)
       }
       // A stored state is a change that no relay has confirmed in this session yet.
-      if (this.host.policy.tracksSaves && !isEmptyDoc(doc)) this.localChanges = 1
+      if (this.host.policy.tracksSaves && !isEmptyDoc(doc)) this.saves.loadedUnconfirmed()
     }
     if (this.destroyed) {
       doc.destroy()
@@ -191,7 +207,6 @@ export class ReplicaDoc {
    * (see Store), so no update built on a lost one is ever kept.
    */
   receiveUpdate(update: Uint8Array, origin: unknown): Promise<void> {
-    this.touch()
     return this.track(this.persistThenApply(update, origin))
   }
 
@@ -270,7 +285,6 @@ export class ReplicaDoc {
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     this.deleteSetCache = undefined
     if (origin === LOAD_ORIGIN) return
-    this.touch()
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
@@ -283,8 +297,7 @@ export class ReplicaDoc {
       )
     }
     if (this.host.policy.tracksSaves && !(fromSession && (origin as AttachedSession).upstream)) {
-      this.localChanges++
-      this.host.statusChanged(this)
+      this.saves.localChange()
     }
     for (const s of this.sessions) {
       if ((s !== origin || this.echoToOrigin) && s.started) s.sendUpdate(update)
@@ -340,7 +353,7 @@ export class ReplicaDoc {
 
   attach(session: AttachedSession): void {
     this.sessions.add(session)
-    this.touch()
+    this.sessionMoved(session)
   }
 
   /** Drops a session, and the presence of clients no other session speaks for. */
@@ -353,35 +366,21 @@ export class ReplicaDoc {
       const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
       if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
     }
+    this.holds.let(session)
     this.host.statusChanged(this)
-    this.touch()
-  }
-
-  /** Nothing holds the document: no app reference, no client session. */
-  get idle(): boolean {
-    if (this.appRefs > 0) return false
-    // A mesh session mid-exchange holds the doc too: unloading ends the session, so the
-    // peer would never get our step 1 (to learn what to send) or our step 2; and its late
-    // messages, crossing our unsubscribe, would open a new session to unload again.
-    for (const s of this.sessions) if (s.holdsDoc || (s.meshLink && !(s.synced && s.answered))) return false
-    return true
   }
 
   /**
-   * Restarts the idle clock. A relay drops a document `unloadDelay` ms after it went idle;
-   * a client drops it when the app closes it.
+   * A session started, synced or answered: it holds the document while it keeps a client
+   * subscribed, or while a mesh exchange is under way. Unloading mid-exchange would end
+   * the session, so the peer would never get our step 1 (to learn what to send) or our
+   * step 2; and its late messages, crossing our unsubscribe, would open a new session to
+   * unload again.
    */
-  touch(): void {
-    if (this.destroyed) return
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
-    this.idleTimer = undefined
-    if (!this.idle) return
-    const delay = this.host.policy.unloadDelay(this.host.unloadDelay)
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined
-      if (this.idle && this.inflight.size === 0) this.host.unloaded(this)
-      else if (this.idle) this.settled().then(() => this.touch())
-    }, delay)
+  sessionMoved(session: AttachedSession): void {
+    if (!this.sessions.has(session)) return
+    this.holds.holdWhile(session, session.holdsDoc || (session.meshLink && !(session.synced && session.answered)))
+    this.host.statusChanged(this)
   }
 
   /** Resolves when no append or apply started so far is still running. */
@@ -393,7 +392,7 @@ export class ReplicaDoc {
   destroy(notifyPeers: boolean): void {
     if (this.destroyed) return
     this.destroyed = true
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.holds.stop()
     for (const s of [...this.sessions]) s.end(notifyPeers)
     this.sessions.clear()
     this.awareness?.destroy()
@@ -404,29 +403,24 @@ export class ReplicaDoc {
 
   /** Number of local changes an upstream relay has not confirmed durable. */
   get unsaved(): number {
-    return Math.max(0, this.localChanges - this.savedThrough)
+    return this.saves.unsaved
   }
 
-  markSynced(): void {
-    this.host.statusChanged(this)
-    this.touch()
-  }
-
-  markSaved(localChanges: number): void {
-    if (localChanges <= this.savedThrough) return
-    this.savedThrough = localChanges
-    this.host.statusChanged(this)
-  }
-
+  /** Holds the document while `p` runs (a write or a load). */
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p)
+    this.holds.hold(p)
     const done = () => {
       this.inflight.delete(p)
+      this.holds.let(p)
     }
     p.then(done, done)
     return p
   }
 }
+
+/** The app's hold on a document it has open. */
+const APP = Symbol('converge:app')
 
 const decodeOrRefuse = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
   let decoded: ReturnType<typeof Y.decodeUpdate>

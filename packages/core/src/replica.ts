@@ -165,16 +165,14 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.#checkAlive()
     assertDocName(name)
     const rdoc = this.#docFor(name, true) as ReplicaDoc
-    rdoc.appRefs++
-    rdoc.touch()
+    rdoc.retain()
     try {
       const doc = await rdoc.load()
       if (rdoc.appRefs > 0) this.#router.docOpened(rdoc)
       this.#docHost.statusChanged(rdoc)
       return doc
     } catch (err) {
-      rdoc.appRefs--
-      rdoc.touch()
+      rdoc.release()
       throw err
     }
   }
@@ -183,13 +181,9 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   async close(name: string): Promise<void> {
     const rdoc = this.#docs.get(name)
     if (rdoc === undefined || rdoc.appRefs === 0) return
-    rdoc.appRefs--
-    if (rdoc.appRefs > 0) return
-    if (!this.#policy.sharesOnlyOpenDocs) {
-      // A relay keeps serving the document to its peers until it goes idle.
-      rdoc.touch()
-      return
-    }
+    rdoc.release()
+    // A relay keeps serving the document to its peers until nothing holds it (ReplicaDoc.holds).
+    if (rdoc.appRefs > 0 || !this.#policy.sharesOnlyOpenDocs) return
     // Tell peers our presence is gone, then stop sharing.
     rdoc.awareness?.setLocalState(null)
     this.#router.docClosed(name)
@@ -379,7 +373,6 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       assertDocName(name)
       rdoc = new ReplicaDoc(this.#docHost, name)
       this.#docs.set(name, rdoc)
-      rdoc.touch()
     }
     return rdoc
   }
