@@ -1,16 +1,40 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { waitFor } from '../../../test/bench/lib/wait.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
 
-const waitUntil = async (check: () => boolean, what: string, timeout = 3000) => {
-  const deadline = Date.now() + timeout
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
+const waitUntil = (check: () => boolean, what: string, timeout = 3000) => waitFor(check, { what, timeout, interval: 5 })
+
+/**
+ * The frames delivered once the network has fallen quiet: nothing in flight, and nothing
+ * new delivered over several consecutive turns of the event loop (a replica answers a
+ * frame within a turn or two: acks wait one setTimeout 0). A network that keeps forwarding
+ * (a loop) never gets there.
+ */
+const framesAtQuiescence = async (net: MemoryNetwork): Promise<number> => {
+  let last = -1
+  let quietTurns = 0
+  await waitFor(
+    () => {
+      quietTurns = net.inFlight === 0 && net.delivered === last ? quietTurns + 1 : 0
+      last = net.delivered
+      return quietTurns >= 5
+    },
+    { what: 'the network to fall quiet', timeout: 5000, interval: 1 },
+  )
+  return net.delivered
 }
+
+/**
+ * The most frames a loop-free mesh needs: each edit transaction is forwarded at most once
+ * by each replica to each of its sessions and acknowledged at most once per hop (so at
+ * most 2 frames per direction of each link), and setting up one document on one link
+ * (subscribe, step 1, step 2, acks, presence, the inventory rounds) takes a bounded number.
+ */
+const SETUP_FRAMES_PER_LINK = 16
+const frameBound = (links: number, edits: number) => links * SETUP_FRAMES_PER_LINK + edits * links * 2 * 2
 
 const relays = (net: MemoryNetwork, names: string[]) =>
   Object.fromEntries(
@@ -96,12 +120,9 @@ describe('relay mesh over an in-memory network', () => {
       doc.getText('t').insert(0, `${i}`)
     })
     await waitUntil(() => clients.every(({ doc }) => doc.getText('t').length === 4), 'every client to see every edit')
-    const delivered = net.delivered
-    await new Promise((r) => setTimeout(r, 200))
-    const afterQuiet = net.delivered
-    await new Promise((r) => setTimeout(r, 200))
-    expect(net.delivered - afterQuiet).toBe(0)
-    expect(afterQuiet).toBeGreaterThanOrEqual(delivered)
+    const frames = await framesAtQuiescence(net)
+    // 4 mesh links and 4 client links; 4 edits.
+    expect(frames).toBeLessThanOrEqual(frameBound(8, 4))
     for (const { c } of clients) await c.destroy()
     for (const x of Object.values(r)) await x.relay.destroy()
   })
@@ -156,14 +177,10 @@ describe('relay mesh over an in-memory network', () => {
       }, 'every client to converge')
       const sv = Y.encodeStateVector(clients[0]?.doc as Y.Doc)
       for (const { doc } of clients) expect(Y.encodeStateVector(doc)).toEqual(sv)
-      const delivered = net.delivered
-      await waitUntil(() => net.inFlight === 0, 'the network to drain')
-      await new Promise((res) => setTimeout(res, 100))
-      const quiet = net.delivered
-      await new Promise((res) => setTimeout(res, 200))
-      expect(net.delivered).toBe(quiet)
-      // Loop-free: far fewer frames than a flood that re-forwards would need.
-      expect(delivered).toBeLessThan(2000)
+      const frames = await framesAtQuiescence(net)
+      // Loop-free: within what forwarding each edit once per hop needs (a client link per
+      // relay; 6 edit transactions per client: 5 inserts and a delete).
+      expect(frames).toBeLessThanOrEqual(frameBound(links.length + names.length, names.length * 6))
       for (const { c } of clients) await c.destroy()
       for (const x of Object.values(r)) await x.relay.destroy()
     })
