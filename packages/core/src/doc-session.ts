@@ -47,11 +47,7 @@ export interface DocSessionOptions {
  * awareness, and the `saved` acknowledgements in both directions.
  */
 export class DocSession implements AttachedSession {
-  readonly doc: string
   readonly rdoc: ReplicaDoc
-  readonly upstream: boolean
-  readonly meshLink: boolean
-  readonly holdsDoc: boolean
   started = false
   synced = false
   /** The remote's sync step 1 arrived on this session. */
@@ -79,12 +75,24 @@ export class DocSession implements AttachedSession {
   constructor(peer: SessionLink, rdoc: ReplicaDoc, options: DocSessionOptions) {
     this.peer = peer
     this.rdoc = rdoc
-    this.doc = rdoc.name
     this.options = options
-    this.upstream = options.upstream
-    this.meshLink = options.meshLink
-    this.holdsDoc = options.holdsDoc
     rdoc.attach(this)
+  }
+
+  get doc(): string {
+    return this.rdoc.name
+  }
+  /** The remote side is a relay this replica saves to. */
+  get upstream(): boolean {
+    return this.options.upstream
+  }
+  /** Both sides are relays. */
+  get meshLink(): boolean {
+    return this.options.meshLink
+  }
+  /** This session keeps the document loaded. */
+  get holdsDoc(): boolean {
+    return this.options.holdsDoc
   }
 
   /** Opens the exchange: our state vector and the presence we know, then the held-back messages. */
