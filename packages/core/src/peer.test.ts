@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../../test/bench/lib/wait.js'
 import { CloseCode } from './close-codes.js'
 import { MemoryNetwork } from './memory-network.js'
+import { MemoryStore } from './memory-store.js'
 import { encodeMuxFrame } from './mux-codec.js'
 import { Replica } from './replica.js'
 import type { Transport } from './transport.js'
@@ -94,5 +96,37 @@ describe('Limits close a peer like every other error', () => {
     expect(errorFrames).toContain('error')
     await client.destroy()
     await relay.destroy()
+  })
+})
+
+describe('Handshake', () => {
+  it('a dialer that gets the hello and the frames after it in one go holds them until its handshake settles', async () => {
+    const net = new MemoryNetwork({ auto: false })
+    const store = new MemoryStore()
+    await store.append('d', new Uint8Array([0, 0]))
+    const a = new Replica({ role: 'relay', peerId: 'A', store })
+    const b = new Replica({ role: 'relay', peerId: 'B' })
+    net.listen('A', (t) => a.accept(t))
+    const link = b.connect(net.connector('A', 'B'), { backoff: { initialDelay: 60_000 } })
+    const turn = () => new Promise((resolve) => setTimeout(resolve, 1))
+    // B's hello reaches A; A answers with its hello and, once its inventory is built, its summary.
+    await waitFor(() => net.inFlight > 0, { what: "B's hello", timeout: 2000, interval: 1 })
+    net.step()
+    await waitFor(() => net.inFlight >= 2, { what: "A's hello and summary", timeout: 2000, interval: 1 })
+    await turn()
+    // Both reach B back to back, with no turn of the event loop in between.
+    while (net.step()) {}
+    await turn()
+    expect(link.lastClose).toBeUndefined()
+    await waitFor(
+      () => {
+        net.step()
+        return b.loadedDocs().includes('d') || link.status === 'closed'
+      },
+      { what: 'the mesh to sync d', timeout: 5000, interval: 1 },
+    )
+    expect(link.status).toBe('open')
+    await a.destroy()
+    await b.destroy()
   })
 })
