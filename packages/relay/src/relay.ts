@@ -7,10 +7,12 @@ import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
+import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
+import { logStartup } from './startup-banner.js'
 import { serveStatic } from './static-files.js'
 import { accessOf, verifyToken } from './tokens.js'
 
@@ -36,6 +38,7 @@ export class Relay {
   readonly sockets: ReplicaWebSocketServer
   readonly log: Logger
   readonly meshPeers: Peer[] = []
+  private readonly meshLinks: MeshLinkWatch[] = []
   private readonly options: ResolvedOptions
   private readonly admin: AdminApi | undefined
   private ready = false
@@ -147,17 +150,16 @@ export class Relay {
     })
     this.ready = true
     for (const url of this.options.peers ?? []) this.dial(url)
-    this.log.info(
-      {
-        url: this.url,
-        data: this.options.store ? '(custom store)' : this.options.data,
-        peers: this.options.peers ?? [],
-      },
-      'relay listening',
-    )
-    if (this.options.authSecret === undefined) {
-      this.log.warn('no --auth-secret: anyone who reaches this port may read and write every document')
-    }
+    logStartup(this.log, {
+      host: this.options.host,
+      port: this.port,
+      tls: this.options.tlsCert !== undefined,
+      data: this.options.store ? '(custom store)' : this.options.data,
+      authSecret: this.options.authSecret !== undefined,
+      adminApi: this.admin !== undefined,
+      static: this.options.static,
+      peers: this.options.peers ?? [],
+    })
   }
 
   /** The port actually bound. */
@@ -172,13 +174,14 @@ export class Relay {
   }
 
   private dial(url: string): void {
-    const peer = this.replica.connect(websocket(url), {
+    const watch = new MeshLinkWatch(url, this.log, this.metrics)
+    const peer = this.replica.connect(watch.connector(websocket(url)), {
       ...peerOptionsOf(this.options, 'dial'),
       token: this.options.peerToken,
     })
+    watch.watch(peer)
     this.meshPeers.push(peer)
-    peer.on('status', (status) => this.log.info({ peer: url, status }, 'mesh peer'))
-    peer.on('error', (err) => this.log.warn({ peer: url, code: err.code, msg: err.message }, 'mesh peer error'))
+    this.meshLinks.push(watch)
   }
 
   private watchPeer(peer: Peer, url: string): void {
@@ -198,7 +201,10 @@ export class Relay {
       return
     }
     if (path === '/readyz') {
-      sendJson(res, this.ready ? 200 : 503, { status: this.ready ? 'ready' : 'not ready' })
+      // A mesh peer being down leaves this relay serving its clients: still 200, with the reasons.
+      const reasons = this.meshLinks.flatMap((link) => link.degradedReason() ?? [])
+      if (!this.ready) sendJson(res, 503, { status: 'not ready' })
+      else sendJson(res, 200, reasons.length === 0 ? { status: 'ready' } : { status: 'degraded', reasons })
       return
     }
     if (path === '/metrics') {
