@@ -1,12 +1,12 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { CloseCode, ConvergeError, definedOnly, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
-import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
+import { openDataDir } from './data-dir.js'
 import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
@@ -119,23 +119,20 @@ export class Relay {
       options.tlsCert !== undefined && options.tlsKey !== undefined
         ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
         : undefined
-    let store = options.store
-    if (store === undefined) {
-      await mkdir(resolved.data, { recursive: true })
-      const level = new LevelStore(resolved.data, {
-        sync: resolved.fsync,
-        onError: (err) => log.error({ err, code: err.code }, 'store'),
-      })
-      await level.open()
-      store = level
-    }
+    const store =
+      options.store ??
+      (await openDataDir(
+        resolved.data,
+        { sync: resolved.fsync, onError: (err) => log.error({ err, code: err.code }, 'store') },
+        { create: true },
+      ))
     const relay = new Relay(resolved, store, log, tls)
     try {
       await relay.listen()
     } catch (err) {
       // The port is taken, say: release what this call opened (timers, the store).
       await relay.stop().catch(() => undefined)
-      throw err
+      throw listenError(err, resolved)
     }
     return relay
   }
@@ -242,6 +239,17 @@ export class Relay {
     })()
     return this.stopping
   }
+}
+
+/** A listen failure people can act on: a port in use says how to pick another. */
+const listenError = (err: unknown, { host, port }: { host: string; port: number }): unknown => {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') {
+    return new Error(`port ${port} on ${host} is already in use (another relay?): choose another with --port or PORT`)
+  }
+  if (code === 'EACCES')
+    return new Error(`no permission to listen on port ${port} on ${host}: choose a port above 1023 with --port or PORT`)
+  return err
 }
 
 /** Rejects a peer URL that cannot be dialed, naming it, before anything is opened. */
