@@ -188,7 +188,9 @@ describe('errors a person can act on', () => {
     }
     const doc = new Y.Doc()
     doc.getText('t').insert(0, 'here')
-    expect((await api('/yes/update', { method: 'POST', body: Buffer.from(Y.encodeStateAsUpdate(doc)) })).status).toBe(204)
+    expect((await api('/yes/update', { method: 'POST', body: Buffer.from(Y.encodeStateAsUpdate(doc)) })).status).toBe(
+      204,
+    )
     expect((await api('/yes')).status).toBe(200)
   })
 })
