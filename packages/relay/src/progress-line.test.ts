@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { PROGRESS_AFTER_MS, progressLine } from './progress-line.js'
 
 const terminal = (isTTY: boolean) => {
-  const out = { isTTY, text: '', write: (s: string) => ((out.text += s), true) }
+  const out = {
+    isTTY,
+    text: '',
+    write(s: string) {
+      out.text += s
+      return true
+    },
+  }
   return out
 }
 
