@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONFIG_FILE_NAME, ConfigError, formatConfig, readConfigFile, resolveConfig } from './relay-config.js'
 
@@ -71,6 +72,16 @@ describe('relay configuration', () => {
     await expect(readConfigFile('missing.json', dir)).rejects.toThrow(
       /cannot read the config file .*missing.json: ENOENT/,
     )
+  })
+
+  it('the example config file in ops/ is valid', async () => {
+    const example = await readConfigFile(
+      '../../../ops/converge.config.example.json',
+      fileURLToPath(new URL('.', import.meta.url)),
+    )
+    const config = resolveConfig({ flags: {}, env: {}, file: example })
+    expect(config.sources.peers).toBe('file')
+    expect(config.values.fsync).toBe(true)
   })
 
   it('refuses a config file with an unknown key or that is not a JSON object', async () => {
