@@ -9,6 +9,7 @@ export const relayDoc = async (relay: RelayProcess, doc: string): Promise<Y.Doc>
   const res = await fetch(`${relay.httpUrl}/api/docs/${encodeURIComponent(doc)}/update`, {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
   })
+  if (res.status === 404) return new Y.Doc()
   if (res.status !== 200) throw new Error(`admin API answered ${res.status}`)
   const ydoc = new Y.Doc()
   Y.applyUpdate(ydoc, new Uint8Array(await res.arrayBuffer()))

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isConvergeError, type Replica } from '@converge/core'
+import { EMPTY_UPDATE, equalBytes, isConvergeError, type Replica } from '@converge/core'
 import { docNameOf } from '@converge/websocket'
 import * as Y from 'yjs'
 import { docToJson } from './doc-json.js'
@@ -45,17 +45,22 @@ export class AdminApi {
       return
     }
     const asUpdate = m[2] !== undefined
-    if (req.method === 'GET' && asUpdate) {
+    if (req.method === 'GET') {
       const update = await this.replica.encodeState(name)
+      // Nothing stored under this name (an empty state and not listed): no such document.
+      if (equalBytes(update, EMPTY_UPDATE) && !(await this.replica.list()).includes(name)) {
+        sendJson(res, 404, { error: `no document named ${JSON.stringify(name)}` })
+        return
+      }
+      if (!asUpdate) {
+        const doc = new Y.Doc()
+        Y.applyUpdate(doc, update)
+        sendJson(res, 200, { name, content: docToJson(doc) })
+        doc.destroy()
+        return
+      }
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': update.length })
       res.end(update)
-      return
-    }
-    if (req.method === 'GET') {
-      const doc = new Y.Doc()
-      Y.applyUpdate(doc, await this.replica.encodeState(name))
-      sendJson(res, 200, { name, content: docToJson(doc) })
-      doc.destroy()
       return
     }
     if (req.method === 'POST' && asUpdate) {
@@ -67,7 +72,12 @@ export class AdminApi {
       try {
         await this.replica.applyUpdate(name, body)
       } catch (err) {
-        if (isConvergeError(err, 'CONVERGE_MALFORMED_MESSAGE') || isConvergeError(err, 'CONVERGE_LIMIT_EXCEEDED')) {
+        // The decoder's own words describe its internals, not the request: say what was wrong.
+        if (isConvergeError(err, 'CONVERGE_MALFORMED_MESSAGE')) {
+          sendJson(res, 400, { error: 'the body is not a Yjs update (binary, as Y.encodeStateAsUpdate makes)' })
+          return
+        }
+        if (isConvergeError(err, 'CONVERGE_LIMIT_EXCEEDED')) {
           sendJson(res, 400, { error: err.message })
           return
         }

@@ -29,19 +29,31 @@ export const BACKUP_END = (() => {
   return encoding.toUint8Array(encoder)
 })()
 
-/** Reads every entry of a backup file; throws on a wrong header, a truncated file, or a missing end. */
+/** A backup file that cannot be read: wrong header, truncated or corrupt, with the byte offset. */
+export class BackupFileError extends Error {}
+
+/** Reads every entry of a backup file; throws BackupFileError on a wrong header, a truncated file, or a missing end. */
 export const decodeBackup = (bytes: Uint8Array): BackupEntry[] => {
   const header = new TextEncoder().encode(BACKUP_HEADER)
   if (bytes.length < header.length || !header.every((b, i) => bytes[i] === b)) {
-    throw new Error('not a converge backup (wrong header)')
+    throw new BackupFileError('not a converge backup (wrong header)')
   }
   const decoder = decoding.createDecoder(bytes.subarray(header.length))
   const entries: BackupEntry[] = []
-  for (;;) {
-    if (!decoding.hasContent(decoder)) throw new Error('truncated backup: no end marker')
-    const doc = decoding.readVarString(decoder)
-    if (doc === '') break
-    entries.push({ doc, update: decoding.readVarUint8Array(decoder) })
+  let entryStart = 0
+  try {
+    for (;;) {
+      entryStart = decoder.pos
+      if (!decoding.hasContent(decoder)) throw new Error('no end marker')
+      const doc = decoding.readVarString(decoder)
+      if (doc === '') break
+      entries.push({ doc, update: decoding.readVarUint8Array(decoder) })
+    }
+  } catch {
+    const at = header.length + entryStart
+    throw new BackupFileError(
+      `backup file is truncated or corrupt at byte ${at} of ${bytes.length} (entry ${entries.length + 1}; ${entries.length} documents before it are intact)`,
+    )
   }
   return entries
 }

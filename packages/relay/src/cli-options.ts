@@ -3,10 +3,19 @@ import { OptionValueError } from './option-parsers.js'
 import { type ConfigKey, formatDefault, type OptionSpec, RELAY_OPTION_SPEC } from './option-spec.js'
 import { CONFIG_FILE_NAME, type ResolvedConfig, readConfigFile, resolveConfig } from './relay-config.js'
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** A repeated flag adds up: lists concatenate, maps (`--auth-key a=x --auth-key b=y`) merge. */
+const combine = (previous: unknown, value: unknown): unknown => {
+  if (Array.isArray(previous) && Array.isArray(value)) return [...previous, ...value]
+  if (isRecord(previous) && isRecord(value)) return { ...previous, ...value }
+  return value
+}
+
 const argParser = (spec: OptionSpec) => (raw: string, previous: unknown) => {
   try {
     const value = spec.parse(raw)
-    return spec.repeatable && Array.isArray(previous) ? [...previous, ...(value as unknown[])] : value
+    return spec.repeatable ? combine(previous, value) : value
   } catch (err) {
     if (err instanceof OptionValueError) throw new InvalidArgumentError(err.message)
     throw err

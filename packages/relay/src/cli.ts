@@ -1,10 +1,12 @@
-import { LevelStore, type LevelStoreOptions } from '@converge/level'
+import type { LevelStore, LevelStoreOptions } from '@converge/level'
 import { Command, Option } from 'commander'
 import * as Y from 'yjs'
-import { adminApiSource, restoreBackup, writeBackup } from './backup.js'
+import { adminApiSource, type BackupSource, readBackupFile, restoreEntries, writeBackup } from './backup.js'
 import { addRelayOptions, relayConfigOf } from './cli-options.js'
+import { openDataDir } from './data-dir.js'
 import { docToJson } from './doc-json.js'
 import { createLogger } from './pretty-log.js'
+import { progressLine } from './progress-line.js'
 import { Relay } from './relay.js'
 import { formatConfig } from './relay-config.js'
 import { signToken } from './tokens.js'
@@ -76,13 +78,15 @@ export const program = (): Command => {
     .addOption(new Option('--admin-token <token>', "the relay's admin token").env('CONVERGE_ADMIN_TOKEN'))
     .requiredOption('--out <file>', 'the backup file to write')
     .action(async (opts: { data?: string; url?: string; adminToken?: string; out: string }) => {
+      const progress = progressLine('backing up')
+      const write = (source: BackupSource) => writeBackup(source, opts.out, progress.update).finally(progress.end)
       let count: number
       if (opts.url !== undefined) {
         if (opts.adminToken === undefined) throw new Error('--url needs --admin-token')
-        count = await writeBackup(adminApiSource(opts.url, opts.adminToken), opts.out)
+        count = await write(adminApiSource(opts.url, opts.adminToken))
       } else if (opts.data !== undefined) {
         // Reads only: no compaction rewrites the stopped relay's data meanwhile.
-        count = await withLevelStore(opts.data, { autoCompact: false }, (store) => writeBackup(store, opts.out))
+        count = await withLevelStore(opts.data, { autoCompact: false, create: false }, write)
       } else {
         throw new Error('give --data DIR or --url URL')
       }
@@ -95,7 +99,12 @@ export const program = (): Command => {
     .requiredOption('--data <dir>', 'LevelDB directory')
     .requiredOption('--in <file>', 'the backup file')
     .action(async (opts: { data: string; in: string }) => {
-      const count = await withLevelStore(opts.data, {}, (store) => restoreBackup(opts.in, store))
+      // The whole file is checked before the data directory is touched.
+      const entries = await readBackupFile(opts.in)
+      const progress = progressLine('restoring')
+      const count = await withLevelStore(opts.data, { create: true }, (store) =>
+        restoreEntries(entries, store, (done) => progress.update(done, entries.length)).finally(progress.end),
+      )
       process.stdout.write(`restored ${count} documents into ${opts.data}\n`)
     })
 
@@ -105,7 +114,7 @@ export const program = (): Command => {
     .requiredOption('--data <dir>', 'LevelDB directory')
     .argument('[doc]', 'a document to print')
     .action(async (doc: string | undefined, opts: { data: string }) => {
-      await withLevelStore(opts.data, { autoCompact: false }, async (store) => {
+      await withLevelStore(opts.data, { autoCompact: false, create: false }, async (store) => {
         if (doc === undefined) {
           for (const name of await store.list()) process.stdout.write(`${name}\n`)
           return
@@ -127,11 +136,11 @@ export const program = (): Command => {
 /** Opens the LevelStore of a stopped relay's data directory for `use`, and closes it after. */
 const withLevelStore = async <T>(
   dir: string,
-  options: LevelStoreOptions,
+  options: LevelStoreOptions & { create: boolean },
   use: (store: LevelStore) => Promise<T>,
 ): Promise<T> => {
-  const store = new LevelStore(dir, options)
-  await store.open()
+  const { create, ...storeOptions } = options
+  const store = await openDataDir(dir, storeOptions, { create })
   try {
     return await use(store)
   } finally {

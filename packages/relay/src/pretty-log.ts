@@ -31,13 +31,15 @@ export const prettyLine = (json: string, color: boolean): string => {
   const level = typeof entry.level === 'number' ? entry.level : 30
   const [label, tint] = LEVELS[level] ?? ['LOG  ', '']
   const time = new Date(typeof entry.time === 'number' ? entry.time : Date.now()).toTimeString().slice(0, 8)
+  const msg = typeof entry.msg === 'string' ? entry.msg : ''
+  // A value the message already says (the banner's URLs) is not repeated as a field.
   const fields = Object.entries(entry)
-    .filter(([k]) => !HIDDEN.has(k))
+    .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined && !(typeof v === 'string' && v !== '' && msg.includes(v)))
     .map(([k, v]) => `${k}=${field(v)}`)
   const err = entry.err as { message?: string; stack?: string } | undefined
   if (err?.message !== undefined) fields.unshift(`error=${field(err.message)}`)
   const paint = (code: string, s: string) => (color ? `${code}${s}${RESET}` : s)
-  let line = `${paint(DIM, time)} ${paint(tint, label)} ${entry.msg ?? ''}`
+  let line = `${paint(DIM, time)} ${paint(tint, label)} ${msg}`
   if (fields.length > 0) line += `  ${paint(DIM, fields.join(' '))}`
   if (level >= 50 && err?.stack !== undefined) line += `\n${paint(DIM, err.stack.replace(/^/gm, '    '))}`
   return `${line}\n`

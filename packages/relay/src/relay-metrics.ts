@@ -18,10 +18,17 @@ export class RelayMetrics {
   readonly syncSeconds: Histogram
   readonly errors: Counter<'kind'>
   readonly refused: Counter<'status'>
+  readonly meshLinkUp: Gauge<'peer'>
+  readonly meshDialFailures: Counter<'peer'>
 
   constructor(sources: { connections: () => number; store: () => StoreStats | undefined }) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry, prefix: 'converge_' })
+    // prom-client also exports these sums of the labelled gauges as gauges named *_total, which
+    // Prometheus reserves for counters (promtool rejects them): sum() the labelled ones instead.
+    for (const sum of ['active_resources_total', 'active_handles_total', 'active_requests_total']) {
+      this.registry.removeSingleMetric(`converge_nodejs_${sum}`)
+    }
     this.connections = new Gauge({
       name: 'converge_connections',
       help: 'Open WebSocket connections',
@@ -75,20 +82,35 @@ export class RelayMetrics {
       labelNames: ['status'],
       registers,
     })
+    this.meshLinkUp = new Gauge({
+      name: 'converge_mesh_link_up',
+      help: 'Whether the mesh link this relay dials to a peer is open (1) or not (0)',
+      labelNames: ['peer'],
+      registers,
+    })
+    this.meshDialFailures = new Counter({
+      name: 'converge_mesh_dial_failures_total',
+      help: 'Dials to a mesh peer that failed before the link opened',
+      labelNames: ['peer'],
+      registers,
+    })
+    // The store keeps totals since it opened; a counter's collect() sets it to that total.
     const storeCounter = (name: string, help: string, pick: (s: StoreStats) => number) =>
-      new Gauge({
+      new Counter({
         name,
         help,
         registers,
         collect() {
           const s = sources.store()
-          if (s !== undefined) this.set(pick(s))
+          if (s === undefined) return
+          this.reset()
+          this.inc(pick(s))
         },
       })
-    storeCounter('converge_store_appends', 'Updates made durable by the store (since start)', (s) => s.appended)
-    storeCounter('converge_store_batches', 'Batches written by the store (since start)', (s) => s.batches)
-    storeCounter('converge_store_write_errors', 'Failed store writes (since start)', (s) => s.writeErrors)
-    storeCounter('converge_store_compactions', 'Compactions completed (since start)', (s) => s.compactions)
+    storeCounter('converge_store_appends_total', 'Updates made durable by the store', (s) => s.appended)
+    storeCounter('converge_store_batches_total', 'Batches written by the store', (s) => s.batches)
+    storeCounter('converge_store_write_errors_total', 'Failed store writes', (s) => s.writeErrors)
+    storeCounter('converge_store_compactions_total', 'Compactions completed', (s) => s.compactions)
   }
 
   /** The observer to give the relay's replica. */

@@ -1,16 +1,18 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { CloseCode, ConvergeError, definedOnly, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
-import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
+import { openDataDir } from './data-dir.js'
+import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
+import { logStartup } from './startup-banner.js'
 import { serveStatic } from './static-files.js'
 import { accessOf, verifyToken } from './tokens.js'
 
@@ -36,6 +38,7 @@ export class Relay {
   readonly sockets: ReplicaWebSocketServer
   readonly log: Logger
   readonly meshPeers: Peer[] = []
+  private readonly meshLinks: MeshLinkWatch[] = []
   private readonly options: ResolvedOptions
   private readonly admin: AdminApi | undefined
   private ready = false
@@ -116,23 +119,20 @@ export class Relay {
       options.tlsCert !== undefined && options.tlsKey !== undefined
         ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
         : undefined
-    let store = options.store
-    if (store === undefined) {
-      await mkdir(resolved.data, { recursive: true })
-      const level = new LevelStore(resolved.data, {
-        sync: resolved.fsync,
-        onError: (err) => log.error({ err, code: err.code }, 'store'),
-      })
-      await level.open()
-      store = level
-    }
+    const store =
+      options.store ??
+      (await openDataDir(
+        resolved.data,
+        { sync: resolved.fsync, onError: (err) => log.error({ err, code: err.code }, 'store') },
+        { create: true },
+      ))
     const relay = new Relay(resolved, store, log, tls)
     try {
       await relay.listen()
     } catch (err) {
       // The port is taken, say: release what this call opened (timers, the store).
       await relay.stop().catch(() => undefined)
-      throw err
+      throw listenError(err, resolved)
     }
     return relay
   }
@@ -147,17 +147,16 @@ export class Relay {
     })
     this.ready = true
     for (const url of this.options.peers ?? []) this.dial(url)
-    this.log.info(
-      {
-        url: this.url,
-        data: this.options.store ? '(custom store)' : this.options.data,
-        peers: this.options.peers ?? [],
-      },
-      'relay listening',
-    )
-    if (this.options.authSecret === undefined) {
-      this.log.warn('no --auth-secret: anyone who reaches this port may read and write every document')
-    }
+    logStartup(this.log, {
+      host: this.options.host,
+      port: this.port,
+      tls: this.options.tlsCert !== undefined,
+      data: this.options.store ? '(custom store)' : this.options.data,
+      authSecret: this.options.authSecret !== undefined,
+      adminApi: this.admin !== undefined,
+      static: this.options.static,
+      peers: this.options.peers ?? [],
+    })
   }
 
   /** The port actually bound. */
@@ -172,13 +171,14 @@ export class Relay {
   }
 
   private dial(url: string): void {
-    const peer = this.replica.connect(websocket(url), {
+    const watch = new MeshLinkWatch(url, this.log, this.metrics)
+    const peer = this.replica.connect(watch.connector(websocket(url)), {
       ...peerOptionsOf(this.options, 'dial'),
       token: this.options.peerToken,
     })
+    watch.watch(peer)
     this.meshPeers.push(peer)
-    peer.on('status', (status) => this.log.info({ peer: url, status }, 'mesh peer'))
-    peer.on('error', (err) => this.log.warn({ peer: url, code: err.code, msg: err.message }, 'mesh peer error'))
+    this.meshLinks.push(watch)
   }
 
   private watchPeer(peer: Peer, url: string): void {
@@ -198,7 +198,10 @@ export class Relay {
       return
     }
     if (path === '/readyz') {
-      sendJson(res, this.ready ? 200 : 503, { status: this.ready ? 'ready' : 'not ready' })
+      // A mesh peer being down leaves this relay serving its clients: still 200, with the reasons.
+      const reasons = this.meshLinks.flatMap((link) => link.degradedReason() ?? [])
+      if (!this.ready) sendJson(res, 503, { status: 'not ready' })
+      else sendJson(res, 200, reasons.length === 0 ? { status: 'ready' } : { status: 'degraded', reasons })
       return
     }
     if (path === '/metrics') {
@@ -236,6 +239,17 @@ export class Relay {
     })()
     return this.stopping
   }
+}
+
+/** A listen failure people can act on: a port in use says how to pick another. */
+const listenError = (err: unknown, { host, port }: { host: string; port: number }): unknown => {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE') {
+    return new Error(`port ${port} on ${host} is already in use (another relay?): choose another with --port or PORT`)
+  }
+  if (code === 'EACCES')
+    return new Error(`no permission to listen on port ${port} on ${host}: choose a port above 1023 with --port or PORT`)
+  return err
 }
 
 /** Rejects a peer URL that cannot be dialed, naming it, before anything is opened. */

@@ -1,0 +1,50 @@
+import { existsSync, statSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LevelStore, type LevelStoreOptions } from '@converge/level'
+
+/** A data directory that cannot be used, said in the terms of the relay rather than LevelDB's. */
+export class DataDirError extends Error {}
+
+/** The process holding LevelDB's lock on `dir`, from /proc/locks (Linux); undefined elsewhere or if unknown. */
+const lockHolder = async (dir: string): Promise<number | undefined> => {
+  try {
+    const inode = statSync(join(dir, 'LOCK')).ino
+    const locks = await readFile('/proc/locks', 'utf8')
+    const line = locks.split('\n').find((l) => l.split(/\s+/)[5]?.endsWith(`:${inode}`))
+    const pid = Number(line?.split(/\s+/)[4])
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Opens the LevelStore of a data directory. `create: false` (inspect, backup) refuses a
+ * directory that does not exist instead of creating an empty database there. A directory
+ * locked by a running relay is reported as such, with its pid where the system tells it.
+ */
+export const openDataDir = async (
+  dir: string,
+  options: LevelStoreOptions,
+  { create }: { create: boolean },
+): Promise<LevelStore> => {
+  if (!create && !existsSync(dir)) throw new DataDirError(`no data directory at ${dir} (nothing was created)`)
+  if (create) await mkdir(dir, { recursive: true })
+  const store = new LevelStore(dir, options)
+  try {
+    await store.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') {
+      const pid = await lockHolder(dir)
+      throw new DataDirError(
+        `data directory ${dir} is in use by another relay${pid === undefined ? '' : ` (pid ${pid})`}: stop it first, or use another --data directory (a running relay can be backed up with backup --url)`,
+      )
+    }
+    throw new DataDirError(
+      `cannot open the data directory ${dir}: ${(err as Error).message}${cause ? ` (${String((cause as Error).message ?? cause.code)})` : ''}`,
+    )
+  }
+  return store
+}
