@@ -161,7 +161,7 @@ const trace = readTrace('sveltecomponent', 'change-feed-crash')
 describe('the change feed across a relay crash', () => {
   it('a consumer that resumes from its last sequence after a SIGKILL misses no record and rebuilds the document exactly (synthetic edits)', async () => {
     checkEnds(await typeThroughACrash(syntheticTxns(1_000)))
-  })
+  }, 120_000)
 
   it.skipIf(trace === undefined)(
     'the same while a client types the sveltecomponent trace',

@@ -211,6 +211,23 @@ describe('extension hooks', () => {
     expect(seeded).toBe(1)
   })
 
+  it('a vetoing onLoadDocument refuses the document: its y-websocket client is closed with 4403 and never synced', async () => {
+    const relay = await startRelay({
+      extensions: [
+        {
+          onLoadDocument: ({ doc }) => {
+            if (doc.startsWith('secret/')) throw new HookError('forbidden', 'not here')
+          },
+        },
+      ],
+    })
+    const { provider } = stockClient(relay.url, 'secret/x')
+    const closed = await nextEvent<{ code: number }>(provider, 'connection-close')
+    expect(closed?.code).toBe(CloseCode.forbidden)
+    expect(provider.synced).toBe(false)
+    expect(await relay.store.list()).toEqual([])
+  })
+
   it('two relays of a mesh that seed the same new document at once end with one copy of the seed', async () => {
     const seeded: string[] = []
     const seedHook = (relay: string): Extension => ({
