@@ -1,9 +1,21 @@
+/**
+ * What the relay's authentication said about a connection (its extensions' onAuthenticate,
+ * or a token). Core only carries it: to the change log (`user`) and to relay hooks.
+ */
+export interface PeerContext {
+  /** The user the connection acts for, recorded with its updates. */
+  readonly user?: string
+  readonly [key: string]: unknown
+}
+
 /** What a connected peer may do, decided when it is accepted (from its token). */
 export interface Access {
   /** May subscribe to the document and receive its content. */
   canRead(doc: string): boolean
   /** May change the document. A peer that may not never changes it: its updates are dropped. */
   canWrite(doc: string): boolean
+  /** Who the peer is, as its authentication decided; absent for anonymous peers. */
+  readonly context?: PeerContext
 }
 
 export const fullAccess: Access = { canRead: () => true, canWrite: () => true }

@@ -1,5 +1,6 @@
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import type { PeerContext } from './access.js'
 import { readAwarenessClients } from './awareness-ids.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError, isConvergeError } from './errors.js'
@@ -14,6 +15,8 @@ export interface SessionLink {
   send(m: Message): void
   /** Closes the connection because of `err` (a coded error picks the close code). */
   fail(err: unknown): void
+  /** Who the remote is, as its authentication decided (Access.context). */
+  readonly context?: PeerContext
   /** This side acknowledges what it made durable (a relay on a framing that carries `saved`). */
   readonly sendsAcks: boolean
   /** The framing carries sync-step1-deletes (converge.v1). */
@@ -95,6 +98,14 @@ export class DocSession implements AttachedSession {
     return this.options.holdsDoc
   }
 
+  get context(): PeerContext | undefined {
+    return this.peer.context
+  }
+
+  sendStateless(payload: string): void {
+    this.peer.send({ type: 'stateless', doc: this.doc, payload })
+  }
+
   /** Opens the exchange: our state vector and the presence we know, then the held-back messages. */
   async start(): Promise<void> {
     try {
@@ -161,6 +172,9 @@ export class DocSession implements AttachedSession {
       }
       case 'saved':
         this.confirmSaved(m.seq, m.stateVector)
+        return
+      case 'stateless':
+        this.rdoc.receiveStateless(m.payload, this)
         return
       case 'auth-denied':
         this.refused(m.reason)

@@ -4,6 +4,7 @@
  * writes alike and whatever the remote's role. No other module consults an Access.
  */
 import * as Y from 'yjs'
+import type { PeerContext } from './access.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DocSession, type DocSessionOptions, type SessionLink } from './doc-session.js'
 import { ConvergeError } from './errors.js'
@@ -60,6 +61,9 @@ class Route implements SessionLink {
 
   get observer(): ReplicaObserver {
     return this.link.config.observer
+  }
+  get context(): PeerContext | undefined {
+    return this.link.remote.access.context
   }
   get sendsAcks(): boolean {
     return this.router.policy.acknowledges && this.link.config.framing.control

@@ -1,7 +1,9 @@
 import * as Y from 'yjs'
+import type { AppendMeta } from './change-log.js'
 import { assertDocName } from './doc-name.js'
 import { ConvergeError } from './errors.js'
 import { FailedTurn } from './failed-turn.js'
+import { MemoryChangeLog } from './memory-change-log.js'
 import { onNextTurn } from './next-turn.js'
 import { digestOfUpdate, EMPTY_STATE_VECTOR, EMPTY_UPDATE } from './state-digest.js'
 import type { Store, StoreStats } from './store.js'
@@ -12,6 +14,8 @@ export interface MemoryStoreOptions {
    * (false), which lets tests decide when writes become durable.
    */
   autoFlush?: boolean
+  /** Keep a change log (see change-log.ts): every append gets a sequence number. Default false. */
+  changeLog?: boolean
 }
 
 interface StoredDoc {
@@ -24,6 +28,7 @@ interface StoredDoc {
 interface PendingAppend {
   doc: string
   update: Uint8Array
+  meta: AppendMeta | undefined
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -42,10 +47,16 @@ export class MemoryStore implements Store {
   private failNext: unknown
   private readonly failedTurn = new FailedTurn()
   private readonly autoFlush: boolean
+  readonly changes: MemoryChangeLog | undefined
 
-  constructor(options: MemoryStoreOptions = {}, durable = new Map<string, StoredDoc>()) {
+  constructor(
+    options: MemoryStoreOptions = {},
+    durable = new Map<string, StoredDoc>(),
+    changes = options.changeLog ? new MemoryChangeLog() : undefined,
+  ) {
     this.autoFlush = options.autoFlush ?? true
     this.docs = durable
+    this.changes = changes
   }
 
   /**
@@ -55,7 +66,7 @@ export class MemoryStore implements Store {
   restart(options: MemoryStoreOptions = { autoFlush: this.autoFlush }): MemoryStore {
     this.crash()
     this.closed = true
-    return new MemoryStore(options, this.docs)
+    return new MemoryStore(options, this.docs, this.changes)
   }
 
   async load(doc: string): Promise<Uint8Array | undefined> {
@@ -63,7 +74,7 @@ export class MemoryStore implements Store {
     return this.merged(doc)
   }
 
-  append(doc: string, update: Uint8Array): Promise<void> {
+  append(doc: string, update: Uint8Array, meta?: AppendMeta): Promise<void> {
     try {
       this.check()
       assertDocName(doc)
@@ -74,7 +85,7 @@ export class MemoryStore implements Store {
     if (refusal !== undefined) return Promise.reject(refusal)
     return new Promise((resolve, reject) => {
       // Copy: the caller's bytes may be a view on a reused network buffer.
-      this.pending.push({ doc, update: update.slice(), resolve, reject })
+      this.pending.push({ doc, update: update.slice(), meta, resolve, reject })
       if (this.autoFlush && !this.flushScheduled) {
         this.flushScheduled = true
         onNextTurn(() => this.flush())
@@ -97,11 +108,14 @@ export class MemoryStore implements Store {
       this.failedTurn.fail(cause)
       return
     }
+    const now = Date.now()
     for (const p of batch) {
       const d = this.entry(p.doc)
       d.log.push(p.update)
       d.merged = undefined
+      this.changes?.add(p.doc, p.update, p.meta, now)
     }
+    this.changes?.notify()
     this.stats.batches++
     this.stats.appended += batch.length
     for (const p of batch) p.resolve()

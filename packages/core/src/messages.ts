@@ -1,7 +1,7 @@
 /**
  * Every message converge sends, as a discriminated union. The y-protocols family
  * (sync, awareness, auth, query-awareness) travels in both framings; the control
- * messages (hello, subscribe, unsubscribe, saved, inventory-summary, inventory, error, ping,
+ * messages (hello, subscribe, unsubscribe, saved, stateless, inventory-summary, inventory, error, ping,
  * pong)
  * travel only in converge.v1. PROTOCOL.md gives the bytes.
  */
@@ -22,6 +22,7 @@ export const MessageType = {
   pong: 23,
   inventorySummary: 24,
   syncStep1Deletes: 25,
+  stateless: 26,
 } as const
 
 /** Sub-types of a sync message, as in y-protocols/sync. */
@@ -127,6 +128,12 @@ export interface ErrorMessage {
   code: string
   message: string
 }
+/** An app-defined message about a document (relay extensions' onStateless); converge.v1 only. */
+export interface StatelessMessage {
+  type: 'stateless'
+  doc: string
+  payload: string
+}
 export interface PingMessage {
   type: 'ping'
 }
@@ -145,6 +152,7 @@ export type DocMessage =
   | SubscribeMessage
   | UnsubscribeMessage
   | SavedMessage
+  | StatelessMessage
 
 export type ControlMessage =
   | HelloMessage

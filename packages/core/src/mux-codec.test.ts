@@ -22,6 +22,7 @@ const samples: Message[] = [
   { type: 'subscribe', doc: 'd' },
   { type: 'unsubscribe', doc: 'd' },
   { type: 'saved', doc: 'd', seq: 123456, stateVector: u8(1, 9, 9) },
+  { type: 'stateless', doc: 'd', payload: '{"cursor":3}' },
   { type: 'inventory-summary', bucketBits: 2, digests: new Uint8Array(32).fill(7) },
   {
     type: 'inventory',

@@ -70,6 +70,11 @@ export const encodeMuxFrame = (m: Message): Uint8Array => {
       encoding.writeVarUint8Array(encoder, m.stateVector)
       encoding.writeVarUint8Array(encoder, m.deleteDigests)
       break
+    case 'stateless':
+      encoding.writeVarString(encoder, m.doc)
+      encoding.writeVarUint(encoder, MessageType.stateless)
+      encoding.writeVarString(encoder, m.payload)
+      break
     case 'saved':
       encoding.writeVarString(encoder, m.doc)
       encoding.writeVarUint(encoder, MessageType.saved)
@@ -160,6 +165,8 @@ const readDocMessage = (decoder: decoding.Decoder, type: number, doc: string): M
       }
     case MessageType.error:
       return { type: 'error', doc, code: decoding.readVarString(decoder), message: decoding.readVarString(decoder) }
+    case MessageType.stateless:
+      return { type: 'stateless', doc, payload: decoding.readVarString(decoder) }
     default:
       return readYMessageBody(decoder, type, doc) ?? fail(`unknown message type ${type}`)
   }

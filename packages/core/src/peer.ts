@@ -1,4 +1,5 @@
 import { ObservableV2 } from 'lib0/observable'
+import type { PeerContext } from './access.js'
 import { CloseCode } from './close-codes.js'
 import type { ConvergeError } from './errors.js'
 import type { Link, PeerStatus } from './link.js'
@@ -49,6 +50,11 @@ export class Peer extends ObservableV2<PeerEvents> {
   /** The last close code and reason, if the connection ever closed. */
   get lastClose(): { code: number; reason: string } | undefined {
     return this.#link.lastClose
+  }
+
+  /** Who the remote is, as its authentication decided (Access.context). */
+  get context(): PeerContext | undefined {
+    return this.#link.remote.access.context
   }
 
   /** The remote is a relay this replica syncs to and saves to. */

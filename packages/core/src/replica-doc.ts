@@ -1,5 +1,7 @@
 import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import type { PeerContext } from './access.js'
+import { AppendMetaTracker } from './append-meta.js'
 import {
   type DeleteDigests,
   type DeleteSet,
@@ -39,8 +41,12 @@ export interface AttachedSession {
   /** Has answered the remote's sync step 1 with its step 2. */
   readonly answered: boolean
   readonly awarenessClients: ReadonlySet<number>
+  /** Who the remote is, as its authentication decided. */
+  readonly context?: PeerContext
   sendUpdate(update: Uint8Array): void
   sendAwareness(update: Uint8Array): void
+  /** Sends an app-defined message (dropped on framings without one). */
+  sendStateless(payload: string): void
   /** Ends the session; `notify` tells the remote side with an unsubscribe. */
   end(notify: boolean): void
 }
@@ -53,12 +59,27 @@ export interface DocHost {
   readonly unloadDelay: number
   readonly maxPendingBytes: number
   readonly observer: ReplicaObserver
+  /**
+   * The content of a document the store has never held, stored before anyone sees the
+   * document (see ReplicaOptions.seedDocument).
+   */
+  readonly seedDocument?: (name: string) => Promise<Uint8Array | undefined>
   /** Gives every mesh link a session for this document, so updates stream to all relays. */
   linkDoc(rdoc: ReplicaDoc): void
   /** The document has nothing holding it and may be dropped. */
   unloaded(rdoc: ReplicaDoc): void
   statusChanged(rdoc: ReplicaDoc): void
   reportError(err: unknown, context: string): void
+  /** An app-defined message arrived on a session (see Replica's 'stateless' event). */
+  statelessReceived?(doc: string, payload: string, from: StatelessSender): void
+}
+
+/** Who sent a stateless message, and how to answer on the same session. */
+export interface StatelessSender {
+  readonly context: PeerContext | undefined
+  /** The remote side is a relay (upstream or mesh), not a client. */
+  readonly relay: boolean
+  reply(payload: string): void
 }
 
 /**
@@ -91,6 +112,8 @@ export class ReplicaDoc {
   private echoToOrigin = false
   private deleteSetCache: { doc: Y.Doc; value: DeleteSet | undefined } | undefined
   private readonly inflight = new Set<Promise<unknown>>()
+  /** The change-log metadata of appends (used only when the store keeps a change log). */
+  private readonly appendMeta = new AppendMetaTracker()
 
   constructor(host: DocHost, name: string) {
     this.host = host
@@ -124,7 +147,8 @@ export class ReplicaDoc {
   }
 
   private async loadFromStore(): Promise<Y.Doc> {
-    const stored = await this.host.store.load(this.name)
+    let stored = await this.host.store.load(this.name)
+    if (stored === undefined && this.host.seedDocument !== undefined) stored = await this.seed(this.host.seedDocument)
     const doc = new Y.Doc({ gc: this.host.gc })
     if (stored !== undefined) {
       try {
@@ -150,6 +174,15 @@ export class ReplicaDoc {
     this.host.observer.docLoaded?.(this.name)
     this.host.statusChanged(this)
     return doc
+  }
+
+  /** Stores the seed of a new document, durable before the document is visible. */
+  private async seed(seedDocument: (name: string) => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
+    const update = await seedDocument(this.name)
+    if (update === undefined || update.length <= EMPTY_UPDATE.length) return undefined
+    await this.host.store.append(this.name, update, { stateVector: Y.encodeStateVectorFromUpdate(update) })
+    this.host.observer.changed?.(this.name, update, undefined)
+    return update
   }
 
   /** The state vector: from the Y.Doc when warm, from the store otherwise. */
@@ -206,25 +239,30 @@ export class ReplicaDoc {
    * Appends keep their order in the store: when one fails, none made after it lands
    * (see Store), so no update built on a lost one is ever kept.
    */
-  receiveUpdate(update: Uint8Array, origin: unknown): Promise<void> {
-    return this.track(this.persistThenApply(update, origin))
+  receiveUpdate(update: Uint8Array, origin: unknown, context?: PeerContext): Promise<void> {
+    return this.track(this.persistThenApply(update, origin, context))
   }
 
-  private async persistThenApply(update: Uint8Array, origin: unknown): Promise<void> {
+  private async persistThenApply(update: Uint8Array, origin: unknown, localContext?: PeerContext): Promise<void> {
     const doc = this.doc ?? (await this.load())
+    const context = this.sessionOf(origin)?.context ?? localContext
+    let decoded: ReturnType<typeof Y.decodeUpdate> | undefined
     if (this.host.policy.validatesUpdates) {
       // Bytes from clients and the admin API are checked in full; what a mesh peer passes
       // on was checked at the edge where it entered, so decoding it is enough.
       const trusted = this.fromTrustedPeer(origin)
-      const decoded = trusted ? decodeOrRefuse(update) : this.validate(doc, update)
+      decoded = trusted ? decodeOrRefuse(update) : this.validate(doc, update)
       // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
       if (isRedundantUpdate(doc, decoded)) return
     }
     // A client takes its relay's and its own tabs' word: they passed the relay's checks.
     const started = performance.now()
     try {
-      await this.host.store.append(this.name, update)
+      const meta =
+        this.host.store.changes === undefined ? undefined : this.appendMeta.metaOf(doc, update, decoded, context)
+      await this.host.store.append(this.name, update, meta)
     } catch (err) {
+      this.appendMeta.reset()
       this.host.observer.storeError?.(this.name, err)
       throw err instanceof ConvergeError
         ? err
@@ -233,7 +271,10 @@ export class ReplicaDoc {
           })
     }
     this.host.observer.persisted?.(this.name, update.length, performance.now() - started)
-    if (this.destroyed || this.doc === undefined) return
+    if (this.destroyed || this.doc === undefined) {
+      this.host.observer.changed?.(this.name, update, context)
+      return
+    }
     // An update that completes pending structs or deletions applies them too, and the
     // doc's update then holds more than the origin sent: it goes back to the origin as well.
     this.echoToOrigin = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
@@ -246,6 +287,7 @@ export class ReplicaDoc {
     } finally {
       this.echoToOrigin = false
     }
+    this.host.observer.changed?.(this.name, update, context)
   }
 
   /**
@@ -288,12 +330,20 @@ export class ReplicaDoc {
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
+      const meta =
+        this.host.store.changes === undefined
+          ? undefined
+          : this.appendMeta.metaOf(this.doc as Y.Doc, update, undefined, undefined)
       this.track(
-        this.host.store.append(this.name, update).catch((err) => {
-          this.host.observer.storeError?.(this.name, err)
-          this.host.reportError(err, `persisting a local edit of ${this.name}`)
-          return this.persistWholeState()
-        }),
+        this.host.store
+          .append(this.name, update, meta)
+          .then(() => this.host.observer.changed?.(this.name, update, undefined))
+          .catch((err) => {
+            this.appendMeta.reset()
+            this.host.observer.storeError?.(this.name, err)
+            this.host.reportError(err, `persisting a local edit of ${this.name}`)
+            return this.persistWholeState()
+          }),
       )
     }
     if (this.host.policy.tracksSaves && !(fromSession && (origin as AttachedSession).upstream)) {
@@ -335,6 +385,7 @@ export class ReplicaDoc {
     const fromSession = this.sessionOf(origin) !== undefined
     // A client passes on only its own presence; relays pass on everyone's.
     if (this.host.policy.hasOwnPresence && fromSession) return
+    this.host.observer.awareness?.(this.name, change, this.sessionOf(origin)?.context)
     const clients = [...change.added, ...change.updated, ...change.removed]
     const update = encodeAwarenessUpdate(awareness, clients)
     // Presence crosses the mesh even on a document nobody has edited yet.
@@ -342,6 +393,22 @@ export class ReplicaDoc {
     for (const s of this.sessions) {
       if (s !== origin && s.started) s.sendAwareness(update)
     }
+  }
+
+  receiveStateless(payload: string, session: AttachedSession): void {
+    this.host.statelessReceived?.(this.name, payload, {
+      context: session.context,
+      relay: session.upstream || session.meshLink,
+      reply: (p) => session.sendStateless(p),
+    })
+  }
+
+  /**
+   * Sends an app-defined message on this document's sessions: to the relays of a client,
+   * or to the clients of a relay (not across mesh links).
+   */
+  broadcastStateless(payload: string): void {
+    for (const s of this.sessions) if (s.started && !s.meshLink) s.sendStateless(payload)
   }
 
   /** Every awareness state known here, encoded, or undefined when there is none. */

@@ -1,3 +1,5 @@
+import type { PeerContext } from './access.js'
+
 /**
  * Hooks through which a replica reports what it does, for metrics and logs. Every hook
  * is optional and must not throw; the relay implements them with Prometheus counters.
@@ -22,4 +24,20 @@ export interface ReplicaObserver {
   /** A document was loaded into memory, or dropped from it. */
   docLoaded?(doc: string): void
   docUnloaded?(doc: string): void
+  /**
+   * An update is durable and applied to the loaded document; `context` is who sent it
+   * (undefined for a mesh relay or an anonymous peer). Not called for duplicates.
+   */
+  changed?(doc: string, update: Uint8Array, context: PeerContext | undefined): void
+  /** A document was deleted from the store (Replica.deleteDoc). */
+  docDeleted?(doc: string): void
+  /** Presence changed on a document; `context` is who sent it (undefined when local). */
+  awareness?(doc: string, clients: AwarenessClients, context: PeerContext | undefined): void
+}
+
+/** The awareness clients an awareness update added, updated and removed. */
+export interface AwarenessClients {
+  added: number[]
+  updated: number[]
+  removed: number[]
 }

@@ -1,7 +1,7 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { fullAccess } from './access.js'
+import { fullAccess, type PeerContext } from './access.js'
 import { definedOnly } from './defined-only.js'
 import { assertDocName } from './doc-name.js'
 import { DocumentRouter } from './document-router.js'
@@ -13,7 +13,7 @@ import type { InventoryEntry, PeerRole } from './messages.js'
 import { Peer } from './peer.js'
 import { type AcceptOptions, DEFAULT_PEER_OPTIONS, type PeerOptions } from './peer-options.js'
 import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
-import { type DocHost, DURABLE_ORIGIN, ReplicaDoc } from './replica-doc.js'
+import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
@@ -43,6 +43,13 @@ export interface ReplicaOptions {
   maxPendingBytes?: number
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
+  /**
+   * Content for a document the store has never held: called once when such a document
+   * loads, and the update it returns is stored before anyone sees the document. To stay
+   * idempotent across relays, build it the same way everywhere (the same client id and
+   * edits): equal seeds then merge into one copy.
+   */
+  seedDocument?: (name: string) => Promise<Uint8Array | undefined>
 }
 
 /** What an app can show about one document. */
@@ -65,6 +72,11 @@ export interface DocStatus {
 interface ReplicaEvents {
   /** The status of an open document changed. */
   status: (doc: string, status: DocStatus) => void
+  /**
+   * An app-defined message arrived for a document (converge.v1 only): from a relay's app on
+   * a client, from a client on a relay. `from.reply` answers on the same connection.
+   */
+  stateless: (doc: string, payload: string, from: StatelessSender) => void
   /** Something failed that no caller awaits (a local write, a peer's bad bytes). */
   error: (err: unknown, context: string) => void
 }
@@ -152,6 +164,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         this.#checkWaiters()
       },
       reportError: (err, context) => this.emit('error', [err, context]),
+      seedDocument: options.seedDocument,
+      statelessReceived: (doc, payload, from) => this.emit('stateless', [doc, payload, from]),
     }
   }
 
@@ -220,13 +234,22 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   /**
    * Applies an update that must be durable before anyone sees it (the relay's admin
-   * API): appended to the store first, then applied and sent to peers.
+   * API, server-side documents): appended to the store first, then applied and sent to
+   * peers. `context` says who made it, for the change log and the observer.
    */
-  async applyUpdate(name: string, update: Uint8Array): Promise<void> {
+  async applyUpdate(name: string, update: Uint8Array, context?: PeerContext): Promise<void> {
     this.#checkAlive()
     assertDocName(name)
     const rdoc = this.#docFor(name, true) as ReplicaDoc
-    await rdoc.receiveUpdate(update, DURABLE_ORIGIN)
+    await rdoc.receiveUpdate(update, DURABLE_ORIGIN, context)
+  }
+
+  /**
+   * Sends an app-defined message about an open document: a client to its relays, a relay
+   * to the clients that have it open (converge.v1 connections only; see PROTOCOL.md).
+   */
+  sendStateless(name: string, payload: string): void {
+    this.#docs.get(name)?.broadcastStateless(payload)
   }
 
   /** The document's whole state as one update, loaded or not. */
@@ -244,6 +267,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       this.#drop(rdoc, true)
     }
     await this.store.delete(name)
+    this.observer.docDeleted?.(name)
   }
 
   // --- peers --------------------------------------------------------------------

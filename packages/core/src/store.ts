@@ -1,3 +1,5 @@
+import type { AppendMeta, ChangeLog } from './change-log.js'
+
 /**
  * Where a replica keeps its documents. Every implementation passes the shared
  * conformance suite (store-conformance.ts).
@@ -17,8 +19,11 @@
 export interface Store {
   /** Everything stored for `doc`, merged into one update; undefined if the doc does not exist. */
   load(doc: string): Promise<Uint8Array | undefined>
-  /** Persists one update. Resolves when it is durable. */
-  append(doc: string, update: Uint8Array): Promise<void>
+  /**
+   * Persists one update. Resolves when it is durable. `meta` goes into the change record
+   * of a store that keeps a change log, and is ignored by one that does not.
+   */
+  append(doc: string, update: Uint8Array, meta?: AppendMeta): Promise<void>
   /** The encoded state vector of the stored document (an empty vector for an unknown doc). */
   stateVector(doc: string): Promise<Uint8Array>
   /**
@@ -32,6 +37,11 @@ export interface Store {
   list(): Promise<string[]>
   /** Removes a document and everything stored for it. */
   delete(doc: string): Promise<void>
+  /**
+   * The change log, when this store keeps one (see change-log.ts): every append then also
+   * writes a sequence-numbered record in the same atomic write.
+   */
+  readonly changes?: ChangeLog
   /** Waits for pending writes, then releases resources. Later calls reject with CONVERGE_STORE_CLOSED. */
   close(): Promise<void>
 }

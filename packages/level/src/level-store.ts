@@ -1,4 +1,5 @@
 import {
+  type AppendMeta,
   assertDocName,
   ConvergeError,
   definedOnly,
@@ -16,6 +17,7 @@ import { Level } from 'level'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { LevelChangeLog, type PendingChange } from './level-change-log.js'
 import {
   docOfIndexKey,
   docRange,
@@ -76,9 +78,15 @@ export interface LevelStoreOptions {
    * stays and a later trigger retries), a stored entry Yjs could not apply. Default: console.warn.
    */
   onError?: (err: ConvergeError) => void
+  /**
+   * Keep a change log (see level-change-log.ts): every append also writes a
+   * sequence-numbered record, in the same batch. Default false.
+   */
+  changeLog?: boolean
 }
 
 const DEFAULTS: Required<Omit<LevelStoreOptions, 'onError'>> = {
+  changeLog: false,
   sync: false,
   compactMinUpdates: 500,
   compactRatio: 0.5,
@@ -108,6 +116,8 @@ export interface LevelStoreStats extends StoreStats {
 /** Appends made within one turn: one LevelDB batch, one promise shared by its appends. */
 interface Batch {
   docs: Map<string, LogChunkWriter>
+  /** Every append in order, for the change log (empty without one). */
+  changes: PendingChange[]
   count: number
   bytes: number
   done: Promise<void>
@@ -131,7 +141,7 @@ interface DocInfo {
 
 /** A batch operation; each carries its encodings, so a database opened with other defaults works too. */
 type BatchOp =
-  | { type: 'put'; key: string; value: unknown; keyEncoding: 'utf8'; valueEncoding: 'view' | 'json' }
+  | { type: 'put'; key: string; value: unknown; keyEncoding: 'utf8'; valueEncoding: 'view' | 'json' | 'utf8' }
   | { type: 'del'; key: string; keyEncoding: 'utf8' }
 
 /** One scan of a document's range. */
@@ -192,6 +202,7 @@ export class LevelStore implements Store {
   /** Compactions and deletions of one document run one after another. */
   private readonly docLocks = new Map<string, Promise<void>>()
   private closing: Promise<void> | undefined
+  readonly changes: LevelChangeLog | undefined
 
   /** `location` opens a `level` database there (a directory in Node, an IndexedDB name in browsers). */
   constructor(location: string | AnyLevel, options: LevelStoreOptions = {}) {
@@ -200,6 +211,7 @@ export class LevelStore implements Store {
     const { onError, ...rest } = options
     this.options = { ...DEFAULTS, ...definedOnly(rest) }
     this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
+    this.changes = this.options.changeLog ? new LevelChangeLog(this.db) : undefined
   }
 
   /** Opens the database (also done lazily by the first operation). */
@@ -209,7 +221,7 @@ export class LevelStore implements Store {
 
   // --- appends ------------------------------------------------------------------
 
-  append(doc: string, update: Uint8Array): Promise<void> {
+  append(doc: string, update: Uint8Array, meta?: AppendMeta): Promise<void> {
     try {
       this.checkOpen()
       assertDocName(doc)
@@ -234,6 +246,7 @@ export class LevelStore implements Store {
     }
     // Copied now: the caller's bytes may be a view on a buffer it reuses.
     chunk.add(update)
+    if (this.changes !== undefined) batch.changes.push({ doc, update: update.slice(), meta })
     batch.count++
     batch.bytes += update.length
     if (this.inFlight === undefined && !this.writeScheduled) {
@@ -262,7 +275,13 @@ export class LevelStore implements Store {
       // another instance deleted and this one wrote again is listed again after a while).
       if (!this.indexed.has(doc)) ops.push({ type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW })
     }
+    let commitChanges: (() => void) | undefined
     try {
+      if (this.changes !== undefined) {
+        const changes = await this.changes.opsFor(batch.changes, Date.now())
+        ops.push(...changes.ops)
+        commitChanges = changes.commit
+      }
       await this.write(ops)
     } catch (cause) {
       this.stats.writeErrors++
@@ -277,6 +296,7 @@ export class LevelStore implements Store {
       this.failedTurn.fail(cause)
       return
     }
+    commitChanges?.()
     this.stats.batches++
     this.stats.appended += batch.count
     for (const [doc, chunk] of batch.docs) {
@@ -668,7 +688,7 @@ const newBatch = (): Batch => {
     resolve = res
     reject = rej
   })
-  return { docs: new Map(), count: 0, bytes: 0, done, resolve, reject }
+  return { docs: new Map(), changes: [], count: 0, bytes: 0, done, resolve, reject }
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))

@@ -21,10 +21,13 @@ export const MAX_ADMIN_UPDATE_BYTES = 64 * 1024 * 1024
 export class AdminApi {
   private readonly replica: Replica
   private readonly token: Buffer
+  private readonly routes: AdminRoute[]
 
-  constructor(replica: Replica, token: string) {
+  /** `routes` serve further paths under /api (the change feed, webhooks), tried before the document routes. */
+  constructor(replica: Replica, token: string, routes: AdminRoute[] = []) {
     this.replica = replica
     this.token = Buffer.from(`Bearer ${token}`)
+    this.routes = routes
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -34,6 +37,7 @@ export class AdminApi {
       return
     }
     const path = (req.url ?? '').split('?')[0] ?? ''
+    for (const route of this.routes) if (await route(req, res, path)) return
     if (path === '/api/docs' && req.method === 'GET') {
       sendJson(res, 200, { docs: await this.replica.list() })
       return
@@ -70,7 +74,7 @@ export class AdminApi {
         return
       }
       try {
-        await this.replica.applyUpdate(name, body)
+        await this.replica.applyUpdate(name, body, ADMIN_CONTEXT)
       } catch (err) {
         // The decoder's own words describe its internals, not the request: say what was wrong.
         if (isConvergeError(err, 'CONVERGE_MALFORMED_MESSAGE')) {
@@ -94,6 +98,12 @@ export class AdminApi {
     sendJson(res, 405, { error: 'method not allowed' })
   }
 }
+
+/** Serves a request under /api and resolves true, or resolves false to pass it on. */
+export type AdminRoute = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>
+
+/** Who the admin API's writes are recorded as (the change feed's `who`). */
+export const ADMIN_CONTEXT = { user: 'admin' } as const
 
 /** Answers with `body` as JSON. */
 export const sendJson = (res: ServerResponse, status: number, body: unknown): void => {

@@ -36,6 +36,20 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   peerId: true,
   logLevel: true,
   logFormat: true,
+  changeFeed: true,
+  changeRetentionMs: true,
+  changeRetentionBytes: true,
+  changeKeepAlive: true,
+  changeTrimInterval: true,
+  settleDelay: true,
+  settleMaxWait: true,
+  webhooks: true,
+  webhookSecret: true,
+  webhookMaxAttempts: true,
+  webhookRetryDelay: true,
+  webhookMaxRetryDelay: true,
+  webhookTimeout: true,
+  webhookConcurrency: true,
 }
 
 describe('the relay option spec', () => {

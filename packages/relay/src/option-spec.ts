@@ -1,13 +1,18 @@
 import { type AcceptOptions, DEFAULT_PEER_OPTIONS, DEFAULT_REPLICA_OPTIONS, type PeerOptions } from '@converge/core'
 import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
+import { CHANGE_FEED_DEFAULTS } from './change-feed.js'
+import { DEFAULT_CHANGE_KEEP_ALIVE } from './changes-api.js'
+import { SETTLE_DEFAULTS } from './document-settled.js'
 import { bool, nonNegativeInt, oneOf, peerUrls, port, text } from './option-parsers.js'
 import type { RelayOptions } from './relay-options.js'
+import { WEBHOOK_DEFAULTS } from './webhook-queue.js'
+import { webhookSpecs } from './webhooks.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
 
 /** What `converge relay` is configured with: the relay's options plus how it logs. */
-export type RelayConfig = Omit<RelayOptions, 'store' | 'logger'> & {
+export type RelayConfig = Omit<RelayOptions, 'store' | 'logger' | 'extensions'> & {
   logLevel?: (typeof LOG_LEVELS)[number]
   logFormat?: (typeof LOG_FORMATS)[number]
 }
@@ -260,6 +265,129 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     defaultText: 'random',
     parse: text,
     doc: "this relay's id in the mesh",
+  }),
+  option({
+    key: 'changeFeed',
+    flag: '--change-feed <on|off>',
+    env: 'CONVERGE_CHANGE_FEED',
+    default: true,
+    parse: bool,
+    doc: 'keep a change feed: a sequence number per durable update, at GET /api/changes',
+  }),
+  option({
+    key: 'changeRetentionMs',
+    flag: '--change-retention <ms>',
+    env: 'CONVERGE_CHANGE_RETENTION',
+    default: CHANGE_FEED_DEFAULTS.changeRetentionMs,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'keep change feed records this long (older cursors get 410)',
+  }),
+  option({
+    key: 'changeRetentionBytes',
+    flag: '--change-retention-bytes <n>',
+    env: 'CONVERGE_CHANGE_RETENTION_BYTES',
+    default: CHANGE_FEED_DEFAULTS.changeRetentionBytes,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    doc: 'keep at most this many bytes of change feed records',
+  }),
+  option({
+    key: 'changeTrimInterval',
+    flag: '--change-trim-interval <ms>',
+    env: 'CONVERGE_CHANGE_TRIM_INTERVAL',
+    default: CHANGE_FEED_DEFAULTS.changeTrimInterval,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'how often the change feed retention runs',
+  }),
+  option({
+    key: 'changeKeepAlive',
+    flag: '--change-keep-alive <ms>',
+    env: 'CONVERGE_CHANGE_KEEP_ALIVE',
+    default: DEFAULT_CHANGE_KEEP_ALIVE,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'keep-alive interval of an idle change stream',
+  }),
+  option({
+    key: 'settleDelay',
+    flag: '--settle-delay <ms>',
+    env: 'CONVERGE_SETTLE_DELAY',
+    default: SETTLE_DEFAULTS.settleDelay,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'a document is settled after this long without a change (onDocumentSettled, change-settled webhooks)',
+  }),
+  option({
+    key: 'settleMaxWait',
+    flag: '--settle-max-wait <ms>',
+    env: 'CONVERGE_SETTLE_MAX_WAIT',
+    default: SETTLE_DEFAULTS.settleMaxWait,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: '... or this long after its first unsettled change, however busy it is',
+  }),
+  option({
+    key: 'webhooks',
+    flag: '--webhook <spec>',
+    env: 'CONVERGE_WEBHOOKS',
+    defaultText: 'none',
+    parse: webhookSpecs,
+    repeatable: true,
+    doc: 'POST document events to URL[;events=change-settled+document-created+document-deleted][;docs=GLOB][;include=json+delta]',
+  }),
+  option({
+    key: 'webhookSecret',
+    flag: '--webhook-secret <secret>',
+    env: 'CONVERGE_WEBHOOK_SECRET',
+    defaultText: 'none (unsigned)',
+    parse: text,
+    secret: true,
+    doc: 'sign webhook deliveries: x-converge-signature, HMAC-SHA256 over timestamp.body',
+  }),
+  option({
+    key: 'webhookMaxAttempts',
+    flag: '--webhook-max-attempts <n>',
+    env: 'CONVERGE_WEBHOOK_MAX_ATTEMPTS',
+    default: WEBHOOK_DEFAULTS.webhookMaxAttempts,
+    parse: nonNegativeInt,
+    doc: 'attempts before a webhook delivery is dead-lettered (GET /api/webhooks/dead)',
+  }),
+  option({
+    key: 'webhookRetryDelay',
+    flag: '--webhook-retry-delay <ms>',
+    env: 'CONVERGE_WEBHOOK_RETRY_DELAY',
+    default: WEBHOOK_DEFAULTS.webhookRetryDelay,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'first webhook retry delay, doubled per attempt with jitter',
+  }),
+  option({
+    key: 'webhookMaxRetryDelay',
+    flag: '--webhook-max-retry-delay <ms>',
+    env: 'CONVERGE_WEBHOOK_MAX_RETRY_DELAY',
+    default: WEBHOOK_DEFAULTS.webhookMaxRetryDelay,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'longest delay between two webhook attempts',
+  }),
+  option({
+    key: 'webhookTimeout',
+    flag: '--webhook-timeout <ms>',
+    env: 'CONVERGE_WEBHOOK_TIMEOUT',
+    default: WEBHOOK_DEFAULTS.webhookTimeout,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'a webhook attempt without a response after this long fails',
+  }),
+  option({
+    key: 'webhookConcurrency',
+    flag: '--webhook-concurrency <n>',
+    env: 'CONVERGE_WEBHOOK_CONCURRENCY',
+    default: WEBHOOK_DEFAULTS.webhookConcurrency,
+    parse: nonNegativeInt,
+    doc: 'webhook deliveries in flight at once',
   }),
   option({
     key: 'logLevel',

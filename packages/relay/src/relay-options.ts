@@ -1,12 +1,32 @@
 import type { Store } from '@converge/core'
 import type { Logger } from 'pino'
+import type { ChangeFeedOptions } from './change-feed.js'
+import type { SettleOptions } from './document-settled.js'
+import type { Extension } from './extensions.js'
+import type { WebhookQueueOptions } from './webhook-queue.js'
+import type { WebhookTarget } from './webhooks.js'
 
 /**
  * Options of `Relay.start`. Each one's default, environment variable, flag and meaning are
  * in the option spec (`RELAY_OPTION_SPEC` in option-spec.ts), which also renders the table
  * in the relay's README.
  */
-export interface RelayOptions {
+export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQueueOptions {
+  /** Extensions: objects of hooks run in order (see extensions.ts and the README). Not in the CLI. */
+  extensions?: Extension[]
+  /**
+   * Keep a change feed: every durable update gets a sequence number, stored with it, served
+   * at GET /api/changes and by `relay.changes()`. LevelDB stores; a custom `store` has one
+   * if it implements `changes`.
+   */
+  changeFeed?: boolean
+  /** Keep-alive interval of an idle change stream, in ms. */
+  changeKeepAlive?: number
+  /**
+   * Webhooks: targets, or `--webhook` specs (`URL[;events=..][;docs=GLOB][;include=json+delta]`).
+   * Deliveries persist in the relay's LevelDB (in memory on a custom store).
+   */
+  webhooks?: Array<string | WebhookTarget>
   /** Interface to listen on. */
   host?: string
   /** Port for HTTP and WebSocket; 0 picks a free one. */

@@ -2,19 +2,36 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { CloseCode, ConvergeError, definedOnly, type Peer, Replica, type Store, type StoreStats } from '@converge/core'
+import {
+  CloseCode,
+  ConvergeError,
+  definedOnly,
+  type Peer,
+  type PeerContext,
+  Replica,
+  type Store,
+  type StoredChange,
+  type StoreStats,
+} from '@converge/core'
+import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
+import { ChangeFeed, type ChangesQuery } from './change-feed.js'
+import { DEFAULT_CHANGE_KEEP_ALIVE, serveChanges } from './changes-api.js'
 import { openDataDir } from './data-dir.js'
 import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
+import { RelayExtensions } from './relay-extensions.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
+import { ServerDocument } from './server-doc.js'
 import { logStartup } from './startup-banner.js'
 import { serveStatic } from './static-files.js'
-import { accessOf, verifyToken } from './tokens.js'
+import { LevelDeliveryStore, MemoryDeliveryStore } from './webhook-deliveries.js'
+import { WebhookQueue } from './webhook-queue.js'
+import { parseWebhookSpec, Webhooks } from './webhooks.js'
 
 export type { RelayOptions }
 
@@ -39,6 +56,12 @@ export class Relay {
   readonly log: Logger
   readonly meshPeers: Peer[] = []
   private readonly meshLinks: MeshLinkWatch[] = []
+  /** The change feed, when the store keeps a change log. */
+  readonly feed: ChangeFeed | undefined
+  /** Webhook deliveries, when webhooks are configured. */
+  readonly webhooks: Webhooks | undefined
+  private readonly webhookQueue: WebhookQueue | undefined
+  private readonly ext: RelayExtensions
   private readonly options: ResolvedOptions
   private readonly admin: AdminApi | undefined
   private ready = false
@@ -57,44 +80,57 @@ export class Relay {
       connections: () => this.sockets.connections,
       store: () => (store as { stats?: StoreStats }).stats,
     })
+    this.ext = new RelayExtensions(options, this.metrics.registry, log)
     this.replica = new Replica({
       role: 'relay',
       store,
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
       maxPendingBytes: options.maxPendingBytes,
-      observer: this.metrics.observer(),
+      observer: this.ext.observer(this.metrics.observer()),
+      seedDocument: this.ext.seedDocument,
     })
+    this.ext.attach(this.replica)
+    this.feed =
+      store.changes === undefined
+        ? undefined
+        : new ChangeFeed(store.changes, options, (err) => log.error({ err }, 'change feed retention failed'))
     this.replica.on('error', (err, context) => log.error({ err }, context))
-    const secret = options.authSecret
+    const auth = this.ext.auth
     this.sockets = new ReplicaWebSocketServer(this.replica, {
-      authorizeRequest:
-        secret === undefined
-          ? undefined
-          : async (request) => {
-              const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? ''
-              return accessOf(await verifyToken(token, secret))
-            },
-      authorize:
-        secret === undefined
-          ? undefined
-          : async (hello) => {
-              const claims = await verifyToken(hello.token, secret)
-              if (hello.role === 'relay' && !claims.relay) {
-                throw new ConvergeError('CONVERGE_FORBIDDEN', 'this token does not admit a relay')
-              }
-              return accessOf(claims)
-            },
+      authorizeRequest: auth.active ? auth.request : undefined,
+      authorize: auth.active ? auth.hello : undefined,
       maxMessageBytes: options.maxMessageBytes,
       pingInterval: options.pingInterval,
       peer: peerOptionsOf(options, 'accept'),
-      onPeer: (peer, request) => this.watchPeer(peer, request.url ?? ''),
+      onPeer: (peer, request) => {
+        this.watchPeer(peer, request.url ?? '')
+        this.ext.watchPeer(peer)
+      },
       onRefused: (request, status, reason) => {
         this.metrics.refused.inc({ status: String(status) })
         log.info({ url: request.url, status, reason }, 'upgrade refused')
       },
     })
-    this.admin = options.adminToken ? new AdminApi(this.replica, options.adminToken) : undefined
+    const changesRoute = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+      if (path !== '/api/changes' || req.method !== 'GET') return false
+      if (this.feed === undefined) sendJson(res, 404, { error: 'this relay keeps no change feed' })
+      else await serveChanges(this.feed, req, res, options.changeKeepAlive ?? DEFAULT_CHANGE_KEEP_ALIVE)
+      return true
+    }
+    const targets = (options.webhooks ?? []).map((w) => (typeof w === 'string' ? parseWebhookSpec(w) : w))
+    if (targets.length > 0) {
+      const deliveries = store instanceof LevelStore ? new LevelDeliveryStore(store.db) : new MemoryDeliveryStore()
+      this.webhookQueue = new WebhookQueue(deliveries, options, this.metrics.registry, log)
+      const webhooks = new Webhooks(targets, this.webhookQueue, (err) =>
+        log.error({ err }, 'queueing a webhook failed'),
+      )
+      this.ext.onDocument((doc, what) => (what === 'changed' ? webhooks.changed(doc) : webhooks.deleted(doc)))
+      this.ext.onSettled((p) => webhooks.settled(p))
+      this.webhooks = webhooks
+    }
+    const routes = this.webhooks === undefined ? [changesRoute] : [changesRoute, this.webhooks.route]
+    this.admin = options.adminToken ? new AdminApi(this.replica, options.adminToken, routes) : undefined
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err) => {
         log.error({ err, url: req.url }, 'request failed')
@@ -103,7 +139,17 @@ export class Relay {
       })
     }
     this.server = tls === undefined ? createServer(handler) : createHttpsServer(tls, handler)
-    this.server.on('upgrade', (req, socket, head) => this.sockets.handleUpgrade(req, socket, head))
+    this.server.on('upgrade', (req, socket, head) =>
+      this.ext.upgrade(
+        req,
+        socket,
+        () => this.sockets.handleUpgrade(req, socket, head),
+        (status, reason) => {
+          this.metrics.refused.inc({ status: String(status) })
+          log.info({ url: req.url, status, reason }, 'upgrade refused by onUpgrade')
+        },
+      ),
+    )
   }
 
   /** Opens the store, listens, and dials the configured peers. */
@@ -123,7 +169,11 @@ export class Relay {
       options.store ??
       (await openDataDir(
         resolved.data,
-        { sync: resolved.fsync, onError: (err) => log.error({ err, code: err.code }, 'store') },
+        {
+          sync: resolved.fsync,
+          changeLog: resolved.changeFeed ?? true,
+          onError: (err) => log.error({ err, code: err.code }, 'store'),
+        },
         { create: true },
       ))
     const relay = new Relay(resolved, store, log, tls)
@@ -138,6 +188,7 @@ export class Relay {
   }
 
   private async listen(): Promise<void> {
+    await this.webhooks?.start(await this.store.list())
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
       this.server.listen(this.options.port, this.options.host, () => {
@@ -152,11 +203,12 @@ export class Relay {
       port: this.port,
       tls: this.options.tlsCert !== undefined,
       data: this.options.store ? '(custom store)' : this.options.data,
-      authSecret: this.options.authSecret !== undefined,
+      authSecret: this.options.authSecret !== undefined || this.ext.auth.active,
       adminApi: this.admin !== undefined,
       static: this.options.static,
       peers: this.options.peers ?? [],
     })
+    await this.ext.listening(this.url, this.port)
   }
 
   /** The port actually bound. */
@@ -168,6 +220,31 @@ export class Relay {
   get url(): string {
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host
     return `${this.options.tlsCert === undefined ? 'ws' : 'wss'}://${host}:${this.port}`
+  }
+
+  /**
+   * Opens a document on the relay itself (see ServerDocument): its edits are trusted,
+   * durable before they are visible, and sent to clients and peers like a client's;
+   * `context.user` is recorded with them.
+   */
+  open(name: string, context?: PeerContext): Promise<ServerDocument> {
+    return ServerDocument.open(this.replica, name, context)
+  }
+
+  /**
+   * The change feed as an async iterator (see GET /api/changes): the records after
+   * `since`; with `follow` (default), it waits for new ones until `signal` aborts.
+   */
+  changes(query: ChangesQuery = {}): AsyncGenerator<StoredChange> {
+    if (this.feed === undefined) {
+      throw new Error('this relay keeps no change feed (changeFeed: false, or a store without one)')
+    }
+    return this.feed.changes(query)
+  }
+
+  /** Sends an app-defined message to every converge.v1 client that has `doc` open here. */
+  broadcastStateless(doc: string, payload: string): void {
+    this.replica.sendStateless(doc, payload)
   }
 
   private dial(url: string): void {
@@ -234,6 +311,11 @@ export class Relay {
         this.server.close(() => resolve())
         this.server.closeAllConnections()
       })
+      // Pending settles read the store: before it closes.
+      await this.ext.drain()
+      await this.webhookQueue?.stop()
+      this.feed?.close()
+      await this.ext.destroyed()
       if (this.options.store === undefined) await this.store.close()
       this.log.info('relay stopped')
     })()

@@ -1,0 +1,100 @@
+import type { IncomingMessage } from 'node:http'
+import { type Access, ConvergeError, type HelloMessage } from '@converge/core'
+import { compileDocPattern, matchesAny } from './doc-pattern.js'
+import type { AuthenticateResult, HookContext, UpgradePayload } from './extensions.js'
+import type { HookRunner } from './hooks-runner.js'
+import { type TokenClaims, verifyToken } from './tokens.js'
+
+/** The request's cookies, parsed (`a=1; b=2`); a malformed pair is skipped. */
+export const parseCookies = (header: string | undefined): Record<string, string> => {
+  const cookies: Record<string, string> = {}
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) continue
+    const name = part.slice(0, eq).trim()
+    try {
+      cookies[name] = decodeURIComponent(part.slice(eq + 1).trim())
+    } catch {
+      // not percent-encoded as it should be: skip it
+    }
+  }
+  return cookies
+}
+
+export const upgradePayloadOf = (request: IncomingMessage): UpgradePayload => ({
+  request,
+  cookies: parseCookies(request.headers.cookie),
+  ip: request.socket.remoteAddress ?? '',
+})
+
+/** An Access that carries the connection's context to the replica and to later hooks. */
+const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext): Access => {
+  const patterns = docs.map(compileDocPattern)
+  return {
+    canRead: (doc) => matchesAny(patterns, doc),
+    canWrite: (doc) => mode === 'write' && matchesAny(patterns, doc),
+    context,
+  }
+}
+
+/**
+ * Decides a connection's access from its token and the extensions' onAuthenticate, on
+ * both framings. A valid token gives its claims; onAuthenticate runs after it (seeing the
+ * claims, or none) and may add or override `user`, `docs`, `mode` and `relay`. Without an
+ * auth secret and without a hook that returns anything, everyone gets full access; with
+ * an auth secret, a connection needs a valid token or a hook that admits it.
+ */
+export class RelayAuth {
+  private readonly secret: string | undefined
+  private readonly hooks: HookRunner
+
+  constructor(secret: string | undefined, hooks: HookRunner) {
+    this.secret = secret
+    this.hooks = hooks
+  }
+
+  /** Whether connections need deciding at all (otherwise they get full access and no context). */
+  get active(): boolean {
+    return this.secret !== undefined || this.hooks.has('onAuthenticate')
+  }
+
+  /** y-websocket framing: decided at upgrade, from `?token=`. */
+  request = (request: IncomingMessage, doc: string): Promise<Access> => {
+    const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? ''
+    return this.decide(request, token, 'y-websocket', 'client', doc)
+  }
+
+  /** converge.v1: decided at hello. */
+  hello = (hello: HelloMessage, request: IncomingMessage): Promise<Access> =>
+    this.decide(request, hello.token, 'converge.v1', hello.role)
+
+  private async decide(
+    request: IncomingMessage,
+    token: string,
+    framing: 'y-websocket' | 'converge.v1',
+    role: 'client' | 'relay',
+    doc?: string,
+  ): Promise<Access> {
+    let claims: TokenClaims | undefined
+    let tokenError: unknown
+    if (this.secret !== undefined) {
+      try {
+        claims = await verifyToken(token, this.secret)
+      } catch (err) {
+        tokenError = err
+      }
+    }
+    let result: AuthenticateResult = {}
+    if (this.hooks.has('onAuthenticate')) {
+      result = await this.hooks.authenticate({ ...upgradePayloadOf(request), framing, token, doc, role, claims })
+    }
+    const admitted = claims !== undefined || this.secret === undefined || Object.keys(result).length > 0
+    if (!admitted) throw tokenError ?? new ConvergeError('CONVERGE_AUTH_DENIED', 'a token is required')
+    if (this.secret !== undefined && role === 'relay' && !(result.relay ?? claims?.relay)) {
+      throw new ConvergeError('CONVERGE_FORBIDDEN', 'this connection is not admitted as a relay')
+    }
+    const user = result.user ?? claims?.sub
+    const context: HookContext = { ...result, ...(user === undefined ? {} : { user }) }
+    return accessWith(result.docs ?? claims?.docs ?? ['**'], result.mode ?? claims?.mode ?? 'write', context)
+  }
+}

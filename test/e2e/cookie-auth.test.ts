@@ -1,0 +1,67 @@
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+import { type DemoApp, loginToDemo, startEmbedRelayDemo } from '../helpers/embed-relay-demo.js'
+import { nextEvent, waitFor } from '../helpers/wait.js'
+import { describeInChromium, launchChromium } from './chromium.js'
+import { REPO, VITE_BUILD_TIMEOUT, viteBuild } from './vite-build.js'
+
+const PAGE_DIR = join(REPO, 'test/e2e/stock-client')
+const PAGE_DIST = join(REPO, 'test-output/e2e/stock-client-page')
+
+describeInChromium('onAuthenticate with the app session cookie (demos/embed-relay, Chromium)', (executablePath) => {
+  let browser: Browser
+  let app: DemoApp & { dispose(): Promise<void> }
+
+  beforeAll(async () => {
+    await viteBuild({
+      root: PAGE_DIR,
+      config: join(PAGE_DIR, 'vite.config.mjs'),
+      marker: join(PAGE_DIST, 'index.html'),
+      sources: [PAGE_DIR],
+    })
+    app = await startEmbedRelayDemo({ publicDir: PAGE_DIST })
+    browser = await launchChromium(executablePath)
+  }, VITE_BUILD_TIMEOUT)
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.dispose()
+  })
+
+  const clientPage = (doc: string) => `${app.url}/index.html?relay=${encodeURIComponent(app.relay.url)}&doc=${doc}`
+
+  it('a stock y-websocket client in Chromium with the session cookie syncs; without it, it is refused', async () => {
+    const loggedIn = await browser.newContext()
+    const page = await loggedIn.newPage()
+    await page.goto(`${app.url}/login?user=ada`)
+    await page.goto(clientPage('notes'))
+    await page.waitForFunction(() => window.stock?.synced === true, undefined, { timeout: 15_000 })
+    await page.evaluate(() => window.stock.insert('from chromium'))
+
+    // A Node client with its own session sees the browser's edit through the relay.
+    const cookie = await loginToDemo(app.url, 'bo')
+    class CookieWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers: { cookie } })
+      }
+    }
+    const doc = new Y.Doc()
+    const provider = new WebsocketProvider(app.relay.url, 'notes', doc, { WebSocketPolyfill: CookieWebSocket as never })
+    await nextEvent(provider, 'sync')
+    await waitFor(() => doc.getText('body').toString() === 'from chromium', { what: 'the edit to reach Node' })
+    provider.destroy()
+
+    const anonymous = await browser.newContext()
+    const refused = await anonymous.newPage()
+    await refused.goto(clientPage('notes'))
+    // Refused upgrades, attempt after attempt; never synced.
+    await refused.waitForFunction(() => window.stock?.closes >= 2, undefined, { timeout: 15_000 })
+    expect(await refused.evaluate(() => [window.stock.synced, window.stock.text()])).toEqual([false, ''])
+    await loggedIn.close()
+    await anonymous.close()
+  })
+})
