@@ -4,7 +4,6 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import {
   CloseCode,
-  ConvergeError,
   definedOnly,
   type Peer,
   type PeerContext,
