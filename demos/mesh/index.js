@@ -23,6 +23,8 @@ for (const [i, label] of ['A', 'B', 'C'].entries()) {
     port: serve ? 4001 + i : 0,
     data: join(dataRoot, label),
     peers: relays.map((r) => r.url),
+    // No tokens in this demo: the relays admit each other's relay role on loopback.
+    allowUnauthenticatedRelays: true,
     static: serve ? webApp : undefined,
     logger: false,
   })

@@ -76,6 +76,7 @@ const startCluster = async (seed: number) => {
         peers: [(meshLinks[i] as TcpProxy).url],
         extraArgs: [
           ...adminArgs,
+          '--allow-unauthenticated-relays',
           '--peer-id',
           `relay-${i}`,
           '--heartbeat-interval',

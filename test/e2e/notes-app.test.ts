@@ -100,6 +100,8 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
       })
       await ada.screenshot('converge-ada')
       await grace.screenshot('converge-grace')
+      // The app runs whole under the relay's Content-Security-Policy (scripts, styles, ws:, service worker).
+      expect([...ada.cspViolations, ...grace.cspViolations]).toEqual([])
     },
     TEST_TIMEOUT,
   )

@@ -22,12 +22,15 @@ export interface NoteContent {
 export class NotesPage {
   readonly page: Page
   readonly label: string
+  /** Console reports of something the relay's Content-Security-Policy blocked (there should be none). */
+  readonly cspViolations: string[] = []
 
   constructor(page: Page, label: string) {
     this.page = page
     this.label = label
     page.on('pageerror', (err) => console.log(`[${label}] page error: ${err.message}`))
     page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) this.cspViolations.push(m.text())
       // Failed dials are expected here: the tests take the network and the relay away.
       if (m.type() === 'error' && !m.text().startsWith('WebSocket connection to')) {
         console.log(`[${label}] console error: ${m.text()}`)

@@ -55,8 +55,10 @@ const suite = () => {
   }
 
   beforeAll(async () => {
-    const b = await RelayProcess.start()
-    const a = await RelayProcess.start({ peers: [b.url] })
+    // A mesh without auth: the relays admit each other's relay role (a test network).
+    const mesh = ['--allow-unauthenticated-relays']
+    const b = await RelayProcess.start({ extraArgs: mesh })
+    const a = await RelayProcess.start({ peers: [b.url], extraArgs: mesh })
     relays = [a, b]
     stops.push(() => Promise.all(relays.map((r) => r.dispose())))
 

@@ -8,6 +8,12 @@ import type { ErrorCode } from './errors.js'
 export const CloseCode = {
   /** Normal closure. */
   normal: 1000,
+  /**
+   * A y-websocket connection's token expired: reconnect with a fresh one. Outside 4400-4499 on
+   * purpose, so a stock y-websocket client retries (with its `params`, where the app puts
+   * the new token); converge.v1 peers refresh in-band instead and get 4401 if they do not.
+   */
+  tokenExpired: 4001,
   /** The relay is shutting down; reconnect later. */
   goingAway: 1001,
   /** A text frame that is not valid UTF-8: the WebSocket layer (RFC 6455) refuses it. */

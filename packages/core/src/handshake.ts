@@ -36,7 +36,8 @@ export interface HandshakeParams {
   readonly authorize?: (hello: HelloMessage) => Access | Promise<Access>
 }
 
-const hello = (params: HandshakeParams, token: string): HelloMessage => ({
+/** Our hello: who we are, with `token`. */
+export const helloOf = (params: Pick<HandshakeParams, 'peerId' | 'role'>, token: string): HelloMessage => ({
   type: 'hello',
   version: PROTOCOL_VERSION,
   peerId: params.peerId,
@@ -52,7 +53,8 @@ const expectHello = (m: Message): HelloMessage => {
   return m
 }
 
-const tokenOf = async (token: HandshakeParams['token']): Promise<string> => {
+/** The token to send: the string, or what the token function returns now. */
+export const tokenOf = async (token: HandshakeParams['token']): Promise<string> => {
   if (typeof token !== 'function') return token ?? ''
   try {
     return await token()
@@ -64,7 +66,7 @@ const tokenOf = async (token: HandshakeParams['token']): Promise<string> => {
 /** Runs hello in both directions; rejects with a coded error that picks the close code. */
 export const handshake = async (channel: HandshakeChannel, params: HandshakeParams): Promise<LinkIdentity> => {
   if (params.initiator) {
-    channel.send(hello(params, await tokenOf(params.token)))
+    channel.send(helloOf(params, await tokenOf(params.token)))
     for (;;) {
       const m = await channel.next()
       if (m.type === 'error') {
@@ -85,6 +87,28 @@ export const handshake = async (channel: HandshakeChannel, params: HandshakePara
       ? err
       : new ConvergeError('CONVERGE_AUTH_DENIED', 'authorization failed', { cause: err })
   }
-  channel.send(hello(params, ''))
+  channel.send(helloOf(params, ''))
   return { remoteId: theirs.peerId, role: theirs.role, access }
+}
+
+/**
+ * A later hello from a remote already accepted carries a refreshed token (the dialer's
+ * `refreshToken`). It must name the same peer and role; its authorization replaces the
+ * access. Rejects with a coded error that picks the close code otherwise.
+ */
+export const reauthorize = async (
+  theirs: HelloMessage,
+  current: LinkIdentity,
+  authorize: NonNullable<HandshakeParams['authorize']>,
+): Promise<LinkIdentity> => {
+  if (theirs.peerId !== current.remoteId || theirs.role !== current.role) {
+    throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'a later hello may only refresh the token')
+  }
+  try {
+    return { ...current, access: await authorize(theirs) }
+  } catch (err) {
+    throw err instanceof ConvergeError
+      ? err
+      : new ConvergeError('CONVERGE_AUTH_DENIED', 'authorization failed', { cause: err })
+  }
 }

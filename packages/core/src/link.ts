@@ -4,8 +4,8 @@ import { type BackoffOptions, backoffDelay } from './backoff.js'
 import { CloseCode, closeCodeOf, isFatalCloseCode } from './close-codes.js'
 import { ConvergeError } from './errors.js'
 import type { FrameStrategy } from './framing.js'
-import { type HandshakeParams, handshake, type LinkIdentity } from './handshake.js'
-import type { Message } from './messages.js'
+import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
+import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaObserver } from './replica-observer.js'
@@ -314,6 +314,36 @@ export class Link extends ObservableV2<LinkEvents> {
     transport.close(code, e.message.slice(0, 120))
   }
 
+  /**
+   * Sends a fresh token in a new hello on an open converge.v1 link (dialing side), e.g.
+   * before the current one expires: a relay closes a connection whose token expired (4401)
+   * unless a refreshed one arrives within its grace. Without `token`, the token option is
+   * asked again.
+   */
+  refreshToken(token?: string): void {
+    if (!this.config.initiator || !this.config.handshake || this.state.kind !== 'open') return
+    const transport = this.current()
+    tokenOf(token ?? this.config.token).then(
+      (t) => {
+        if (this.state.kind === 'open' && this.current() === transport) this.send(helloOf(this.config, t))
+      },
+      (err) => this.emit('error', [err]),
+    )
+  }
+
+  /** Authorizes a refreshed token (accepting side); a refused one closes the link. */
+  private refreshed(theirs: HelloMessage): void {
+    const transport = this.current()
+    reauthorize(theirs, this.remote, this.config.authorize as NonNullable<LinkConfig['authorize']>).then(
+      (identity) => {
+        if (this.state.kind === 'open' && this.current() === transport) this.remote = identity
+      },
+      (err) => {
+        if (this.current() === transport) this.fail(err)
+      },
+    )
+  }
+
   // --- frames ---------------------------------------------------------------------
 
   /** Sends `m` if connected and the framing carries it; dropped otherwise. */
@@ -380,7 +410,10 @@ export class Link extends ObservableV2<LinkEvents> {
     if (state.kind !== 'open') return
     switch (m.type) {
       case 'hello':
-        throw malformed('second hello')
+        // An accepted remote refreshes its token with a later hello (see refreshToken).
+        if (this.config.initiator || this.config.authorize === undefined) throw malformed('second hello')
+        this.refreshed(m)
+        return
       case 'ping':
         this.send({ type: 'pong' })
         return

@@ -75,6 +75,15 @@ export class Peer extends ObservableV2<PeerEvents> {
     this.#link.reconnect()
   }
 
+  /**
+   * Sends a fresh token on an open converge.v1 connection (a new hello), e.g. before the
+   * current one expires: a relay closes a connection whose token expired (4401) unless a
+   * refreshed one arrives within its grace. Without `token`, the `token` option is asked again.
+   */
+  refreshToken(token?: string): void {
+    this.#link.refreshToken(token)
+  }
+
   /** Closes the connection for good (no reconnect). */
   close(code: number = CloseCode.normal, reason = ''): void {
     this.#link.close(code, reason)

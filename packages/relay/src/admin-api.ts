@@ -4,9 +4,22 @@ import { EMPTY_UPDATE, equalBytes, isConvergeError, type Replica } from '@conver
 import { docNameOf } from '@converge/websocket'
 import * as Y from 'yjs'
 import { docToJson } from './doc-json.js'
+import { readBody, sendJson } from './http-json.js'
 
-/** Largest update accepted by POST /api/docs/:name/update, in bytes. */
-export const MAX_ADMIN_UPDATE_BYTES = 64 * 1024 * 1024
+export { sendJson } from './http-json.js'
+
+import { handleRevocations } from './revocation-api.js'
+import type { RevocationList } from './revocations.js'
+
+/** Largest request body accepted by default (POST /api/docs/:name/update), in bytes. */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024 * 1024
+
+export interface AdminApiOptions {
+  /** Largest request body, in bytes (413 beyond). Default 16 MiB. */
+  maxBodyBytes?: number
+  /** The token revocation list, edited under /api/revocations. Default: none (404 there). */
+  revocations?: RevocationList
+}
 
 /**
  * The admin API, behind a bearer token. Document names are percent-encoded path
@@ -17,17 +30,24 @@ export const MAX_ADMIN_UPDATE_BYTES = 64 * 1024 * 1024
  *   GET    /api/docs/:name/update      the whole document as one Yjs update (binary)
  *   POST   /api/docs/:name/update      apply a Yjs update (durable before it is visible)
  *   DELETE /api/docs/:name             delete the document
+ *   GET    /api/revocations            {"revocations": [...]}
+ *   POST   /api/revocations            {"jti": id} or {"sub": subject}: revoke, close live connections
+ *   DELETE /api/revocations?jti=|sub=  lift a revocation
  */
 export class AdminApi {
   private readonly replica: Replica
   private readonly token: Buffer
   private readonly routes: AdminRoute[]
+  private readonly maxBodyBytes: number
+  private readonly revocations: RevocationList | undefined
 
   /** `routes` serve further paths under /api (the change feed, webhooks), tried before the document routes. */
-  constructor(replica: Replica, token: string, routes: AdminRoute[] = []) {
+  constructor(replica: Replica, token: string, routes: AdminRoute[] = [], options: AdminApiOptions = {}) {
     this.replica = replica
     this.token = Buffer.from(`Bearer ${token}`)
     this.routes = routes
+    this.maxBodyBytes = options.maxBodyBytes ?? MAX_ADMIN_BODY_BYTES
+    this.revocations = options.revocations
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -37,6 +57,10 @@ export class AdminApi {
       return
     }
     const path = (req.url ?? '').split('?')[0] ?? ''
+    if (path === '/api/revocations' && this.revocations !== undefined) {
+      await handleRevocations(this.revocations, req, res, this.maxBodyBytes)
+      return
+    }
     for (const route of this.routes) if (await route(req, res, path)) return
     if (path === '/api/docs' && req.method === 'GET') {
       sendJson(res, 200, { docs: await this.replica.list() })
@@ -68,9 +92,9 @@ export class AdminApi {
       return
     }
     if (req.method === 'POST' && asUpdate) {
-      const body = await readBody(req, MAX_ADMIN_UPDATE_BYTES)
+      const body = await readBody(req, this.maxBodyBytes)
       if (body === undefined) {
-        sendJson(res, 413, { error: `body larger than ${MAX_ADMIN_UPDATE_BYTES} bytes` })
+        sendJson(res, 413, { error: `body larger than ${this.maxBodyBytes} bytes` })
         return
       }
       try {
@@ -104,20 +128,3 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse, path: strin
 
 /** Who the admin API's writes are recorded as (the change feed's `who`). */
 export const ADMIN_CONTEXT = { user: 'admin' } as const
-
-/** Answers with `body` as JSON. */
-export const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(`${JSON.stringify(body)}\n`)
-}
-
-const readBody = async (req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> => {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) return undefined
-    chunks.push(chunk)
-  }
-  return new Uint8Array(Buffer.concat(chunks))
-}

@@ -7,7 +7,7 @@ import { compileDocPattern } from './doc-pattern.js'
 import { Relay } from './relay.js'
 import { accessOf, signToken, verifyToken } from './tokens.js'
 
-const SECRET = 'test-secret'
+const SECRET = 'test-secret-of-at-least-32-bytes!'
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
   while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
@@ -64,7 +64,9 @@ describe('tokens', () => {
     const access = accessOf(claims)
     expect(access.canRead('team-a/x')).toBe(true)
     expect(access.canWrite('team-a/x')).toBe(false)
-    await expect(verifyToken(token, 'other-secret')).rejects.toMatchObject({ code: 'CONVERGE_AUTH_DENIED' })
+    await expect(verifyToken(token, 'another-secret-of-at-least-32-bytes')).rejects.toMatchObject({
+      code: 'CONVERGE_AUTH_DENIED',
+    })
     await expect(verifyToken('', SECRET)).rejects.toMatchObject({ code: 'CONVERGE_AUTH_DENIED' })
   })
 

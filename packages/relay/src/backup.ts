@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile, rename, rm } from 'node:fs/promises'
 import type { Store } from '@converge/core'
 import {
   BACKUP_END,
@@ -8,6 +8,7 @@ import {
   decodeBackup,
   encodeBackupEntry,
 } from './backup-file.js'
+import { createPrivateFile } from './private-files.js'
 
 /** Where a backup reads documents from: a store (a stopped relay's data) or a running relay's admin API. */
 export interface BackupSource {
@@ -51,8 +52,9 @@ const unreachable = (base: string, err: unknown): Error => {
 
 /**
  * Writes every document of `source` to `file` (through a temporary file renamed at the
- * end, so a crash never leaves a half-written backup under the final name).
- * Returns the number of documents written.
+ * end, so a crash never leaves a half-written backup under the final name). Both are
+ * owner-only (0600), and the temporary file is created exclusively, never through a symlink
+ * someone planted at `<file>.partial`. Returns the number of documents written.
  */
 export const writeBackup = async (
   source: BackupSource,
@@ -61,7 +63,7 @@ export const writeBackup = async (
 ): Promise<number> => {
   const docs = await source.list()
   const tmp = `${file}.partial`
-  const out = await open(tmp, 'w')
+  const out = await createPrivateFile(tmp)
   let count = 0
   try {
     await out.write(BACKUP_HEADER)

@@ -23,6 +23,8 @@ export const program = (): Command => {
     .command('relay')
     .description('run a relay: persist documents, serve y-websocket and converge clients, peer with other relays')
   addRelayOptions(relayCommand).action(async (_opts, command: Command) => {
+    // Files the relay creates (LevelDB tables and logs, revocations) are the owner's only.
+    process.umask(0o077)
     const config = await relayConfigOf(command)
     if (command.opts().printConfig) {
       process.stdout.write(formatConfig(config))
@@ -60,12 +62,14 @@ export const program = (): Command => {
     )
     .addOption(new Option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d').default('1h'))
     .addOption(new Option('--relay', 'the bearer may join the mesh as a relay'))
-    .addOption(new Option('--sub <subject>', 'who the token is for (shows in logs)'))
+    .addOption(new Option('--sub <subject>', 'who the token is for (logs; revocation by subject)'))
+    .addOption(new Option('--kid <id>', "the key id of --secret (the relay's --auth-key ID=SECRET)"))
     .action(async (opts) => {
       const token = await signToken(
         opts.secret,
         { docs: opts.docs, mode: opts.mode, relay: Boolean(opts.relay), sub: opts.sub },
         opts.ttl,
+        { kid: opts.kid },
       )
       process.stdout.write(`${token}\n`)
     })
@@ -78,6 +82,7 @@ export const program = (): Command => {
     .addOption(new Option('--admin-token <token>', "the relay's admin token").env('CONVERGE_ADMIN_TOKEN'))
     .requiredOption('--out <file>', 'the backup file to write')
     .action(async (opts: { data?: string; url?: string; adminToken?: string; out: string }) => {
+      process.umask(0o077)
       const progress = progressLine('backing up')
       const write = (source: BackupSource) => writeBackup(source, opts.out, progress.update).finally(progress.end)
       let count: number

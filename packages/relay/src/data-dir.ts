@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LevelStore, type LevelStoreOptions } from '@converge/level'
+import { ensurePrivateDir } from './private-files.js'
 
 /** A data directory that cannot be used, said in the terms of the relay rather than LevelDB's. */
 export class DataDirError extends Error {}
@@ -30,7 +31,8 @@ export const openDataDir = async (
   { create }: { create: boolean },
 ): Promise<LevelStore> => {
   if (!create && !existsSync(dir)) throw new DataDirError(`no data directory at ${dir} (nothing was created)`)
-  if (create) await mkdir(dir, { recursive: true })
+  // Owner-only: documents are nobody else's to read (0700 directory, 0600 files).
+  if (create) await ensurePrivateDir(dir)
   const store = new LevelStore(dir, options)
   try {
     await store.open()

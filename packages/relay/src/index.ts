@@ -32,12 +32,23 @@ export type {
 } from './extensions.js'
 export { HookError, VETO } from './extensions.js'
 export { type OptionSpec, RELAY_OPTION_SPEC, type RelayConfig } from './option-spec.js'
+export { type OriginPolicyOptions, originPolicy } from './origin-policy.js'
+export { redactUrl } from './redact.js'
 export { Relay, type RelayOptions } from './relay.js'
 export { parseCookies } from './relay-auth.js'
 export { RelayMetrics } from './relay-metrics.js'
+export { type Revocation, RevocationList } from './revocations.js'
 export { SEED_VERSION, seedClientId } from './seed-doc.js'
 export { ServerDocument } from './server-doc.js'
-export { accessOf, signToken, type TokenClaims, verifyToken } from './tokens.js'
+export {
+  accessOf,
+  MIN_SECRET_BYTES,
+  signToken,
+  type TokenClaims,
+  type TokenKeys,
+  type VerifiedClaims,
+  verifyToken,
+} from './tokens.js'
 export type { Delivery, DeliveryStore } from './webhook-deliveries.js'
 export { retryDelay, WEBHOOK_DEFAULTS, type WebhookQueueOptions } from './webhook-queue.js'
 export { signWebhook, verifyWebhook } from './webhook-signature.js'

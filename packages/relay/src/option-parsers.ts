@@ -70,3 +70,28 @@ export const peerUrls = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean)
     .map(peerUrl)
+
+/** A comma-separated list of non-empty strings (one flag may also be repeated). */
+export const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+/** Seconds, or a duration with a unit: 90, 45s, 30m, 12h, 30d. */
+export const seconds = (raw: string): number => {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim())
+  if (m === null) throw new OptionValueError(`${JSON.stringify(raw)} is not seconds or a duration like 30m, 12h, 30d`)
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']
+}
+
+/** Comma-separated `KID=SECRET` pairs (one flag may also be repeated). */
+export const keyPairs = (raw: string): Record<string, string> => {
+  const pairs: Record<string, string> = {}
+  for (const item of list(raw)) {
+    const at = item.indexOf('=')
+    if (at <= 0) throw new OptionValueError('is not KID=SECRET')
+    pairs[item.slice(0, at)] = item.slice(at + 1)
+  }
+  return pairs
+}

@@ -1,10 +1,13 @@
 import { type AcceptOptions, DEFAULT_PEER_OPTIONS, DEFAULT_REPLICA_OPTIONS, type PeerOptions } from '@converge/core'
 import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
+import { MAX_ADMIN_BODY_BYTES } from './admin-api.js'
 import { CHANGE_FEED_DEFAULTS } from './change-feed.js'
 import { DEFAULT_CHANGE_KEEP_ALIVE } from './changes-api.js'
+import { LOOPBACK_ADDRESSES } from './connection-caps.js'
 import { SETTLE_DEFAULTS } from './document-settled.js'
-import { bool, nonNegativeInt, oneOf, peerUrls, port, text } from './option-parsers.js'
+import { bool, keyPairs, list, nonNegativeInt, oneOf, peerUrls, port, seconds, text } from './option-parsers.js'
 import type { RelayOptions } from './relay-options.js'
+import { DEFAULT_MAX_TOKEN_TTL } from './tokens.js'
 import { WEBHOOK_DEFAULTS } from './webhook-queue.js'
 import { webhookSpecs } from './webhooks.js'
 
@@ -105,7 +108,78 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     defaultText: 'none (open)',
     parse: text,
     secret: true,
-    doc: 'require tokens signed with this HS256 secret (see `converge token`)',
+    doc: 'require tokens signed with this HS256 secret, at least 32 bytes (see `converge token`)',
+  }),
+  option({
+    key: 'authKeys',
+    flag: '--auth-key <kid=secret>',
+    env: 'CONVERGE_AUTH_KEYS',
+    defaultText: 'none',
+    parse: keyPairs,
+    secret: true,
+    repeatable: true,
+    doc: "more secrets, chosen by a token's kid header (key rotation); each at least 32 bytes",
+  }),
+  option({
+    key: 'maxTokenTtl',
+    flag: '--max-token-ttl <duration>',
+    env: 'CONVERGE_MAX_TOKEN_TTL',
+    default: DEFAULT_MAX_TOKEN_TTL,
+    defaultText: '30d',
+    parse: seconds,
+    doc: 'refuse tokens whose exp is further away (seconds, or 30m, 12h, 30d); exp is required',
+  }),
+  option({
+    key: 'tokenRefreshGrace',
+    flag: '--token-refresh-grace <ms>',
+    env: 'CONVERGE_TOKEN_REFRESH_GRACE',
+    default: 5_000,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: "after a converge.v1 connection's token expired, wait this long for a refreshed hello, then close it (4401)",
+  }),
+  option({
+    key: 'revocationsFile',
+    flag: '--revocations-file <file>',
+    env: 'CONVERGE_REVOCATIONS_FILE',
+    defaultText: '<data>/revocations.json',
+    parse: text,
+    doc: 'where the token revocation list (edited under /api/revocations) is kept',
+  }),
+  option({
+    key: 'allowedOrigins',
+    flag: '--allowed-origins <list>',
+    env: 'CONVERGE_ALLOWED_ORIGINS',
+    defaultText: 'with auth: any; without: own + loopback origins',
+    parse: list,
+    repeatable: true,
+    doc: "origins whose pages may open WebSockets ('*': any); others get 403 (cross-site WebSocket hijacking)",
+  }),
+  option({
+    key: 'allowedHosts',
+    flag: '--allowed-hosts <list>',
+    env: 'CONVERGE_ALLOWED_HOSTS',
+    defaultText: 'with auth: any; without: loopback or own names',
+    parse: list,
+    repeatable: true,
+    doc: "Host names browsers may reach the relay by ('*': any); others get 403 (DNS rebinding)",
+  }),
+  option({
+    key: 'allowUnauthenticatedRelays',
+    flag: '--allow-unauthenticated-relays',
+    env: 'CONVERGE_ALLOW_UNAUTHENTICATED_RELAYS',
+    default: false,
+    parse: bool,
+    doc: 'without --auth-secret, admit peers that claim the relay role (a mesh on a trusted network); off: 4403',
+  }),
+  option({
+    key: 'metricsToken',
+    flag: '--metrics-token <token>',
+    env: 'CONVERGE_METRICS_TOKEN',
+    defaultText: 'none (public)',
+    parse: text,
+    secret: true,
+    doc: 'require this bearer token on /metrics',
   }),
   option({
     key: 'fsync',
@@ -183,6 +257,68 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     parse: nonNegativeInt,
     peer: { option: 'connectTimeout', dial: true },
     doc: 'peer option connectTimeout: close an accepted converge.v1 peer that sent no hello within this long (4408); a mesh dial gives up and retries after it',
+  }),
+  option({
+    key: 'firstMessageTimeout',
+    flag: '--first-message-timeout <ms>',
+    env: 'CONVERGE_FIRST_MESSAGE_TIMEOUT',
+    default: DEFAULT_SERVER_OPTIONS.firstMessageTimeout,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'close a y-websocket socket that sent nothing this long after opening (4408)',
+  }),
+  option({
+    key: 'maxConnectionsPerIp',
+    flag: '--max-connections-per-ip <n>',
+    env: 'CONVERGE_MAX_CONNECTIONS_PER_IP',
+    default: 256,
+    parse: nonNegativeInt,
+    doc: 'concurrent TCP connections from one address, dropped beyond (0: no cap)',
+  }),
+  option({
+    key: 'maxHandshakesPerIp',
+    flag: '--max-handshakes-per-ip <n>',
+    env: 'CONVERGE_MAX_HANDSHAKES_PER_IP',
+    default: 32,
+    parse: nonNegativeInt,
+    doc: 'connections from one address still sending headers or not yet authenticated, dropped beyond (slowloris; 0: no cap)',
+  }),
+  option({
+    key: 'perIpExempt',
+    flag: '--per-ip-exempt <list>',
+    env: 'CONVERGE_PER_IP_EXEMPT',
+    default: LOOPBACK_ADDRESSES,
+    defaultText: 'loopback',
+    parse: list,
+    repeatable: true,
+    doc: 'addresses exempt from the per-address caps (a reverse proxy)',
+  }),
+  option({
+    key: 'headersTimeout',
+    flag: '--headers-timeout <ms>',
+    env: 'CONVERGE_HEADERS_TIMEOUT',
+    default: 10_000,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: "time to receive a request's headers (408 beyond)",
+  }),
+  option({
+    key: 'requestTimeout',
+    flag: '--request-timeout <ms>',
+    env: 'CONVERGE_REQUEST_TIMEOUT',
+    default: 120_000,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'time to receive a whole HTTP request',
+  }),
+  option({
+    key: 'maxAdminBodyBytes',
+    flag: '--max-admin-body-bytes <n>',
+    env: 'CONVERGE_MAX_ADMIN_BODY_BYTES',
+    default: MAX_ADMIN_BODY_BYTES,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    doc: 'largest admin API request body (413 beyond)',
   }),
   option({
     key: 'maxDocsPerConnection',

@@ -5,6 +5,15 @@ import type { AuthenticateResult, HookContext, UpgradePayload } from './extensio
 import type { HookRunner } from './hooks-runner.js'
 import { type TokenClaims, verifyToken } from './tokens.js'
 
+/** How the relay checks tokens (its edge: keys, maximum TTL, revocation, the expiry watch). */
+export interface TokenGate {
+  /** The relay requires tokens (it has auth keys). */
+  readonly required: boolean
+  /** Without tokens, peers may claim the relay role. */
+  readonly allowUnauthenticatedRelays: boolean
+  verify(token: string, request: IncomingMessage, mux: boolean): Promise<TokenClaims>
+}
+
 /** The request's cookies, parsed (`a=1; b=2`); a malformed pair is skipped. */
 export const parseCookies = (header: string | undefined): Record<string, string> => {
   const cookies: Record<string, string> = {}
@@ -47,6 +56,8 @@ const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext
 export class RelayAuth {
   private readonly secret: string | undefined
   private readonly hooks: HookRunner
+  /** The relay's token checks (keys, maximum TTL, revocation, expiry), when set. */
+  gate: TokenGate | undefined
 
   constructor(secret: string | undefined, hooks: HookRunner) {
     this.secret = secret
@@ -55,7 +66,16 @@ export class RelayAuth {
 
   /** Whether connections need deciding at all (otherwise they get full access and no context). */
   get active(): boolean {
-    return this.secret !== undefined || this.hooks.has('onAuthenticate')
+    return this.tokensRequired || this.hooks.has('onAuthenticate')
+  }
+
+  /** Whether an extension may admit connections on its own (by cookie, address…): ambient authority. */
+  get hooksDecide(): boolean {
+    return this.hooks.has('onAuthenticate')
+  }
+
+  private get tokensRequired(): boolean {
+    return this.gate?.required ?? this.secret !== undefined
   }
 
   /** y-websocket framing: decided at upgrade, from `?token=`. */
@@ -77,9 +97,13 @@ export class RelayAuth {
   ): Promise<Access> {
     let claims: TokenClaims | undefined
     let tokenError: unknown
-    if (this.secret !== undefined) {
+    const required = this.tokensRequired
+    if (required) {
       try {
-        claims = await verifyToken(token, this.secret)
+        claims =
+          this.gate !== undefined
+            ? await this.gate.verify(token, request, framing === 'converge.v1')
+            : await verifyToken(token, this.secret as string)
       } catch (err) {
         tokenError = err
       }
@@ -88,10 +112,17 @@ export class RelayAuth {
     if (this.hooks.has('onAuthenticate')) {
       result = await this.hooks.authenticate({ ...upgradePayloadOf(request), framing, token, doc, role, claims })
     }
-    const admitted = claims !== undefined || this.secret === undefined || Object.keys(result).length > 0
+    const admitted = claims !== undefined || !required || Object.keys(result).length > 0
     if (!admitted) throw tokenError ?? new ConvergeError('CONVERGE_AUTH_DENIED', 'a token is required')
-    if (this.secret !== undefined && role === 'relay' && !(result.relay ?? claims?.relay)) {
-      throw new ConvergeError('CONVERGE_FORBIDDEN', 'this connection is not admitted as a relay')
+    // Without tokens, the relay role is admitted only on a trusted network (--allow-unauthenticated-relays).
+    const openRelays = !required && (this.gate?.allowUnauthenticatedRelays ?? true)
+    if (role === 'relay' && !openRelays && !(result.relay ?? claims?.relay)) {
+      throw new ConvergeError(
+        'CONVERGE_FORBIDDEN',
+        required
+          ? 'this connection is not admitted as a relay'
+          : 'this relay admits relays only with a token (or --allow-unauthenticated-relays)',
+      )
     }
     const user = result.user ?? claims?.sub
     const context: HookContext = { ...result, ...(user === undefined ? {} : { user }) }

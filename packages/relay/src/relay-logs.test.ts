@@ -40,7 +40,13 @@ afterEach(async () => {
 describe('relay logs for people', () => {
   it('the startup line gives the http and ws URLs, the data directory, the auth mode and the peers', async () => {
     const { logger, lines } = capture()
-    const relay = await Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger, authSecret: 's' })
+    const relay = await Relay.start({
+      host: '127.0.0.1',
+      port: 0,
+      store: new MemoryStore(),
+      logger,
+      authSecret: 's'.repeat(32),
+    })
     relays.push(relay)
     const banner = lines.find((l) => String(l.msg).startsWith('relay listening'))
     expect(banner).toMatchObject({
@@ -102,7 +108,14 @@ describe('relay logs for people', () => {
   }, 30_000)
 
   it('a mesh link that opens sets converge_mesh_link_up to 1 and /readyz stays ready', async () => {
-    const b = await Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger: false })
+    // An open relay admits a relay-role peer only when told to (a trusted network).
+    const b = await Relay.start({
+      host: '127.0.0.1',
+      port: 0,
+      store: new MemoryStore(),
+      logger: false,
+      allowUnauthenticatedRelays: true,
+    })
     relays.push(b)
     const { logger, lines } = capture()
     const a = await Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger, peers: [b.url] })

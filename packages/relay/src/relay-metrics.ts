@@ -20,6 +20,8 @@ export class RelayMetrics {
   readonly refused: Counter<'status'>
   readonly meshLinkUp: Gauge<'peer'>
   readonly meshDialFailures: Counter<'peer'>
+  readonly crossOrigin: Counter<'check'>
+  readonly capped: Counter<'cap'>
 
   constructor(sources: { connections: () => number; store: () => StoreStats | undefined }) {
     const registers = [this.registry]
@@ -92,6 +94,18 @@ export class RelayMetrics {
       name: 'converge_mesh_dial_failures_total',
       help: 'Dials to a mesh peer that failed before the link opened',
       labelNames: ['peer'],
+      registers,
+    })
+    this.crossOrigin = new Counter({
+      name: 'converge_upgrades_cross_origin_refused_total',
+      help: 'Upgrades refused with 403 by the Origin or Host check, by check',
+      labelNames: ['check'],
+      registers,
+    })
+    this.capped = new Counter({
+      name: 'converge_connections_capped_total',
+      help: 'TCP connections dropped by a per-address cap, by cap (connections, handshakes)',
+      labelNames: ['cap'],
       registers,
     })
     // The store keeps totals since it opened; a counter's collect() sets it to that total.

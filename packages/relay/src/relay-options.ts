@@ -45,9 +45,56 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
    * HS256 secret of client tokens (see `converge token`). When set, every connection needs
    * a valid token: y-websocket clients as `?token=`, converge.v1 peers in their hello, and
    * a relay joining the mesh a token with the `relay` claim. When not, anyone may read and
-   * write every document.
+   * write every document. At least 32 bytes; it verifies tokens without a `kid` header.
    */
   authSecret?: string
+  /** More HS256 secrets by key id (the token's `kid` header), for key rotation; each at least 32 bytes. */
+  authKeys?: Record<string, string>
+  /** Longest lifetime (exp - now) of an accepted token, in seconds. Tokens must carry `exp`. */
+  maxTokenTtl?: number
+  /**
+   * After a converge.v1 connection's token expired, how long it may still send a refreshed
+   * token in a new hello before it is closed with 4401, in ms.
+   */
+  tokenRefreshGrace?: number
+  /**
+   * The revocation list's file (JSON, 0600). Default: `revocations.json` in the data
+   * directory; with a custom `store`, none (the list lives in memory).
+   */
+  revocationsFile?: string
+  /**
+   * Origins whose pages may open WebSockets to this relay ('*': any). Default: any when the
+   * relay requires tokens; else its own origin, plus any loopback origin while it listens on
+   * loopback. Clients that send no Origin (Node, native apps) are not affected.
+   */
+  allowedOrigins?: string[]
+  /**
+   * Host names browsers may reach the relay by (DNS rebinding). Default: any when the relay
+   * requires tokens; else loopback names on loopback, and the machine's own names and
+   * addresses beyond it.
+   */
+  allowedHosts?: string[]
+  /**
+   * Admit peers that declare the relay role in their hello without a token granting it
+   * (a mesh on a trusted network, without authSecret). Otherwise refused with 4403.
+   */
+  allowUnauthenticatedRelays?: boolean
+  /** Close a y-websocket socket that sent nothing this long after opening, in ms (4408). */
+  firstMessageTimeout?: number
+  /** Most concurrent TCP connections from one address; 0: no cap. */
+  maxConnectionsPerIp?: number
+  /** Most connections from one address still in their HTTP or WebSocket handshake; 0: no cap. */
+  maxHandshakesPerIp?: number
+  /** Addresses exempt from the per-address caps (default loopback: a local reverse proxy, tests). */
+  perIpExempt?: string[]
+  /** Time allowed to receive a request's headers, in ms (408 beyond). */
+  headersTimeout?: number
+  /** Time allowed to receive a whole HTTP request, in ms. */
+  requestTimeout?: number
+  /** Bearer token required by GET /metrics; without it metrics are public (counts only). */
+  metricsToken?: string
+  /** Largest admin API request body, in bytes (413 beyond). */
+  maxAdminBodyBytes?: number
   /** TLS certificate and key (PEM file paths): serve https and wss. */
   tlsCert?: string
   tlsKey?: string

@@ -1,7 +1,9 @@
+import { timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import {
   CloseCode,
   definedOnly,
@@ -22,19 +24,40 @@ import { openDataDir } from './data-dir.js'
 import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
+import { logSerializers, redactUrl } from './redact.js'
+import { RelayEdge } from './relay-edge.js'
 import { RelayExtensions } from './relay-extensions.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
+import { RevocationList } from './revocations.js'
+import { setSecurityHeaders } from './security-headers.js'
 import { ServerDocument } from './server-doc.js'
 import { logStartup } from './startup-banner.js'
 import { serveStatic } from './static-files.js'
+import { checkKeys } from './tokens.js'
 import { LevelDeliveryStore, MemoryDeliveryStore } from './webhook-deliveries.js'
 import { WebhookQueue } from './webhook-queue.js'
 import { parseWebhookSpec, Webhooks } from './webhooks.js'
 
 export type { RelayOptions }
 
-type ResolvedOptions = RelayOptions & { host: string; port: number; data: string }
+type ResolvedOptions = RelayOptions &
+  Required<
+    Pick<
+      RelayOptions,
+      | 'host'
+      | 'port'
+      | 'data'
+      | 'maxTokenTtl'
+      | 'tokenRefreshGrace'
+      | 'maxConnectionsPerIp'
+      | 'maxHandshakesPerIp'
+      | 'perIpExempt'
+      | 'headersTimeout'
+      | 'requestTimeout'
+      | 'maxAdminBodyBytes'
+    >
+  >
 
 /**
  * A relay peer: persists documents to LevelDB, serves y-websocket clients and converge
@@ -61,6 +84,8 @@ export class Relay {
   readonly webhooks: Webhooks | undefined
   private readonly webhookQueue: WebhookQueue | undefined
   private readonly ext: RelayExtensions
+  readonly revocations: RevocationList
+  private readonly edge: RelayEdge
   private readonly options: ResolvedOptions
   private readonly admin: AdminApi | undefined
   private ready = false
@@ -71,10 +96,12 @@ export class Relay {
     store: Store,
     log: Logger,
     tls: { cert: Buffer; key: Buffer } | undefined,
+    revocations: RevocationList,
   ) {
     this.options = options
     this.store = store
     this.log = log
+    this.revocations = revocations
     this.metrics = new RelayMetrics({
       connections: () => this.sockets.connections,
       store: () => (store as { stats?: StoreStats }).stats,
@@ -96,19 +123,34 @@ export class Relay {
         : new ChangeFeed(store.changes, options, (err) => log.error({ err }, 'change feed retention failed'))
     this.replica.on('error', (err, context) => log.error({ err }, context))
     const auth = this.ext.auth
+    this.edge = new RelayEdge(
+      {
+        ...options,
+        keys: { secret: options.authSecret, keys: options.authKeys },
+        hooksDecide: auth.hooksDecide,
+      },
+      revocations,
+      this.metrics,
+      log,
+    )
+    auth.gate = this.edge
     this.sockets = new ReplicaWebSocketServer(this.replica, {
+      checkUpgrade: this.edge.checkUpgrade,
       authorizeRequest: auth.active ? auth.request : undefined,
-      authorize: auth.active ? auth.hello : undefined,
+      // Always: even an open relay decides the relay role.
+      authorize: auth.hello,
+      firstMessageTimeout: options.firstMessageTimeout,
       maxMessageBytes: options.maxMessageBytes,
       pingInterval: options.pingInterval,
       peer: peerOptionsOf(options, 'accept'),
       onPeer: (peer, request) => {
-        this.watchPeer(peer, request.url ?? '')
+        this.edge.accepted(peer, request)
+        this.watchPeer(peer, redactUrl(request.url) ?? '')
         this.ext.watchPeer(peer)
       },
       onRefused: (request, status, reason) => {
         this.metrics.refused.inc({ status: String(status) })
-        log.info({ url: request.url, status, reason }, 'upgrade refused')
+        log.info({ url: request.url, origin: request.headers.origin, status, reason }, 'upgrade refused')
       },
     })
     const changesRoute = async (req: IncomingMessage, res: ServerResponse, path: string) => {
@@ -129,15 +171,27 @@ export class Relay {
       this.webhooks = webhooks
     }
     const routes = this.webhooks === undefined ? [changesRoute] : [changesRoute, this.webhooks.route]
-    this.admin = options.adminToken ? new AdminApi(this.replica, options.adminToken, routes) : undefined
+    this.admin = options.adminToken
+      ? new AdminApi(this.replica, options.adminToken, routes, { maxBodyBytes: options.maxAdminBodyBytes, revocations })
+      : undefined
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err) => {
-        log.error({ err, url: req.url }, 'request failed')
+        log.error({ err, url: redactUrl(req.url) }, 'request failed')
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
         res.end('internal error\n')
       })
     }
-    this.server = tls === undefined ? createServer(handler) : createHttpsServer(tls, handler)
+    const serverOptions = {
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      // Node enforces both timeouts on this tick (default 30 s, which would stretch them).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, options.headersTimeout / 2)),
+    }
+    this.server =
+      tls === undefined
+        ? createServer(serverOptions, handler)
+        : createHttpsServer({ ...tls, ...serverOptions }, handler)
+    this.edge.attach(this.server)
     this.server.on('upgrade', (req, socket, head) =>
       this.ext.upgrade(
         req,
@@ -155,7 +209,10 @@ export class Relay {
   static async start(options: RelayOptions = {}): Promise<Relay> {
     const resolved = { ...RELAY_DEFAULTS, ...definedOnly(options) } as ResolvedOptions
     for (const url of resolved.peers ?? []) checkPeerUrl(url)
-    const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
+    const base = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
+    // Every `url` logged loses its ?token= value, whoever made the logger.
+    const log = base.child({}, { serializers: logSerializers })
+    checkKeys({ secret: options.authSecret, keys: options.authKeys })
     // TLS files first: a missing one fails before anything is opened.
     if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
       throw new Error('TLS needs both a certificate and a key')
@@ -175,7 +232,16 @@ export class Relay {
         },
         { create: true },
       ))
-    const relay = new Relay(resolved, store, log, tls)
+    const revocationsFile =
+      options.revocationsFile ?? (options.store === undefined ? join(resolved.data, 'revocations.json') : undefined)
+    let revocations: RevocationList
+    try {
+      revocations = await RevocationList.open(revocationsFile)
+    } catch (err) {
+      if (options.store === undefined) await store.close()
+      throw err
+    }
+    const relay = new Relay(resolved, store, log, tls, revocations)
     try {
       await relay.listen()
     } catch (err) {
@@ -202,11 +268,12 @@ export class Relay {
       port: this.port,
       tls: this.options.tlsCert !== undefined,
       data: this.options.store ? '(custom store)' : this.options.data,
-      authSecret: this.options.authSecret !== undefined || this.ext.auth.active,
+      authSecret: this.edge.required || this.ext.auth.active,
       adminApi: this.admin !== undefined,
       static: this.options.static,
       peers: this.options.peers ?? [],
     })
+    this.edge.warn(this.log)
     await this.ext.listening(this.url, this.port)
   }
 
@@ -268,6 +335,7 @@ export class Relay {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setSecurityHeaders(res)
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' })
@@ -281,6 +349,10 @@ export class Relay {
       return
     }
     if (path === '/metrics') {
+      if (this.options.metricsToken !== undefined && !bearerMatches(req, this.options.metricsToken)) {
+        sendJson(res, 401, { error: 'a valid metrics bearer token is required' })
+        return
+      }
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
       res.end(await this.metrics.registry.metrics())
       return
@@ -304,6 +376,7 @@ export class Relay {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false
+      this.edge.stop()
       await this.sockets.close(CloseCode.goingAway, 'relay shutting down')
       await this.replica.destroy()
       await new Promise<void>((resolve) => {
@@ -341,6 +414,13 @@ const checkPeerUrl = (url: string): void => {
     if (err instanceof OptionValueError) throw new Error(`peer ${err.message}`)
     throw err
   }
+}
+
+/** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
+const bearerMatches = (req: IncomingMessage, token: string): boolean => {
+  const given = Buffer.from(req.headers.authorization ?? '')
+  const expected = Buffer.from(`Bearer ${token}`)
+  return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
 const placeholderPage = (url: string) => `<!doctype html>

@@ -41,10 +41,36 @@ export interface ReplicaWebSocketServerOptions {
   onPeer?: (peer: Peer, request: IncomingMessage) => void
   /** Told about every refused upgrade. */
   onRefused?: (request: IncomingMessage, status: number, reason: string) => void
+  /**
+   * Decides first whether an upgrade may proceed at all (Origin and Host checks): return a
+   * reason to refuse it with HTTP 403, or undefined. Default: every upgrade proceeds.
+   */
+  checkUpgrade?: (request: IncomingMessage) => string | undefined
+  /**
+   * Close a y-websocket socket that has sent no frame this long after opening, in ms (4408).
+   * A stock client sends its sync step 1 at once. converge.v1 peers are bounded by the
+   * handshake timeout instead. Default 10_000; 0 turns it off.
+   */
+  firstMessageTimeout?: number
 }
 
 /** Defaults of the server's own options (a frame's size limit is the peers' one). */
-export const DEFAULT_SERVER_OPTIONS = { maxMessageBytes: DEFAULT_PEER_OPTIONS.maxMessageBytes, pingInterval: 15_000 }
+export const DEFAULT_SERVER_OPTIONS = {
+  maxMessageBytes: DEFAULT_PEER_OPTIONS.maxMessageBytes,
+  pingInterval: 15_000,
+  firstMessageTimeout: 10_000,
+}
+
+/**
+ * Raises the frame size limit of an accepted socket. `ws` fixes maxPayload per server; until
+ * a converge.v1 peer is authenticated its socket runs with the pre-auth limit, so an
+ * unauthenticated sender is cut off from the frame header on, before its payload is buffered.
+ * `_receiver._maxPayload` is ws's own field (ws 8); the pre-auth tests fail if it moves.
+ */
+const raiseMaxPayload = (ws: WebSocket, bytes: number): void => {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver
+  if (receiver !== undefined && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes
+}
 
 /**
  * Serves a replica over WebSocket on an existing HTTP server. A request that offers the
@@ -59,6 +85,8 @@ export const DEFAULT_SERVER_OPTIONS = { maxMessageBytes: DEFAULT_PEER_OPTIONS.ma
  */
 export class ReplicaWebSocketServer {
   readonly wss: WebSocketServer
+  /** converge.v1 upgrades: frames are capped at the pre-auth size until the hello is accepted. */
+  private readonly muxWss: WebSocketServer
   private readonly replica: Replica
   private readonly options: ReplicaWebSocketServerOptions & typeof DEFAULT_SERVER_OPTIONS
   private readonly transports = new Map<WebSocket, WebSocketTransport>()
@@ -69,11 +97,21 @@ export class ReplicaWebSocketServer {
   constructor(replica: Replica, options: ReplicaWebSocketServerOptions = {}) {
     this.replica = replica
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...definedOnly(options) }
+    const handleProtocols = (protocols: Set<string>) => (protocols.has(MUX_PROTOCOL) ? MUX_PROTOCOL : false)
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxMessageBytes,
       perMessageDeflate: false,
-      handleProtocols: (protocols) => (protocols.has(MUX_PROTOCOL) ? MUX_PROTOCOL : false),
+      handleProtocols,
+    })
+    this.muxWss = new WebSocketServer({
+      noServer: true,
+      maxPayload: Math.min(
+        this.options.peer?.maxPreAuthBytes ?? DEFAULT_PEER_OPTIONS.maxPreAuthBytes,
+        this.options.maxMessageBytes,
+      ),
+      perMessageDeflate: false,
+      handleProtocols,
     })
     this.pinger = setInterval(() => this.ping(), this.options.pingInterval)
     this.pinger.unref()
@@ -91,11 +129,16 @@ export class ReplicaWebSocketServer {
       refuse(socket, 503, 'shutting down')
       return
     }
+    const refusal = this.options.checkUpgrade?.(request)
+    if (refusal !== undefined) {
+      this.refuse(request, socket, 403, refusal)
+      return
+    }
     const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
     if (offered.includes(MUX_PROTOCOL)) {
-      this.upgrade(request, socket, head, (ws) => {
+      this.upgrade(this.muxWss, request, socket, head, (ws) => {
         const transport = this.track(ws, request)
-        return this.replica.accept(transport, {
+        const peer = this.replica.accept(transport, {
           ...this.options.peer,
           framing: 'converge.v1',
           authorize:
@@ -103,6 +146,13 @@ export class ReplicaWebSocketServer {
               ? undefined
               : (hello) => (this.options.authorize as NonNullable<typeof this.options.authorize>)(hello, request),
         })
+        const raise = (status: string) => {
+          if (status !== 'open') return
+          raiseMaxPayload(ws, this.options.maxMessageBytes)
+          peer.off('status', raise)
+        }
+        peer.on('status', raise)
+        return peer
       })
       return
     }
@@ -115,8 +165,9 @@ export class ReplicaWebSocketServer {
       .then(() => (this.options.authorizeRequest ? this.options.authorizeRequest(request, doc) : fullAccess))
       .then((access) => {
         if (!access.canRead(doc)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
-        this.upgrade(request, socket, head, (ws) => {
+        this.upgrade(this.wss, request, socket, head, (ws) => {
           const transport = this.track(ws, request)
+          this.expectFirstMessage(ws, transport)
           return this.replica.accept(transport, { ...this.options.peer, framing: { yWebsocketDoc: doc }, access })
         })
       })
@@ -126,8 +177,14 @@ export class ReplicaWebSocketServer {
       })
   }
 
-  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, accept: (ws: WebSocket) => Peer): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
+  private upgrade(
+    wss: WebSocketServer,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    accept: (ws: WebSocket) => Peer,
+  ): void {
+    wss.handleUpgrade(request, socket, head, (ws) => {
       if (this.closed) {
         ws.close(CloseCode.goingAway, 'shutting down')
         return
@@ -145,6 +202,17 @@ export class ReplicaWebSocketServer {
     ws.on('pong', () => this.alive.set(ws, true))
     ws.on('close', () => this.transports.delete(ws))
     return transport
+  }
+
+  /** Closes a socket that stays silent after opening (it holds memory and a slot for nothing). */
+  private expectFirstMessage(ws: WebSocket, transport: WebSocketTransport): void {
+    const ms = this.options.firstMessageTimeout
+    if (ms <= 0) return
+    const timer = setTimeout(() => transport.close(CloseCode.heartbeatTimeout, 'no message'), ms)
+    timer.unref?.()
+    const clear = () => clearTimeout(timer)
+    ws.once('message', clear)
+    ws.once('close', clear)
   }
 
   private ping(): void {
@@ -174,6 +242,7 @@ export class ReplicaWebSocketServer {
     clearInterval(this.pinger)
     for (const transport of this.transports.values()) transport.close(code, reason)
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+    await new Promise<void>((resolve) => this.muxWss.close(() => resolve()))
   }
 }
 

@@ -29,7 +29,7 @@ export class MeshRelay {
   static async start(name: string, peers: string[] = []): Promise<MeshRelay> {
     const port = await freePort()
     const data = await mkdtemp(join(tmpdir(), `converge-bench-mesh-${name}-`))
-    const argv = convergeRelayArgv(port, data, ['--peer-id', name])
+    const argv = convergeRelayArgv(port, data, ['--peer-id', name, '--allow-unauthenticated-relays'])
     for (const p of peers) argv.push('--peer', p)
     try {
       const proc = await ServerProcess.start({
