@@ -48,6 +48,34 @@ const axeViolations = async (page: Page): Promise<AxeViolation[]> => {
 const describeViolations = (violations: AxeViolation[]) =>
   violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n')
 
+/**
+ * The contrast ratio (WCAG 2) of the text of `selector` (or of its placeholder) against the
+ * first opaque background behind it. axe-core does not check placeholders.
+ */
+const contrastOf = (page: Page, selector: string, placeholder: boolean): Promise<number> =>
+  page.evaluate(
+    ([sel, ph]) => {
+      const element = document.querySelector(sel as string) as HTMLElement
+      const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number)
+      const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+        const f = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+      }
+      const fg = rgb(getComputedStyle(element, ph ? '::placeholder' : null).color)
+      let bg = [255, 255, 255]
+      for (let e: HTMLElement | null = element; e !== null; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor)
+        if (c.length === 3 || (c[3] ?? 0) === 1) {
+          bg = c
+          break
+        }
+      }
+      const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a) as [number, number]
+      return (hi + 0.05) / (lo + 0.05)
+    },
+    [selector, placeholder] as const,
+  )
+
 /** Five people on `doc` through Node replicas, each with a user in the note's presence. */
 const peopleOn = async (url: string, doc: string): Promise<Replica[]> =>
   Promise.all(
@@ -155,6 +183,10 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
           await me.waitForSaved()
           // Hover a task so its delete button is shown, as a pointer user sees it.
           await me.page.hover('.todo-item >> nth=0')
+          for (const field of ['.note-title', '.editor-body', '.todo-new input']) {
+            expect(await contrastOf(me.page, field, true), `${field} placeholder`).toBeGreaterThanOrEqual(4.5)
+          }
+          expect(await contrastOf(me.page, '.todo-delete', false), 'delete button').toBeGreaterThanOrEqual(4.5)
           const violations = await axeViolations(me.page)
           await me.screenshot(`axe-${label}`)
           expect(violations, describeViolations(violations)).toEqual([])
@@ -234,6 +266,40 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
       }
       await me.page.focus('.note-title')
       await me.screenshot('focus-title')
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'the header counts unsaved changes, not keystrokes, keeps the count across an offline reload, and clears it once saved',
+    async () => {
+      const context = await browser.newContext({ viewport: DESKTOP })
+      contexts.push(context)
+      const me = await NotesPage.open(context, `${relay.httpUrl}/#${freshDoc('unsaved')}`, 'unsaved')
+      await me.waitForSaved()
+      await me.controlledByServiceWorker()
+      await context.setOffline(true)
+      await me.waitForPill('offline')
+      const count = () => me.page.getAttribute('.status-pill', 'data-unsaved')
+      await me.typeInBody('Twenty-six keystrokes here') // one run of typing: one change
+      await me.typeTitle('Trip') // another part of the note: a second change
+      await me.addTodo('Pack the charger') // a third
+      await me.page.waitForSelector('.status-pill[data-unsaved="3"]', { timeout: PAGE_WAIT })
+      expect((await me.status()).unsaved).toBeGreaterThan(3) // the replica counts transactions
+      expect(await me.page.textContent('.status-count')).toBe('3 changes not synced')
+      await me.whenWritten()
+      await me.screenshot('unsaved-offline')
+
+      await me.page.reload()
+      await me.ready()
+      await me.waitForPill('offline')
+      expect(await count()).toBe('3')
+      expect(await me.page.isVisible('.status-count')).toBe(true)
+
+      await context.setOffline(false)
+      await me.waitForSaved()
+      expect(await count()).toBe('0')
+      expect(await me.page.isVisible('.status-count')).toBe(false)
     },
     TEST_TIMEOUT,
   )

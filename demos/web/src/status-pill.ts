@@ -63,7 +63,7 @@ export const renderStatus = (element: HTMLElement, status: DocStatus, unsaved: n
   ;(count.querySelector('.status-count-n') as HTMLElement).textContent = String(shown)
   // "not synced", not "unsaved": the changes are saved on this device, the relay lacks them.
   ;(count.querySelector('.status-count-unit') as HTMLElement).textContent =
-    shown === 1 ? 'change not synced' : 'changes not synced'
+    shown === 1 ? ' change not synced' : ' changes not synced'
   count.hidden = shown === 0
   const detail = document.querySelector('.status-detail')
   if (detail !== null) detail.textContent = view.detail
