@@ -281,10 +281,21 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
       await context.setOffline(true)
       await me.waitForPill('offline')
       const count = () => me.page.getAttribute('.status-pill', 'data-unsaved')
+      const countReaches = async (n: number, after: string) => {
+        await me.page
+          .waitForSelector(`.status-pill[data-unsaved="${n}"]`, { timeout: PAGE_WAIT, state: 'attached' })
+          .catch(async (err) => {
+            throw new Error(`after ${after} the count never read ${n}; it reads ${await count()}`, {
+              cause: err,
+            })
+          })
+      }
       await me.typeInBody('Twenty-six keystrokes here') // one run of typing: one change
+      await countReaches(1, 'typing in the body')
       await me.typeTitle('Trip') // another part of the note: a second change
+      await countReaches(2, 'typing the title')
       await me.addTodo('Pack the charger') // a third
-      await me.page.waitForSelector('.status-pill[data-unsaved="3"]', { timeout: PAGE_WAIT })
+      await countReaches(3, 'adding a task')
       expect((await me.status()).unsaved).toBeGreaterThan(3) // the replica counts transactions
       expect(await me.page.textContent('.status-count')).toBe('3 changes not synced')
       await me.whenWritten()

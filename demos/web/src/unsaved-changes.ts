@@ -1,7 +1,7 @@
 import type * as Y from 'yjs'
 
 /** Edits to one part of the note less than this many ms apart are one change. */
-export const CHANGE_GAP_MS = 1000
+export const CHANGE_GAP_MS = 2000
 
 const keyOf = (doc: string) => `converge-notes:unsaved:${doc}`
 
