@@ -19,7 +19,7 @@ import { waitFor } from '../helpers/wait.js'
 
 const PACKAGES = ['core', 'level', 'websocket', 'relay']
 /** How long packing, installing and building may take, in ms (npm downloads on a cold cache). */
-const SETUP_TIMEOUT = 480_000
+const SETUP_TIMEOUT = 600_000
 /** How long one command of a step may take, in ms. */
 const STEP_TIMEOUT = 240_000
 const ADMIN_TOKEN = 'outside-admin-token'
@@ -184,6 +184,22 @@ describe('the packed packages in a new npm project outside the workspace', () =>
       const manifest = JSON.parse(text) as { version: string; peerDependencies?: Record<string, string> }
       expect(manifest.version, p).toMatch(/^\d+\.\d+\.\d+/)
       if (p !== 'websocket') expect(manifest.peerDependencies?.yjs, p).toMatch(/^\^13\./)
+    }
+    // The published exports are the workspace's without the source condition: none is forgotten.
+    const withoutSource = (value: unknown): unknown =>
+      typeof value !== 'object' || value === null
+        ? value
+        : Object.fromEntries(
+            Object.entries(value)
+              .filter(([k]) => k !== '@converge/source')
+              .map(([k, v]) => [k, withoutSource(v)]),
+          )
+    for (const p of PACKAGES) {
+      const manifest = JSON.parse(await readFile(join(REPO, 'packages', p, 'package.json'), 'utf8')) as {
+        exports: unknown
+        publishConfig: { exports: unknown }
+      }
+      expect(manifest.publishConfig.exports, p).toEqual(withoutSource(manifest.exports))
     }
     // One copy of Yjs in the app: the packages take the app's.
     expect(existsSync(join(project, 'node_modules/@converge/core/node_modules/yjs'))).toBe(false)
