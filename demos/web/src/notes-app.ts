@@ -7,6 +7,7 @@ import { renderStatus } from './status-pill.js'
 import { TextBinding } from './text-binding.js'
 import { TextCursors } from './text-cursors.js'
 import { TodoList } from './todo-list.js'
+import { UnsavedChanges } from './unsaved-changes.js'
 import type { WatchedStore } from './watched-store.js'
 
 const $ = <T extends HTMLElement>(selector: string): T => {
@@ -24,6 +25,7 @@ interface OpenNote {
   name: string
   doc: Y.Doc
   todos: TodoList
+  unsaved: UnsavedChanges
   views: View[]
 }
 
@@ -40,6 +42,8 @@ export class NotesApp {
   private switching: Promise<void> = Promise.resolve()
   private listTimer: ReturnType<typeof setTimeout> | undefined
   private relayDials = 0
+  /** "+ New" was clicked: the next note opened takes the focus in its title. */
+  private focusTitleOnOpen = false
   private connectedOnce = false
 
   private readonly root = $<HTMLElement>('.app')
@@ -71,6 +75,7 @@ export class NotesApp {
       if (event.persisted) this.publishUser()
     })
     $<HTMLButtonElement>('.new-note').addEventListener('click', () => {
+      this.focusTitleOnOpen = true
       location.hash = linkTo(newDocName())
     })
     $<HTMLButtonElement>('.share').addEventListener('click', (event) =>
@@ -103,11 +108,14 @@ export class NotesApp {
     const titleText = doc.getText('title')
     const bodyText = doc.getText('body')
     const todos = new TodoList(doc, this.todoRoot, awareness)
+    const unsaved = new UnsavedChanges(doc, name, () => this.renderStatus())
     const note: OpenNote = {
       name,
       doc,
       todos,
+      unsaved,
       views: [
+        unsaved,
         new TextBinding(titleText, this.title, () => this.titleChanged(name, titleText.toString())),
         new TextBinding(bodyText, this.body, () => this.fitBody()),
         new TextCursors(bodyText, this.body, this.overlay, awareness, 'body', () => this.user),
@@ -123,6 +131,10 @@ export class NotesApp {
     this.refreshDocList()
     this.root.dataset.doc = name
     this.root.dataset.ready = 'true'
+    if (this.focusTitleOnOpen) {
+      this.focusTitleOnOpen = false
+      this.title.focus()
+    }
   }
 
   private async closeNote(): Promise<void> {
@@ -161,7 +173,8 @@ export class NotesApp {
     if (note === undefined) return
     const status = this.replica.status(note.name)
     if (status.connection === 'online') this.connectedOnce = true
-    renderStatus(this.pill, status, {
+    if (status.connection === 'online' && status.saved) note.unsaved.saved()
+    renderStatus(this.pill, status, note.unsaved.count(), {
       browserOnline: navigator.onLine,
       firstAttempt: !this.connectedOnce && this.relayDials <= 1,
       localWrites: this.store.pending,
@@ -208,14 +221,15 @@ export class NotesApp {
       this.publishUser()
     }
     this.swatches.replaceChildren(
-      ...USER_COLORS.map((color) => {
+      ...USER_COLORS.map(({ name, value }) => {
         const swatch = document.createElement('button')
         swatch.type = 'button'
         swatch.className = 'swatch'
-        swatch.dataset.color = color
-        swatch.style.setProperty('--color', color)
-        swatch.title = 'Use this color'
-        swatch.addEventListener('click', () => update({ color }))
+        swatch.dataset.color = value
+        swatch.style.setProperty('--color', value)
+        swatch.title = name
+        swatch.setAttribute('aria-label', name)
+        swatch.addEventListener('click', () => update({ color: value }))
         return swatch
       }),
     )

@@ -16,7 +16,24 @@ export interface PresenceState {
   focus?: string | null
 }
 
-export const USER_COLORS = ['#e8590c', '#2b8a3e', '#1c7ed6', '#ae3ec9', '#d6336c', '#0c8599', '#f08c00', '#6741d9']
+/**
+ * The colours a person can pick, named for the swatches' accessible names. Each is dark
+ * enough for white initials on it (contrast >= 4.5:1, WCAG AA).
+ */
+export const USER_COLORS: ReadonlyArray<{ name: string; value: string }> = [
+  { name: 'Orange', value: '#c2410c' },
+  { name: 'Green', value: '#237032' },
+  { name: 'Blue', value: '#1864ab' },
+  { name: 'Purple', value: '#9c36b5' },
+  { name: 'Pink', value: '#c2255c' },
+  { name: 'Teal', value: '#0b7285' },
+  { name: 'Brown', value: '#8a5300' },
+  { name: 'Indigo', value: '#5f3dc4' },
+]
+const isUserColor = (color: string) => USER_COLORS.some((c) => c.value === color)
+
+/** Avatars shown in the header before the rest fold into a "+N" chip. */
+export const MAX_AVATARS = 4
 const NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Radia', 'Leslie', 'Frances']
 const USER_KEY = 'converge-notes:user'
 
@@ -26,11 +43,17 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 export const loadUser = (): User => {
   try {
     const saved = JSON.parse(localStorage.getItem(USER_KEY) ?? 'null') as Partial<User> | null
-    if (saved?.id && saved.name && saved.color) return saved as User
+    // A colour from an older palette is replaced: the new ones are all readable.
+    if (saved?.id && saved.name && saved.color)
+      return isUserColor(saved.color) ? (saved as User) : saveNew(saved.id, saved.name)
   } catch {
     // A corrupt entry: make a new user.
   }
-  const user = { id: crypto.randomUUID(), name: pick(NAMES), color: pick(USER_COLORS) }
+  return saveNew(crypto.randomUUID(), pick(NAMES))
+}
+
+const saveNew = (id: string, name: string): User => {
+  const user = { id, name, color: pick(USER_COLORS).value }
   saveUser(user)
   return user
 }
@@ -84,19 +107,33 @@ export class PresenceBar {
       if (existing === undefined) people.set(state.user.id, { user: state.user, focus: state.focus, you: false })
       else existing.focus ??= state.focus
     }
-    this.element.replaceChildren(
-      ...[...people.values()].map(({ user, focus, you }) => {
-        const avatar = document.createElement('span')
-        avatar.className = 'avatar'
-        avatar.style.setProperty('--color', user.color)
-        avatar.textContent = initials(user.name)
-        avatar.dataset.name = user.name
-        const what = focus ? ` · editing ${focus.startsWith('todo:') ? 'a task' : `the ${focus}`}` : ''
-        avatar.title = you ? `${user.name} (you)` : `${user.name}${what}`
-        if (!you && focus) avatar.classList.add('is-active')
-        return avatar
-      }),
-    )
+    const everyone = [...people.values()]
+    // Everyone beyond the first few folds into one chip, so a crowd never pushes the header wider.
+    const shown = everyone.length > MAX_AVATARS ? everyone.slice(0, MAX_AVATARS - 1) : everyone
+    const folded = everyone.slice(shown.length)
+    const avatars = shown.map(({ user, focus, you }) => {
+      const avatar = document.createElement('span')
+      avatar.className = 'avatar'
+      avatar.style.setProperty('--color', user.color)
+      avatar.textContent = initials(user.name)
+      avatar.dataset.name = user.name
+      const what = focus ? ` · editing ${focus.startsWith('todo:') ? 'a task' : `the ${focus}`}` : ''
+      avatar.title = you ? `${user.name} (you)` : `${user.name}${what}`
+      avatar.setAttribute('role', 'img')
+      avatar.setAttribute('aria-label', avatar.title)
+      if (!you && focus) avatar.classList.add('is-active')
+      return avatar
+    })
+    if (folded.length > 0) {
+      const more = document.createElement('span')
+      more.className = 'avatar presence-more'
+      more.textContent = `+${folded.length}`
+      more.title = folded.map((p) => p.user.name).join(', ')
+      more.setAttribute('role', 'img')
+      more.setAttribute('aria-label', `${folded.length} more: ${more.title}`)
+      avatars.push(more)
+    }
+    this.element.replaceChildren(...avatars)
     this.element.dataset.count = String(people.size)
   }
 

@@ -20,6 +20,7 @@ interface Row {
   checkbox: HTMLInputElement
   input: HTMLInputElement
   editor: HTMLElement
+  remove: HTMLButtonElement
 }
 
 /**
@@ -135,6 +136,7 @@ export class TodoList {
         row = makeRow(todo.id)
         this.rows.set(todo.id, row)
       }
+      if (row.input.dataset.named !== todo.text) nameRow(row, todo.text)
       row.checkbox.checked = todo.done
       row.element.classList.toggle('is-done', todo.done)
       // Never rewrite a task that is being renamed here.
@@ -204,9 +206,16 @@ const makeRow = (id: string): Row => {
   const remove = document.createElement('button')
   remove.type = 'button'
   remove.className = 'todo-delete'
-  remove.title = 'Delete task'
-  remove.setAttribute('aria-label', 'Delete task')
   remove.textContent = '×'
   element.append(checkbox, input, editor, remove)
-  return { element, checkbox, input, editor }
+  return { element, checkbox, input, editor, remove }
+}
+
+/** Names a row's controls with its task's text, so each reads apart from the others ("Done: Call the venue"). */
+const nameRow = (row: Row, text: string): void => {
+  row.input.dataset.named = text
+  row.checkbox.setAttribute('aria-label', `Done: ${text}`)
+  row.input.setAttribute('aria-label', `Task: ${text}`)
+  row.remove.setAttribute('aria-label', `Delete task: ${text}`)
+  row.remove.title = `Delete “${text}”`
 }

@@ -10,6 +10,7 @@ import { progressLine } from './progress-line.js'
 import { Relay } from './relay.js'
 import { formatConfig } from './relay-config.js'
 import { signToken } from './tokens.js'
+import { VERSION } from './version.js'
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
@@ -17,6 +18,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export const program = (): Command => {
   const cli = new Command('converge')
     .description('converge: a CRDT sync engine on Yjs, LevelDB and WebSockets')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for every option)')
 
   const relayCommand = cli
