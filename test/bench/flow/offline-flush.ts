@@ -20,8 +20,10 @@ export interface OfflineFlushResult {
   queuedMiB: number
   /** From connecting until every queued update was confirmed saved (ms). */
   savedMs: number
-  /** Times the relay closed the replica meanwhile (0: flushed on one connection). */
+  /** Times the connection closed meanwhile (0: flushed on one connection). */
   closes: number
+  /** Their close codes and reasons. */
+  closeCodes: string[]
   serverRssBeforeMiB: number
   serverPeakRssMiB: number
   serverCpuMs: number
@@ -45,9 +47,10 @@ export const runOfflineFlush = (target: ServerTarget, options: OfflineFlushOptio
       const watch = new CoreLoadWatch([server.process.pid])
       const started = performance.now()
       const peer = replica.connect(websocket(server.url))
-      let closes = 0
+      const closeCodes: string[] = []
       peer.on('status', (status) => {
-        if (status === 'connecting' && peer.lastClose !== undefined) closes++
+        const last = peer.lastClose
+        if (status === 'connecting' && last !== undefined) closeCodes.push(`${last.code} ${last.reason}`)
       })
       await replica.whenSaved('offline', { timeout: options.timeout })
       const savedMs = performance.now() - started
@@ -55,7 +58,8 @@ export const runOfflineFlush = (target: ServerTarget, options: OfflineFlushOptio
         updates: options.updates,
         queuedMiB: (options.updates * options.updateBytes) / 2 ** 20,
         savedMs,
-        closes,
+        closes: closeCodes.length,
+        closeCodes,
         serverRssBeforeMiB: rssBefore / 2 ** 20,
         serverPeakRssMiB: server.process.peakRssBytes() / 2 ** 20,
         serverCpuMs: server.process.cpuMs() - cpu0,
