@@ -66,6 +66,7 @@ const DOCUMENTED_CODES: ReadonlySet<number> = new Set([
   CloseCode.limitExceeded,
   CloseCode.unsupportedVersion,
   CloseCode.rateLimited,
+  CloseCode.tryAgainLater,
   CloseCode.storeFailure,
 ])
 
