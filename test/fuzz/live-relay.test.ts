@@ -29,7 +29,7 @@ const FUZZ = {
   unloadDelay: 500,
   /**
    * The relay's limit on pending (unresolvable) update bytes per document: small, so the
-   * random updates with missing dependencies fill it and 4413 shows up in the run.
+   * random updates with missing dependencies fill it and 4513 shows up in the run.
    */
   maxPendingBytes: 2 * 1024,
   /** Bound on the relay's resident memory growth over the run. */
@@ -66,6 +66,7 @@ const DOCUMENTED_CODES: ReadonlySet<number> = new Set([
   CloseCode.limitExceeded,
   CloseCode.unsupportedVersion,
   CloseCode.rateLimited,
+  CloseCode.tryAgainLater,
   CloseCode.storeFailure,
 ])
 
@@ -279,7 +280,7 @@ describe('a live relay fed random and mutated frames on both framings', () => {
   )
 
   it(
-    'refuses updates with missing dependencies past maxPendingBytes with 4413, whether they skip clocks, point at missing origins or delete missing structs, and the flooded documents still load',
+    'refuses updates with missing dependencies past maxPendingBytes with 4513, whether they skip clocks, point at missing origins or delete missing structs, and the flooded documents still load',
     async () => {
       const seed = seedFor('pending-flood', import.meta.url)
       const rng = prng.create(seed)

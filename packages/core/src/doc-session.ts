@@ -8,6 +8,7 @@ import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { SessionAcks } from './save-tracker.js'
+import { syncStep2Parts } from './split-diff.js'
 
 /** What a session needs from the link it runs on (the router's view of it). */
 export interface SessionLink {
@@ -26,6 +27,8 @@ export interface SessionLink {
   sessionEnded(session: DocSession): void
   /** The remote refused a document: report it without closing the connection. */
   reportRefusal(doc: string, reason: string): void
+  /** A received message is in flight until `done` settles (flow control). */
+  inFlight?(doc: string, bytes: number, done: Promise<unknown>): void
 }
 
 export interface DocSessionOptions {
@@ -37,6 +40,8 @@ export interface DocSessionOptions {
   holdsDoc: boolean
   /** Most messages held while the document loads. */
   maxBacklog: number
+  /** Largest sync step 2 sent in one message; a larger diff goes in parts. */
+  maxSyncChunkBytes: number
   /**
    * The remote started this session: send our step 1 when its step 1 arrives, with delete
    * digests only if it sent digests of its own. A remote with few deletions answers with
@@ -61,6 +66,8 @@ export class DocSession implements AttachedSession {
   private readonly peer: SessionLink
   private readonly options: DocSessionOptions
   private backlog: DocMessage[] = []
+  private backlogDone: Promise<void> | undefined
+  private releaseBacklog: (() => void) | undefined
   /** Numbers of update-carrying messages both ways, for `saved`. */
   private readonly acks = new SessionAcks()
   private ackScheduled = false
@@ -125,6 +132,8 @@ export class DocSession implements AttachedSession {
       for (const m of backlog) this.handle(m)
     } catch (err) {
       this.failUnlessEnded(err)
+    } finally {
+      this.releaseBacklog?.()
     }
   }
 
@@ -144,6 +153,15 @@ export class DocSession implements AttachedSession {
       return
     }
     this.backlog.push(m)
+    this.peer.inFlight?.(this.doc, 'update' in m ? m.update.length : 0, this.backlogHandled())
+  }
+
+  /** Resolves once the backlog was handled (or dropped): until then its messages are in flight. */
+  private backlogHandled(): Promise<void> {
+    this.backlogDone ??= new Promise((resolve) => {
+      this.releaseBacklog = resolve
+    })
+    return this.backlogDone
   }
 
   private handle(m: DocMessage): void {
@@ -198,11 +216,19 @@ export class DocSession implements AttachedSession {
     const local = this.rdoc.saves.localChanges
     const warm = this.rdoc.doc
     if (warm !== undefined) {
-      // Answered in this turn: no change can fall between the diff and `local`.
-      this.sendCarrying(
-        { type: 'sync-step2', doc: this.doc, update: this.rdoc.diffLoaded(warm, stateVector, theirDeletes) },
-        local,
+      // Answered in this turn: no change can fall between the diff and `local`. A diff
+      // beyond maxSyncChunkBytes goes as several updates, then the step 2 (split-diff.ts).
+      const parts = syncStep2Parts(
+        warm,
+        stateVector,
+        this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
+        this.options.maxSyncChunkBytes,
+        () => this.rdoc.diffLoaded(warm, Y.encodeStateVector(warm), theirDeletes),
       )
+      const step2 = parts.pop() as Uint8Array
+      // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
+      for (const update of parts) this.sendCarrying({ type: 'update', doc: this.doc, update }, 0)
+      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update: step2 }, local)
       this.markAnswered()
       return
     }
@@ -228,6 +254,7 @@ export class DocSession implements AttachedSession {
   private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
     const seq = this.acks.received()
     const applied = this.rdoc.receiveUpdate(update, this)
+    this.peer.inFlight?.(this.doc, update.length, applied)
     applied.then(
       () => {
         if (isStep2 && !this.synced && !this.ended) {
@@ -362,6 +389,7 @@ export class DocSession implements AttachedSession {
     this.ended = true
     if (notify) this.peer.send({ type: 'unsubscribe', doc: this.doc })
     this.backlog = []
+    this.releaseBacklog?.()
     this.releaseSyncedWaiters()
     this.rdoc.detach(this)
     this.peer.sessionEnded(this)

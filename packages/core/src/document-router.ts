@@ -13,6 +13,7 @@ import { carriesUpdate, type DocMessage, type InventoryEntry, type Message } fro
 import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
+import { SlowReaderGate } from './slow-reader.js'
 
 /** The replica's documents, as the router sees them. */
 export interface RouterDocs {
@@ -74,11 +75,18 @@ class Route implements SessionLink {
   get updatesAfterStep2(): boolean {
     return this.router.policy.updatesAfterStep2
   }
+  /** The slow-reader policy of this link while open (relays only; slow-reader.ts). */
+  gate: SlowReaderGate | undefined
   send(m: Message): void {
+    if (this.gate?.intercept(m)) return
     this.link.send(m)
+    this.gate?.check()
   }
   fail(err: unknown): void {
     this.link.fail(err)
+  }
+  inFlight(doc: string, bytes: number, done: Promise<unknown>): void {
+    this.link.inFlight(doc, bytes, done)
   }
   sessionEnded(session: DocSession): void {
     if (this.sessions.get(session.doc) !== session) return
@@ -153,6 +161,8 @@ export class DocumentRouter {
 
   private opened(route: Route): void {
     const { link } = route
+    route.gate?.dispose()
+    route.gate = this.policy.role === 'relay' ? slowReaderGate(route) : undefined
     route.mesh = this.policy.isMesh(link.remote.role)
     if (route.mesh) this.meshLinks++
     const sole = link.config.framing.soleDoc
@@ -178,6 +188,8 @@ export class DocumentRouter {
   }
 
   private closed(route: Route): void {
+    route.gate?.dispose()
+    route.gate = undefined
     if (route.mesh) this.meshLinks--
     route.mesh = false
     for (const s of [...route.sessions.values()]) s.end(false)
@@ -231,6 +243,7 @@ export class DocumentRouter {
       ...options,
       meshLink: route.mesh,
       maxBacklog: route.link.config.limits.maxBacklog,
+      maxSyncChunkBytes: route.link.config.limits.maxSyncChunkBytes,
     })
     route.sessions.set(rdoc.name, session)
     if (options.notify && route.link.config.framing.control) route.send({ type: 'subscribe', doc: rdoc.name })
@@ -383,3 +396,30 @@ export class DocumentRouter {
     return route === undefined ? [] : Array.from(route.sessions.values(), (s) => ({ doc: s.doc, synced: s.synced }))
   }
 }
+
+/** The slow-reader policy of a relay's link (see slow-reader.ts). */
+const slowReaderGate = (route: Route): SlowReaderGate =>
+  new SlowReaderGate(
+    {
+      bufferedAmount: () => route.link.bufferedAmount,
+      stateOf: (doc) => {
+        const ydoc = route.sessions.get(doc)?.rdoc.doc
+        return ydoc === undefined ? undefined : Y.decodeStateVector(Y.encodeStateVector(ydoc))
+      },
+      flush: (doc, stateVector) => {
+        const session = route.sessions.get(doc)
+        session?.rdoc.diff(stateVector).then(
+          (update) => {
+            if (route.sessions.get(doc) === session) session.sendUpdate(update)
+          },
+          (err) => route.fail(err),
+        )
+      },
+      close: (code, reason) => {
+        route.observer.protocolError?.(route.link.remote.remoteId, 'CONVERGE_LIMIT_EXCEEDED', code)
+        route.link.drop(code, reason)
+      },
+    },
+    route.link.config.limits.slowReaderBytes,
+    route.link.config.limits.maxBufferedBytes,
+  )

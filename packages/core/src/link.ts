@@ -1,13 +1,13 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
 import { type BackoffOptions, backoffDelay } from './backoff.js'
-import { CloseCode, closeCodeOf, isFatalCloseCode } from './close-codes.js'
+import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
 import { ConvergeError } from './errors.js'
+import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
 import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
-import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
 
@@ -49,8 +49,10 @@ export interface LinkConfig extends Omit<HandshakeParams, 'initiator'> {
   readonly access: Access
   readonly limits: typeof DEFAULT_PEER_OPTIONS & { backoff?: BackoffOptions }
   readonly observer: ReplicaObserver
-  /** The remote is exempt from the message rate limit (a mesh link), decided by the role policy. */
+  /** The remote is exempt from the message pacing and flow ceilings (a mesh link), decided by the role policy. */
   readonly exemptFromRateLimit: (remote: LinkIdentity) => boolean
+  /** What the links sharing per-document flow budgets have in common (their replica). */
+  readonly flowScope: object
 }
 
 export interface LinkEvents {
@@ -94,7 +96,9 @@ export class Link extends ObservableV2<LinkEvents> {
   private timers: Array<ReturnType<typeof setTimeout>> = []
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private lastReceived = 0
-  private rateLimiter: RateLimiter | undefined
+  /** Flow control of the current transport (flow-control.ts). */
+  private flow: ConnectionFlow | undefined
+  private exempt = false
 
   constructor(config: LinkConfig, link: Transport | Connector) {
     super()
@@ -102,9 +106,6 @@ export class Link extends ObservableV2<LinkEvents> {
     this.remote = { remoteId: '', role: config.upstream ? 'relay' : 'client', access: config.access }
     this.connector = isConnector(link) ? link : undefined
     this.first = isConnector(link) ? undefined : link
-    const { maxMessagesPerSecond, messageBurst } = config.limits
-    this.rateLimiter =
-      !config.initiator && maxMessagesPerSecond > 0 ? new RateLimiter(maxMessagesPerSecond, messageBurst) : undefined
     if (!config.handshake) config.limits.heartbeatInterval = 0
   }
 
@@ -144,6 +145,23 @@ export class Link extends ObservableV2<LinkEvents> {
 
   private use(transport: Transport): void {
     this.setState({ kind: 'connecting', transport })
+    this.flow?.dispose()
+    this.exempt = false
+    const accepted = !this.config.initiator
+    this.flow = new ConnectionFlow(
+      this.config.flowScope,
+      this.config.limits,
+      {
+        pause: () => transport.pause?.(),
+        resume: () => transport.resume?.(),
+        // Reported like every error: error event, observer, error frame, then the close.
+        close: (code, reason, errorCode) => {
+          if (this.current() === transport) this.fail(new ConvergeError(errorCode, reason), code)
+        },
+        limited: () => accepted && !this.exempt,
+      },
+      accepted,
+    )
     // Until the handshake completes, the connect timeout bounds the wait.
     this.later(() => {
       if (this.current() === transport && this.state.kind !== 'open') {
@@ -207,7 +225,7 @@ export class Link extends ObservableV2<LinkEvents> {
   private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
     this.remote = identity
     this.attempt = 0
-    if (this.config.exemptFromRateLimit(identity)) this.rateLimiter = undefined
+    this.exempt = this.config.exemptFromRateLimit(identity)
     this.setState({ kind: 'open', transport })
     this.config.observer.peerOpened?.(identity.remoteId, identity.role)
     const interval = this.config.limits.heartbeatInterval
@@ -220,6 +238,8 @@ export class Link extends ObservableV2<LinkEvents> {
 
   private beat(): void {
     const timeout = this.config.limits.heartbeatTimeout
+    // Paused by flow control, this side is not reading: silence is ours, not the remote's.
+    if (this.flow?.paused) this.lastReceived = Date.now()
     if (Date.now() - this.lastReceived > timeout) {
       this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`))
       return
@@ -230,13 +250,16 @@ export class Link extends ObservableV2<LinkEvents> {
   private onClose(code: number, reason: string): void {
     const wasOpen = this.state.kind === 'open'
     this.lastClose = { code, reason }
+    this.flow?.dispose()
+    this.flow = undefined
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
     this.heartbeat = undefined
     this.clearTimers()
     if (wasOpen) this.config.observer.peerClosed?.(this.remote.remoteId, this.remote.role, code, reason)
     if (this.connector !== undefined && !this.stopped && isFatalCloseCode(code)) {
       this.stopped = true
-      this.emit('error', [new ConvergeError('CONVERGE_AUTH_DENIED', `relay refused the connection: ${code} ${reason}`)])
+      const err = new ConvergeError(errorOfFatalClose(code), `relay refused the connection: ${code} ${reason}`)
+      this.emit('error', [err])
     }
     if (this.connector === undefined || this.stopped) {
       this.stopped = true
@@ -346,6 +369,21 @@ export class Link extends ObservableV2<LinkEvents> {
 
   // --- frames ---------------------------------------------------------------------
 
+  /** A received message for `doc` is in flight until `done` settles (flow control, see FlowOptions). */
+  inFlight(doc: string, bytes: number, done: Promise<unknown>): void {
+    this.flow?.track(doc, bytes, done)
+  }
+
+  /** Bytes queued on the current transport, not yet handed to the network (where it knows). */
+  get bufferedAmount(): number | undefined {
+    return this.current()?.bufferedAmount
+  }
+
+  /** Closes the current connection with `code` (a transient one: a dialer reconnects). */
+  drop(code: number, reason: string): void {
+    this.current()?.close(code, reason)
+  }
+
   /** Sends `m` if connected and the framing carries it; dropped otherwise. */
   send(m: Message): void {
     const transport = this.current()
@@ -359,10 +397,9 @@ export class Link extends ObservableV2<LinkEvents> {
   private onFrame(data: Uint8Array): void {
     this.lastReceived = Date.now()
     const { observer, limits, framing } = this.config
-    if (this.rateLimiter !== undefined && !this.rateLimiter.take()) {
+    // Pacing: past the burst the link is paused, not closed; only a flood far past it closes (4529).
+    if (this.flow !== undefined && !this.flow.received()) {
       observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
-      const per = limits.maxMessagesPerSecond
-      this.fail(new ConvergeError('CONVERGE_RATE_LIMITED', `more than ${per} messages per second`))
       return
     }
     const limit = this.state.kind === 'open' ? limits.maxMessageBytes : limits.maxPreAuthBytes

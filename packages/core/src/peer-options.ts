@@ -1,10 +1,12 @@
 /** The options of one peer connection, and their defaults, defined once. */
 import type { Access } from './access.js'
 import type { BackoffOptions } from './backoff.js'
+import { DEFAULT_FLOW_OPTIONS, type FlowOptions } from './flow-control.js'
 import type { Framing } from './framing.js'
 import type { HelloMessage } from './messages.js'
 
-export interface PeerOptions {
+/** The flow-control budgets (FlowOptions, flow-control.ts) are peer options too. */
+export interface PeerOptions extends FlowOptions {
   /** converge.v1 (default) or the y-websocket framing for one named document. */
   framing?: Framing
   /** A token sent in hello (converge.v1), or a function that returns one per connection. */
@@ -22,7 +24,7 @@ export interface PeerOptions {
   heartbeatTimeout?: number
   /**
    * Give up a connection attempt or handshake after this long, in ms: a dialer closes and
-   * retries, an accepted peer that sent no hello by then is closed with 4408. Default 10_000.
+   * retries, an accepted peer that sent no hello by then is closed with 4508. Default 10_000.
    */
   connectTimeout?: number
   /** Largest accepted frame, in bytes. Default 16 MiB (a whole document may travel in one step 2). */
@@ -35,15 +37,11 @@ export interface PeerOptions {
    * are exempt.
    */
   maxDocsPerConnection?: number
-  /** Most messages held per document while it loads. Default 1_000. */
-  maxBacklog?: number
   /**
-   * Accepted client connections: sustained messages per second, beyond which the peer is
-   * closed with 4429. Default 5_000; 0 turns the limit off. Mesh links are exempt.
+   * Most messages held per document while it loads (4513 beyond). They count as in flight
+   * (see FlowOptions), so a paused sender stays far below it. Default 20_000.
    */
-  maxMessagesPerSecond?: number
-  /** Burst allowance of the rate limit, in messages. Default 20_000. */
-  messageBurst?: number
+  maxBacklog?: number
   /** Reconnect delays, when dialing through a Connector. */
   backoff?: BackoffOptions
 }
@@ -63,8 +61,7 @@ export const DEFAULT_PEER_OPTIONS = {
   maxMessageBytes: 16 * 1024 * 1024,
   maxPreAuthBytes: 64 * 1024,
   maxDocsPerConnection: 1_000,
-  maxBacklog: 1_000,
-  maxMessagesPerSecond: 5_000,
-  messageBurst: 20_000,
+  maxBacklog: 20_000,
   antiEntropyConcurrency: 16,
+  ...DEFAULT_FLOW_OPTIONS,
 }

@@ -78,7 +78,7 @@ describe('Limits close a peer like every other error', () => {
     return { relay, client, peer, raw: transport as Transport, errors, errorFrames }
   }
 
-  it('a client over the rate limit gets an error event on the server, an error frame, and close code 4429', async () => {
+  it('a client flooding far past its pacing (on a transport that cannot pause) gets an error event on the server, an error frame, and close code 4529 (transient)', async () => {
     const { relay, client, peer, raw, errors, errorFrames } = await flood({ maxMessagesPerSecond: 1, messageBurst: 5 })
     for (let i = 0; i < 20; i++) raw.send(encodeMuxFrame({ type: 'ping' }))
     await expect.poll(() => peer.lastClose?.code).toBe(CloseCode.rateLimited)

@@ -15,3 +15,18 @@ describe('RateLimiter', () => {
     expect(limiter.take()).toBe(false)
   })
 })
+
+describe('RateLimiter debt (pacing)', () => {
+  it('a message from an empty bucket is owed, and the wait is the time until a token is back', () => {
+    let now = 0
+    const limiter = new RateLimiter(10, 2, () => now)
+    expect(limiter.takeOrOwe()).toBe(0)
+    expect(limiter.takeOrOwe()).toBe(0)
+    // Empty: one owed; a whole token is back after (1 + 1) / 10 s.
+    expect(limiter.takeOrOwe()).toBe(200)
+    expect(limiter.debt).toBe(1)
+    now += 200
+    expect(limiter.debt).toBe(0)
+    expect(limiter.takeOrOwe()).toBe(0)
+  })
+})

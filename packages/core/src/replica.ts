@@ -37,7 +37,7 @@ export interface ReplicaOptions {
   gc?: boolean
   /**
    * Most bytes of updates with missing dependencies a document may hold; beyond it, an
-   * update that adds more is refused and its sender closed (4413). Upstream relays and
+   * update that adds more is refused and its sender closed (4513, transient). Upstream relays and
    * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
    */
   maxPendingBytes?: number
@@ -308,6 +308,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         limits,
         observer: this.observer,
         exemptFromRateLimit: (remote) => policy.isMesh(remote.role),
+        flowScope: this,
       },
       transport,
     )

@@ -23,6 +23,14 @@ export interface Transport {
   close(code?: number, reason?: string): void
   /** Bytes queued but not yet handed to the network, where the transport knows it. */
   readonly bufferedAmount?: number
+  /**
+   * Stops reading the connection (flow control): messages already read may still arrive,
+   * nothing more is read from the network, and TCP slows the sender. Where the transport
+   * cannot (a browser WebSocket, a BroadcastChannel), absent.
+   */
+  pause?(): void
+  /** Reads the connection again after `pause`. */
+  resume?(): void
   /** A short description for logs and errors ("ws://127.0.0.1:1234", "broadcast:notes"). */
   readonly description?: string
 }

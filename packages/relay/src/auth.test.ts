@@ -33,14 +33,16 @@ const clientOf = (relay: Relay, token: string) => {
   return { replica, peer }
 }
 
-/** Resolves with the HTTP status of a refused upgrade, or 101 when it was accepted. */
+/** Resolves with the close code the relay sends a y-websocket socket, or 101 when it stays open after syncing. */
 const upgradeStatus = (url: string) =>
   new Promise<number>((resolve) => {
     const ws = new WebSocket(url)
-    ws.on('open', () => {
+    ws.on('message', () => {
+      // The relay's sync step 1: the document is served.
       ws.close()
       resolve(101)
     })
+    ws.on('close', (code) => resolve(code))
     ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
     ws.on('error', () => undefined)
   })
@@ -80,12 +82,12 @@ describe('tokens', () => {
 })
 
 describe('a relay with --auth-secret', () => {
-  it('refuses y-websocket upgrades without a valid token (401) or for a document not granted (403)', async () => {
+  it('closes y-websocket sockets without a valid token with 4401 and for a document not granted with 4403 (codes stock clients do not retry)', async () => {
     const relay = await startRelay()
     const token = await signToken(SECRET, { docs: ['team-a/*'], mode: 'write' })
-    expect(await upgradeStatus(`${relay.url}/team-a/notes`)).toBe(401)
-    expect(await upgradeStatus(`${relay.url}/team-a/notes?token=garbage`)).toBe(401)
-    expect(await upgradeStatus(`${relay.url}/team-b/notes?token=${token}`)).toBe(403)
+    expect(await upgradeStatus(`${relay.url}/team-a/notes`)).toBe(CloseCode.unauthorized)
+    expect(await upgradeStatus(`${relay.url}/team-a/notes?token=garbage`)).toBe(CloseCode.unauthorized)
+    expect(await upgradeStatus(`${relay.url}/team-b/notes?token=${token}`)).toBe(CloseCode.forbidden)
     expect(await upgradeStatus(`${relay.url}/team-a/notes?token=${token}`)).toBe(101)
   })
 

@@ -27,7 +27,7 @@ const closeCode = (url: string, frames: Uint8Array[], protocols: string[] = []) 
   })
 
 describe('relay limits', () => {
-  it('a client flooding messages beyond the rate limit is closed with 4429', async () => {
+  it('a client that keeps flooding far past the pacing (a paused socket cannot hold it back) is closed with 4529, a code stock clients retry on', async () => {
     const relay = await start({ maxMessagesPerSecond: 50, messageBurst: 100 })
     const queryAwareness = new Uint8Array([3])
     expect(
@@ -80,7 +80,7 @@ describe('relay limits on converge.v1 connections', () => {
     expect(await closeCode(relay.url, [hello], [MUX_PROTOCOL])).toBe(CloseCode.messageTooBig)
   })
 
-  it('a converge.v1 peer that sends no hello within handshakeTimeout is closed with 4408', async () => {
+  it('a converge.v1 peer that sends no hello within handshakeTimeout is closed with 4508 (transient)', async () => {
     const relay = await start({ handshakeTimeout: 200 })
     const started = Date.now()
     expect(await closeCode(relay.url, [], [MUX_PROTOCOL])).toBe(CloseCode.heartbeatTimeout)

@@ -1,4 +1,10 @@
-import { type AcceptOptions, DEFAULT_PEER_OPTIONS, DEFAULT_REPLICA_OPTIONS, type PeerOptions } from '@converge/core'
+import {
+  type AcceptOptions,
+  DEFAULT_FLOW_OPTIONS,
+  DEFAULT_PEER_OPTIONS,
+  DEFAULT_REPLICA_OPTIONS,
+  type PeerOptions,
+} from '@converge/core'
 import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
 import { MAX_ADMIN_BODY_BYTES } from './admin-api.js'
 import { CHANGE_FEED_DEFAULTS } from './change-feed.js'
@@ -256,7 +262,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     unit: 'ms',
     parse: nonNegativeInt,
     peer: { option: 'connectTimeout', dial: true },
-    doc: 'peer option connectTimeout: close an accepted converge.v1 peer that sent no hello within this long (4408); a mesh dial gives up and retries after it',
+    doc: 'peer option connectTimeout: close an accepted converge.v1 peer that sent no hello within this long (4508); a mesh dial gives up and retries after it',
   }),
   option({
     key: 'firstMessageTimeout',
@@ -265,7 +271,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     default: DEFAULT_SERVER_OPTIONS.firstMessageTimeout,
     unit: 'ms',
     parse: nonNegativeInt,
-    doc: 'close a y-websocket socket that sent nothing this long after opening (4408)',
+    doc: 'close a y-websocket socket that sent nothing this long after opening (4508)',
   }),
   option({
     key: 'maxConnectionsPerIp',
@@ -336,7 +342,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     default: peer.maxBacklog,
     parse: nonNegativeInt,
     peer: { option: 'maxBacklog', dial: true },
-    doc: 'messages held per document and connection while the document loads (4413 beyond)',
+    doc: 'messages held per document and connection while the document loads; they count as in flight (4513 beyond)',
   }),
   option({
     key: 'maxPendingBytes',
@@ -345,7 +351,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     default: DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
     unit: 'bytes',
     parse: nonNegativeInt,
-    doc: 'bytes of updates with missing dependencies one document may hold, from clients (4413 beyond)',
+    doc: 'bytes of updates with missing dependencies one document may hold, from clients (4513 beyond)',
   }),
   option({
     key: 'maxMessagesPerSecond',
@@ -354,7 +360,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     default: peer.maxMessagesPerSecond,
     parse: nonNegativeInt,
     peer: { option: 'maxMessagesPerSecond', dial: false },
-    doc: 'sustained messages per second per client connection (4429 beyond; 0: no limit; mesh links exempt)',
+    doc: 'pacing: sustained messages per second per client connection; past the burst it is paused, not closed (0: off; mesh links exempt)',
   }),
   option({
     key: 'messageBurst',
@@ -363,8 +369,9 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     default: peer.messageBurst,
     parse: nonNegativeInt,
     peer: { option: 'messageBurst', dial: false },
-    doc: 'burst allowance of that rate limit',
+    doc: 'burst allowance of the pacing; a sender this far beyond it while paused is closed (4529)',
   }),
+  ...flowOptionSpecs(),
   option({
     key: 'heartbeatInterval',
     flag: '--heartbeat-interval <ms>',
@@ -383,7 +390,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     unit: 'ms',
     parse: nonNegativeInt,
     peer: { option: 'heartbeatTimeout', dial: true },
-    doc: 'close a converge.v1 peer silent this long (4408); a mesh link is then redialed',
+    doc: 'close a converge.v1 peer silent this long (4508); a mesh link is then redialed',
   }),
   option({
     key: 'pingInterval',
@@ -585,4 +592,69 @@ export const formatDefault = (spec: OptionSpec): string => {
   if (typeof value === 'number' && spec.unit === 'bytes') return formatBytes(value)
   if (typeof value === 'number' && spec.unit === 'ms') return `${value} ms`
   return String(value)
+}
+
+/** The flow-control budgets (core's FlowOptions, see PROTOCOL.md "Flow control"), for accepted and dialed links. */
+function flowOptionSpecs(): OptionSpec[] {
+  const flow = (
+    key: ConfigKey & keyof typeof DEFAULT_FLOW_OPTIONS,
+    flag: string,
+    unit: 'bytes' | undefined,
+    doc: string,
+  ): OptionSpec =>
+    option({
+      key,
+      flag: `--${flag} <n>`,
+      env: `CONVERGE_${flag.toUpperCase().replaceAll('-', '_')}`,
+      default: DEFAULT_FLOW_OPTIONS[key],
+      unit,
+      parse: nonNegativeInt,
+      peer: { option: key, dial: true },
+      doc,
+    })
+  return [
+    flow(
+      'maxInFlightBytes',
+      'max-in-flight-bytes',
+      'bytes',
+      'received work in flight (not yet durable and forwarded) per connection; past it the socket is paused, not closed',
+    ),
+    flow(
+      'maxInFlightMessages',
+      'max-in-flight-messages',
+      undefined,
+      'received messages in flight per connection (paused past it)',
+    ),
+    flow(
+      'maxDocInFlightBytes',
+      'max-doc-in-flight-bytes',
+      'bytes',
+      'received work in flight per document, all connections together (its senders paused past it)',
+    ),
+    flow(
+      'maxDocInFlightMessages',
+      'max-doc-in-flight-messages',
+      undefined,
+      'received messages in flight per document, all connections together',
+    ),
+    flow(
+      'inFlightCeiling',
+      'in-flight-ceiling',
+      undefined,
+      'hard ceiling, × the connection budgets: a client connection past it is closed (1013)',
+    ),
+    flow(
+      'slowReaderBytes',
+      'slow-reader-bytes',
+      'bytes',
+      'queue on a socket past which its reader gets one diff per document when it drains, instead of every update',
+    ),
+    flow('maxBufferedBytes', 'max-buffered-bytes', 'bytes', 'queue on a socket past which it is closed (1013)'),
+    flow(
+      'maxSyncChunkBytes',
+      'max-sync-chunk-bytes',
+      'bytes',
+      'largest sync answer in one message; a larger diff goes in parts',
+    ),
+  ]
 }

@@ -79,7 +79,7 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
    * (a mesh on a trusted network, without authSecret). Otherwise refused with 4403.
    */
   allowUnauthenticatedRelays?: boolean
-  /** Close a y-websocket socket that sent nothing this long after opening, in ms (4408). */
+  /** Close a y-websocket socket that sent nothing this long after opening, in ms (4508). */
   firstMessageTimeout?: number
   /** Most concurrent TCP connections from one address; 0: no cap. */
   maxConnectionsPerIp?: number
@@ -106,22 +106,38 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   unloadDelay?: number
   /** Largest WebSocket frame accepted, in bytes. */
   maxMessageBytes?: number
-  /** Most bytes of updates with missing dependencies one document may hold (4413 beyond). */
+  /** Most bytes of updates with missing dependencies one document may hold (4513 beyond). */
   maxPendingBytes?: number
-  /** Sustained messages per second a client connection may send (4429 beyond); 0: no limit. */
+  /** Pacing: sustained messages per second of a client connection, beyond the burst it is paused (not closed); 0: off. */
   maxMessagesPerSecond?: number
-  /** Burst allowance of that limit, in messages. */
+  /** Burst allowance of the pacing, in messages; a sender this far beyond it while paused is closed (4529). */
   messageBurst?: number
+  /** Received work in flight per connection, in bytes, past which it is paused (flow control). */
+  maxInFlightBytes?: number
+  /** Received messages in flight per connection, past which it is paused. */
+  maxInFlightMessages?: number
+  /** Received work in flight per document, all connections together, in bytes. */
+  maxDocInFlightBytes?: number
+  /** Received messages in flight per document, all connections together. */
+  maxDocInFlightMessages?: number
+  /** Hard ceiling, × the connection budgets, past which a client connection is closed (1013). */
+  inFlightCeiling?: number
+  /** Queue on a socket past which a slow reader gets one diff per document on drain instead of every update, in bytes. */
+  slowReaderBytes?: number
+  /** Queue on a socket past which it is closed (1013), in bytes. */
+  maxBufferedBytes?: number
+  /** Largest sync answer sent in one message; a larger diff goes in parts, in bytes. */
+  maxSyncChunkBytes?: number
   /** Largest first frame (the hello) before a converge.v1 peer is authenticated, in bytes (1009 beyond). */
   maxPreAuthBytes?: number
   /**
    * The peer option `connectTimeout`, in ms: an accepted converge.v1 peer that sent no hello
-   * within this long is closed (4408); a mesh dial gives up and retries after it.
+   * within this long is closed (4508); a mesh dial gives up and retries after it.
    */
   handshakeTimeout?: number
   /** Most documents one client connection may have open; beyond, a document is refused alone. */
   maxDocsPerConnection?: number
-  /** Most messages held per document while it loads, per connection (4413 beyond). */
+  /** Most messages held per document while it loads, per connection (4513 beyond). */
   maxBacklog?: number
   /** WebSocket ping interval for accepted sockets, in ms. */
   pingInterval?: number

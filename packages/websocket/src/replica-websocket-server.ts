@@ -22,15 +22,18 @@ export interface ReplicaWebSocketServerOptions {
   /** Largest frame accepted, in bytes; `ws` closes a socket that sends more with 1009. Default 16 MiB. */
   maxMessageBytes?: number
   /**
-   * Interval of WebSocket pings, in ms. A socket that has not answered the previous ping
-   * when the next is due is dropped, so a dead peer is gone within two intervals.
+   * Interval of WebSocket pings, in ms. A socket that has sent nothing (no pong, no
+   * message) since the previous ping when the next is due, and was not paused by flow
+   * control meanwhile, is dropped (4508), so a dead peer is gone within two intervals.
    * Default 15_000.
    */
   pingInterval?: number
   /**
    * Access of a y-websocket-framed connection (one document per socket), decided from
    * the upgrade request, e.g. its `?token=`. Throw a ConvergeError with code
-   * CONVERGE_AUTH_DENIED (HTTP 401) or CONVERGE_FORBIDDEN (403) to refuse. Default: full access.
+   * CONVERGE_AUTH_DENIED (close 4401) or CONVERGE_FORBIDDEN (4403) to refuse: the upgrade
+   * completes and the socket closes with that code, which a stock client does not retry.
+   * Default: full access.
    */
   authorizeRequest?: (request: IncomingMessage, doc: string) => Access | Promise<Access>
   /** Access of a converge.v1 connection, decided from its hello. Default: full access. */
@@ -47,7 +50,7 @@ export interface ReplicaWebSocketServerOptions {
    */
   checkUpgrade?: (request: IncomingMessage) => string | undefined
   /**
-   * Close a y-websocket socket that has sent no frame this long after opening, in ms (4408).
+   * Close a y-websocket socket that has sent no frame this long after opening, in ms (4508).
    * A stock client sends its sync step 1 at once. converge.v1 peers are bounded by the
    * handshake timeout instead. Default 10_000; 0 turns it off.
    */
@@ -173,7 +176,7 @@ export class ReplicaWebSocketServer {
       })
       .catch((err) => {
         const status = isConvergeError(err, 'CONVERGE_FORBIDDEN') ? 403 : 401
-        this.refuse(request, socket, status, status === 403 ? 'forbidden' : 'unauthorized')
+        this.refuseWithCloseCode(request, socket, head, status)
       })
   }
 
@@ -200,6 +203,8 @@ export class ReplicaWebSocketServer {
     this.transports.set(ws, transport)
     this.alive.set(ws, true)
     ws.on('pong', () => this.alive.set(ws, true))
+    // Any frame proves the socket alive: a pong may wait behind megabytes the peer is sending.
+    ws.on('message', () => this.alive.set(ws, true))
     ws.on('close', () => this.transports.delete(ws))
     return transport
   }
@@ -217,6 +222,12 @@ export class ReplicaWebSocketServer {
 
   private ping(): void {
     for (const ws of this.transports.keys()) {
+      // A socket paused by flow control since the last ping was not read, so its pong may
+      // not have been read yet: it counts as alive, and gets a fresh ping once read again.
+      if (this.transports.get(ws)?.takePausedFlag()) {
+        this.alive.set(ws, true)
+        continue
+      }
       if (this.alive.get(ws) === false) {
         this.transports.get(ws)?.close(CloseCode.heartbeatTimeout, 'no pong')
         ws.terminate()
@@ -229,6 +240,19 @@ export class ReplicaWebSocketServer {
         // closing already
       }
     }
+  }
+
+  /**
+   * Refuses a y-websocket client by completing the upgrade and closing with 4401 or 4403:
+   * a stock client reads close codes, not HTTP statuses (a refused upgrade is retried for
+   * ever), and stops on these (see the close-code table in packages/core/PROTOCOL.md).
+   */
+  private refuseWithCloseCode(request: IncomingMessage, socket: Duplex, head: Buffer, status: 401 | 403): void {
+    const reason = status === 403 ? 'forbidden' : 'unauthorized'
+    this.options.onRefused?.(request, status, reason)
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.close(status === 403 ? CloseCode.forbidden : CloseCode.unauthorized, reason)
+    })
   }
 
   private refuse(request: IncomingMessage, socket: Duplex, status: number, reason: string): void {

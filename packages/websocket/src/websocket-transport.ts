@@ -41,6 +41,8 @@ export class WebSocketTransport implements Transport {
   private openReported = false
   private closeReported = false
   private readonly closeTimeout: number
+  private paused = false
+  private pausedSinceAsked = false
 
   constructor(socket: WebSocketLike, description: string, options: WebSocketTransportOptions = {}) {
     this.socket = socket
@@ -71,6 +73,28 @@ export class WebSocketTransport implements Transport {
 
   get bufferedAmount(): number {
     return this.socket.bufferedAmount
+  }
+
+  /** Stops reading the socket where it can (`ws` in Node): TCP then slows the sender. */
+  pause(): void {
+    if (this.state === 'closed') return
+    this.paused = true
+    this.pausedSinceAsked = true
+    ;(this.socket as { pause?: () => void }).pause?.()
+  }
+
+  /** True when the socket is paused or was since the last call (a server's liveness check skips it then). */
+  takePausedFlag(): boolean {
+    const was = this.pausedSinceAsked || this.paused
+    this.pausedSinceAsked = false
+    return was
+  }
+
+  /** Reads the socket again after `pause`. */
+  resume(): void {
+    if (this.state === 'closed') return
+    this.paused = false
+    ;(this.socket as { resume?: () => void }).resume?.()
   }
 
   /** The subprotocol the server chose. */

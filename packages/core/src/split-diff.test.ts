@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { splitDiff, syncStep2Parts } from './split-diff.js'
+
+const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
+
+/** mulberry32 */
+const seeded = (seed: number) => {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Random edits on `doc`: text inserts and deletes, map sets, nested arrays. */
+const edit = (doc: Y.Doc, random: () => number, n: number) => {
+  const text = doc.getText('text')
+  const map = doc.getMap<unknown>('map')
+  for (let i = 0; i < n; i++) {
+    const r = random()
+    if (r < 0.5 || text.length === 0) {
+      text.insert(Math.floor(random() * (text.length + 1)), 'abcdefgh'.slice(0, 1 + Math.floor(random() * 8)))
+    } else if (r < 0.7) {
+      const at = Math.floor(random() * text.length)
+      text.delete(at, Math.min(text.length - at, 1 + Math.floor(random() * 5)))
+    } else if (r < 0.85) {
+      map.set(`k${Math.floor(random() * 10)}`, random())
+    } else {
+      const key = `list${Math.floor(random() * 3)}`
+      let list = map.get(key)
+      if (!(list instanceof Y.Array)) {
+        list = new Y.Array<number>()
+        map.set(key, list)
+      }
+      ;(list as Y.Array<number>).push([i])
+    }
+  }
+}
+
+const sync = (from: Y.Doc, to: Y.Doc) => Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)))
+
+describe('splitDiff', () => {
+  it(`a diff split into small chunks applies chunk by chunk with nothing pending and converges (seed ${SEED}; CONVERGE_SEED=<n> to replay)`, () => {
+    const random = seeded(SEED)
+    for (let round = 0; round < 20; round++) {
+      // Three replicas edit concurrently and merge now and then: structs of several clients depend on each other.
+      const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
+      const receiver = new Y.Doc()
+      for (let step = 0; step < 6; step++) {
+        for (const d of docs) edit(d, random, 20)
+        const [a, b] = [docs[Math.floor(random() * 3)] as Y.Doc, docs[Math.floor(random() * 3)] as Y.Doc]
+        sync(a, b)
+        if (step === 2) sync(b, receiver)
+      }
+      const source = docs[0] as Y.Doc
+      for (const d of docs) sync(d, source)
+      const sv = Y.encodeStateVector(receiver)
+      const chunks = splitDiff(source, sv, 64)
+      expect(chunks.length).toBeGreaterThan(1)
+      for (const chunk of chunks) {
+        Y.applyUpdate(receiver, chunk)
+        expect(receiver.store.pendingStructs).toBeNull()
+      }
+      // The deletions come last.
+      Y.applyUpdate(receiver, Y.encodeStateAsUpdate(source, Y.encodeStateVector(source)))
+      expect(receiver.getText('text').toString()).toBe(source.getText('text').toString())
+      expect(receiver.getMap('map').toJSON()).toEqual(source.getMap('map').toJSON())
+      expect(Y.encodeStateVector(receiver)).toEqual(Y.encodeStateVector(source))
+    }
+  })
+
+  it('syncStep2Parts sends a diff that fits as it is, and a larger one in chunks no larger than the bound plus one struct', () => {
+    const doc = new Y.Doc()
+    const text = doc.getText('text')
+    for (let i = 0; i < 2000; i++) text.insert(0, `edit ${i} `)
+    const empty = new Uint8Array([0])
+    const diff = Y.encodeStateAsUpdate(doc, empty)
+    const deletions = () => Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))
+    expect(syncStep2Parts(doc, empty, diff, diff.length, deletions)).toEqual([diff])
+    const parts = syncStep2Parts(doc, empty, diff, 1024, deletions)
+    expect(parts.length).toBeGreaterThan(10)
+    for (const p of parts) expect(p.length).toBeLessThan(1024 + 64)
+    const copy = new Y.Doc()
+    for (const p of parts) Y.applyUpdate(copy, p)
+    expect(copy.getText('text').toString()).toBe(text.toString())
+  })
+})

@@ -1,0 +1,188 @@
+/**
+ * Flow-control benchmark (issue 11): a burst of trace edits from a stock y-websocket
+ * client against @y/websocket-server and the converge relay, the same burst with converge
+ * Replicas, and the flush of a large offline queue. Servers run pinned to core 0, this
+ * load generator to core 1. Prints a table per scenario and writes
+ * test/bench/results/<out>.json. See test/bench/README.md.
+ *
+ *   node test/bench/dist/flow/flow-bench.js [--quick] [--scenarios burst,replica-burst,offline-flush] [--out flow]
+ */
+import { parseArgs } from 'node:util'
+import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
+import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
+import { cliArgs, commandLine, describeMachine, machineFacts, runMain, table, writeResults } from '../lib/report.js'
+import { loadTrace } from '../lib/trace.js'
+import { convergeTarget, yWebsocketServerTarget } from '../servers/targets.js'
+import { BURST_DEFAULTS, type BurstClientKind, type BurstResult, runBurst } from './burst.js'
+import { OFFLINE_FLUSH_DEFAULTS, type OfflineFlushResult, runOfflineFlush } from './offline-flush.js'
+
+const SCENARIOS = ['burst', 'replica-burst', 'offline-flush'] as const
+type Scenario = (typeof SCENARIOS)[number]
+
+const { values: args } = parseArgs({
+  args: cliArgs(),
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    out: { type: 'string', default: 'flow' },
+    edits: { type: 'string' },
+    updates: { type: 'string' },
+  },
+})
+
+const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10))
+const quick = args.quick === true
+const burstOptions = { ...BURST_DEFAULTS, edits: int(args.edits, quick ? 5_000 : BURST_DEFAULTS.edits) }
+const flushOptions = {
+  ...OFFLINE_FLUSH_DEFAULTS,
+  updates: int(args.updates, quick ? 5_000 : OFFLINE_FLUSH_DEFAULTS.updates),
+}
+const scenarios = (args.scenarios as string).split(',').filter(Boolean) as Scenario[]
+for (const s of scenarios)
+  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`)
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+
+interface Row<R> {
+  server: string
+  client: string
+  result?: R
+  error?: string
+}
+
+const attempt = async <R>(server: string, client: string, fn: () => Promise<R>): Promise<Row<R>> => {
+  const what = `${server} + ${client}`
+  progress(`${what} …`)
+  const started = Date.now()
+  try {
+    const result = await fn()
+    progress(`${what} done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    return { server, client, result }
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err)
+    progress(`${what} FAILED: ${error}`)
+    return { server, client, error }
+  }
+}
+
+const burstRow = (r: Row<BurstResult>) =>
+  r.result === undefined
+    ? [r.server, r.client, `failed: ${r.error}`, '', '', '', '', '', '', '']
+    : [
+        r.server,
+        r.client,
+        r.result.typedMs,
+        r.result.observerMs,
+        r.result.savedMs ?? '–',
+        r.result.writerCloses.length === 0 ? 'none' : r.result.writerCloses.join(' '),
+        `${r.result.survivedPercent.toFixed(1)} %${r.result.survivedWhole ? ' (whole text)' : ''}`,
+        r.result.serverCpuMs,
+        formatOwnLoad(r.result.cores),
+        formatOtherLoad(r.result.cores),
+      ]
+
+const BURST_HEADERS = [
+  'server',
+  'client',
+  'typed (ms)',
+  'observer has all (ms)',
+  'writer saved (ms)',
+  'writer closes',
+  'survives SIGKILL',
+  'server CPU (ms)',
+  'busy % server/load',
+  'other % (noise)',
+]
+
+const main = async () => {
+  process.setMaxListeners(0)
+  const pinning = pinSelf(LOAD_CPU)
+  const trace = loadTrace('automerge-paper')
+  const machine = machineFacts(['yjs', '@y/websocket-server', 'y-leveldb', 'y-websocket'])
+  const command = commandLine('pnpm bench:flow --')
+  process.stdout.write(
+    `${[
+      '# Flow-control benchmark',
+      '',
+      `command: ${command}`,
+      describeMachine(machine),
+      `pinning: ${pinning}`,
+      `workload: ${trace.name} (${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC, the trace was not found'})`,
+    ].join('\n')}\n`,
+  )
+  const results: Record<string, unknown> = {}
+
+  if (scenarios.includes('burst')) {
+    const rows: Row<BurstResult>[] = []
+    for (const target of [yWebsocketServerTarget, convergeTarget]) {
+      rows.push(await attempt(target.label, 'y-websocket', () => runBurst(target, 'y-websocket', trace, burstOptions)))
+    }
+    results.burst = { options: burstOptions, rows }
+    process.stdout.write(
+      `\n## Burst: a stock y-websocket client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer waits for the text; then SIGKILL, restart, read back\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
+    )
+  }
+
+  if (scenarios.includes('replica-burst')) {
+    const kind: BurstClientKind = 'converge'
+    const rows = [
+      await attempt(convergeTarget.label, 'converge Replica', () =>
+        runBurst(convergeTarget, kind, trace, burstOptions),
+      ),
+    ]
+    results.replicaBurst = { options: burstOptions, rows }
+    process.stdout.write(
+      `\n## The same burst with converge Replicas (in-memory stores) as writer and observer\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
+    )
+  }
+
+  if (scenarios.includes('offline-flush')) {
+    const rows = [
+      await attempt(convergeTarget.label, 'converge Replica', () => runOfflineFlush(convergeTarget, flushOptions)),
+    ]
+    results.offlineFlush = { options: flushOptions, rows }
+    process.stdout.write(
+      `\n## Offline flush: a Replica with ${flushOptions.updates} queued updates of ${flushOptions.updateBytes} bytes connects\n\n${table(
+        [
+          'server',
+          'client',
+          'queued (MiB)',
+          'time to saved (ms)',
+          'closes (code reason)',
+          'relay RSS before (MiB)',
+          'relay peak RSS (MiB)',
+          'server CPU (ms)',
+          'other % (noise)',
+        ],
+        rows.map((r: Row<OfflineFlushResult>) =>
+          r.result === undefined
+            ? [r.server, r.client, `failed: ${r.error}`, '', '', '', '', '', '']
+            : [
+                r.server,
+                r.client,
+                r.result.queuedMiB,
+                r.result.savedMs,
+                r.result.closes === 0 ? 'none' : r.result.closeCodes.join('; '),
+                r.result.serverRssBeforeMiB,
+                r.result.serverPeakRssMiB,
+                r.result.serverCpuMs,
+                formatOtherLoad(r.result.cores),
+              ],
+        ),
+      )}\n`,
+    )
+  }
+
+  const file = await writeResults(args.out as string, {
+    benchmark: 'flow',
+    command,
+    date: new Date().toISOString(),
+    machine,
+    pinning,
+    trace: { name: trace.name, source: trace.source },
+    results,
+  })
+  process.stdout.write(`\nJSON: ${file}\n`)
+}
+
+runMain(main)
