@@ -268,7 +268,7 @@ export class Relay {
       port: this.port,
       tls: this.options.tlsCert !== undefined,
       data: this.options.store ? '(custom store)' : this.options.data,
-      authSecret: this.edge.required || this.ext.auth.active,
+      auth: this.edge.required ? 'tokens' : this.ext.auth.active ? 'extension' : 'open',
       adminApi: this.admin !== undefined,
       static: this.options.static,
       peers: this.options.peers ?? [],

@@ -6,7 +6,8 @@ export interface StartupFacts {
   tls: boolean
   /** The data directory, or a note that a custom store is used. */
   data: string
-  authSecret: boolean
+  /** How connections are admitted: JWTs, an onAuthenticate extension, or nobody checks. */
+  auth: 'tokens' | 'extension' | 'open'
   adminApi: boolean
   static: string | undefined
   peers: string[]
@@ -33,14 +34,18 @@ export const logStartup = (log: Logger, facts: StartupFacts): void => {
       ws,
       listen: `${facts.host}:${facts.port}`,
       data: facts.data,
-      auth: facts.authSecret ? 'tokens (HS256, --auth-secret)' : 'open (no --auth-secret)',
+      auth: {
+        tokens: 'tokens (HS256, --auth-secret / --auth-key)',
+        extension: 'an onAuthenticate extension',
+        open: 'open (no --auth-secret)',
+      }[facts.auth],
       adminApi: facts.adminApi ? `${http}api/` : 'off',
       static: facts.static,
       peers: facts.peers,
     },
     `relay listening on ${http} (clients: ${ws})`,
   )
-  if (!facts.authSecret) {
+  if (facts.auth === 'open') {
     log.warn('no --auth-secret: anyone who reaches this port may read and write every document')
   }
 }
