@@ -6,6 +6,7 @@
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AntiEntropy } from './anti-entropy.js'
+import { ByteQuota } from './byte-quota.js'
 import { DocSession, type DocSessionOptions, type SessionLink } from './doc-session.js'
 import { ConvergeError } from './errors.js'
 import type { Link, PeerStatus } from './link.js'
@@ -48,6 +49,10 @@ class Route implements SessionLink {
   readonly antiEntropy: AntiEntropy
   /** Documents whose writes this link was told it may not make (told once per session). */
   readonly writeDenied = new Set<string>()
+  /** Documents whose presence this link was told it may not publish (told once per session). */
+  readonly presenceDenied = new Set<string>()
+  /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
+  readonly updateQuota: ByteQuota
   /** Both ends are relays (set when the link opens). */
   mesh = false
   onInventorySynced: (docs: number) => void = () => undefined
@@ -57,6 +62,7 @@ class Route implements SessionLink {
     this.router = router
     this.link = link
     this.antiEntropy = antiEntropy(this)
+    this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
   }
 
   get observer(): ReplicaObserver {
@@ -84,6 +90,7 @@ class Route implements SessionLink {
     if (this.sessions.get(session.doc) !== session) return
     this.sessions.delete(session.doc)
     this.writeDenied.delete(session.doc)
+    this.presenceDenied.delete(session.doc)
   }
   reportRefusal(doc: string, reason: string): void {
     const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
@@ -113,6 +120,11 @@ export class DocumentRouter {
 
   private mayWrite(route: Route, doc: string): boolean {
     return route.link.remote.access.canWrite(doc)
+  }
+
+  /** Presence is not content: read-only peers publish it too, unless their access says not. */
+  private mayPublishPresence(route: Route, doc: string): boolean {
+    return route.link.remote.access.canPublishPresence?.(doc) ?? true
   }
 
   // --- links ----------------------------------------------------------------------
@@ -183,6 +195,7 @@ export class DocumentRouter {
     for (const s of [...route.sessions.values()]) s.end(false)
     route.sessions.clear()
     route.writeDenied.clear()
+    route.presenceDenied.clear()
     route.antiEntropy.reset()
   }
 
@@ -231,6 +244,7 @@ export class DocumentRouter {
       ...options,
       meshLink: route.mesh,
       maxBacklog: route.link.config.limits.maxBacklog,
+      maxAwarenessStates: route.link.config.limits.maxAwarenessStatesPerSession,
     })
     route.sessions.set(rdoc.name, session)
     if (options.notify && route.link.config.framing.control) route.send({ type: 'subscribe', doc: rdoc.name })
@@ -300,6 +314,15 @@ export class DocumentRouter {
       }
       return
     }
+    if (m.type === 'awareness' && !this.mayPublishPresence(route, m.doc)) {
+      if (!route.presenceDenied.has(m.doc)) {
+        route.presenceDenied.add(m.doc)
+        route.send({ type: 'error', doc: m.doc, code: 'CONVERGE_FORBIDDEN', message: 'no presence access' })
+      }
+      return
+    }
+    // One client link cannot fill the disk, whatever documents it writes (throws: 4413).
+    if (carriesUpdate(m) && !route.mesh && !route.link.config.initiator) route.updateQuota.charge(m.update.length)
     session.receive(m)
   }
 

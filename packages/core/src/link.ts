@@ -6,7 +6,9 @@ import { ConvergeError } from './errors.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
 import type { HelloMessage, Message } from './messages.js'
+import { checkMessageLimits } from './message-limits.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
+import { peerText } from './peer-text.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
@@ -95,6 +97,8 @@ export class Link extends ObservableV2<LinkEvents> {
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private lastReceived = 0
   private rateLimiter: RateLimiter | undefined
+  /** Error frames from the remote that may still be reported (see remoteErrorsPerMinute). */
+  private readonly remoteErrors: RateLimiter
 
   constructor(config: LinkConfig, link: Transport | Connector) {
     super()
@@ -106,6 +110,8 @@ export class Link extends ObservableV2<LinkEvents> {
     this.rateLimiter =
       !config.initiator && maxMessagesPerSecond > 0 ? new RateLimiter(maxMessagesPerSecond, messageBurst) : undefined
     if (!config.handshake) config.limits.heartbeatInterval = 0
+    const perMinute = config.limits.remoteErrorsPerMinute
+    this.remoteErrors = new RateLimiter(perMinute / 60, perMinute)
   }
 
   /** Starts connecting; call once, after every listener is wired. */
@@ -205,7 +211,8 @@ export class Link extends ObservableV2<LinkEvents> {
   }
 
   private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
-    this.remote = identity
+    // The peer chose its id, and logs carry it: bounded, like all peer text.
+    this.remote = { ...identity, remoteId: peerText(identity.remoteId, this.config.limits.maxPeerTextLength) }
     this.attempt = 0
     if (this.config.exemptFromRateLimit(identity)) this.rateLimiter = undefined
     this.setState({ kind: 'open', transport })
@@ -375,6 +382,7 @@ export class Link extends ObservableV2<LinkEvents> {
     let m: Message
     try {
       m = framing.decode(data)
+      checkMessageLimits(m, limits)
     } catch (err) {
       observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
       this.fail(err)
@@ -419,12 +427,18 @@ export class Link extends ObservableV2<LinkEvents> {
         return
       case 'pong':
         return
-      case 'error':
+      case 'error': {
+        // A relay logs what its peers report: a flood of them is cut to a trickle, each one short.
+        if (!this.config.initiator && !this.remoteErrors.take()) return
+        const { maxPeerTextLength } = this.config.limits
+        const bounded = { ...m, code: peerText(m.code, 64), message: peerText(m.message, maxPeerTextLength) }
         if (m.doc === '') {
-          this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${m.code}: ${m.message}`)])
+          this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${bounded.code}: ${bounded.message}`)])
           return
         }
-        break
+        this.emit('message', [bounded])
+        return
+      }
     }
     this.emit('message', [m])
   }

@@ -17,6 +17,7 @@ import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from '
 import type { ReplicaObserver } from './replica-observer.js'
 import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
+import { loadsCleanly } from './stored-doc.js'
 import type { Store } from './store.js'
 import type { Connector, Transport } from './transport.js'
 
@@ -41,6 +42,19 @@ export interface ReplicaOptions {
    * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
    */
   maxPendingBytes?: number
+  /**
+   * Deepest nesting of shared types (a map in a map in ...) an update may create; deeper
+   * is refused and its sender closed (4413), and a stored document nested deeper is
+   * repaired on load (see Store.repair). Yjs deletes and serializes nested types
+   * recursively: a 30,000-deep map overflows the stack. Default 256.
+   */
+  maxNestingDepth?: number
+  /**
+   * Largest document, in bytes of its stored state: an update that would take it past is
+   * refused and its sender closed (4413; converge.v1 peers get an error frame first). Mesh
+   * links and upstream relays are exempt. Default 64 MiB.
+   */
+  maxDocBytes?: number
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
   /**
@@ -112,6 +126,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   readonly gc: boolean
   readonly unloadDelay: number
   readonly maxPendingBytes: number
+  readonly maxNestingDepth: number
+  readonly maxDocBytes: number
   readonly observer: ReplicaObserver
   /** The connections made by connect() and accept() that are not closed. */
   readonly peers: ReadonlySet<Peer> = new Set<Peer>()
@@ -132,6 +148,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.gc = options.gc ?? true
     this.unloadDelay = options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes
+    this.maxNestingDepth = options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth
+    this.maxDocBytes = options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes
     this.observer = options.observer ?? {}
     this.#policy = rolePolicy(this.role)
     this.#router = new DocumentRouter(
@@ -154,6 +172,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       gc: this.gc,
       unloadDelay: this.unloadDelay,
       maxPendingBytes: this.maxPendingBytes,
+      maxNestingDepth: this.maxNestingDepth,
+      maxDocBytes: this.maxDocBytes,
       observer: this.observer,
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
@@ -252,11 +272,16 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.#docs.get(name)?.broadcastStateless(payload)
   }
 
-  /** The document's whole state as one update, loaded or not. */
+  /**
+   * The document's whole state as one update, loaded or not. Loads the document when its
+   * stored bytes would not load cleanly (see stored-doc.ts), so what it returns always does.
+   */
   async encodeState(name: string): Promise<Uint8Array> {
     const doc = this.#docs.get(name)?.doc
     if (doc !== undefined) return Y.encodeStateAsUpdate(doc)
-    return (await this.store.load(name)) ?? EMPTY_UPDATE
+    const stored = (await this.store.load(name)) ?? EMPTY_UPDATE
+    if (loadsCleanly(stored, this.maxNestingDepth)) return stored
+    return Y.encodeStateAsUpdate(await (this.#docFor(name, true) as ReplicaDoc).load())
   }
 
   /** Removes a document: ends its sessions and deletes it from the store. */

@@ -123,6 +123,24 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   maxDocsPerConnection?: number
   /** Most messages held per document while it loads, per connection (4413 beyond). */
   maxBacklog?: number
+  /** Most entries in a state vector a peer sends (4413 beyond). */
+  maxStateVectorEntries?: number
+  /** Most units of work (state vector entries, delete digest chunks, awareness states) one message may ask for (4413 beyond). */
+  maxMessageWork?: number
+  /** Largest awareness state a peer may send, in bytes (4413 beyond). */
+  maxAwarenessStateBytes?: number
+  /** Most presence ids one client connection may speak for per document (4413 beyond). */
+  maxAwarenessStatesPerSession?: number
+  /** Bytes of updates one client connection may write over its life (4413 beyond). */
+  maxUpdateBytesPerConnection?: number
+  /** Longest text a peer chose (its id, an error frame) kept for logs. */
+  maxPeerTextLength?: number
+  /** Error frames from one client connection logged per minute at most. */
+  remoteErrorsPerMinute?: number
+  /** Deepest nesting of shared types an update may create (4413 beyond). */
+  maxNestingDepth?: number
+  /** Largest document, in bytes of its stored state (4413 beyond). */
+  maxDocBytes?: number
   /** WebSocket ping interval for accepted sockets, in ms. */
   pingInterval?: number
   /** converge.v1 heartbeat interval (ping frames), in ms. */

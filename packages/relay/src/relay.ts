@@ -113,6 +113,8 @@ export class Relay {
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
       maxPendingBytes: options.maxPendingBytes,
+      maxNestingDepth: options.maxNestingDepth,
+      maxDocBytes: options.maxDocBytes,
       observer: this.ext.observer(this.metrics.observer()),
       seedDocument: this.ext.seedDocument,
     })
