@@ -426,7 +426,13 @@ export class ReplicaDoc {
     if (this.host.policy.hasOwnPresence || awareness === undefined) {
       return { update, ...readAwarenessClients(update), dropped: 0 }
     }
-    return this.awarenessGuard.admit(update, session, (id) => awareness.getStates().has(id), awareness.clientID, maxStates)
+    return this.awarenessGuard.admit(
+      update,
+      session,
+      (id) => awareness.getStates().has(id),
+      awareness.clientID,
+      maxStates,
+    )
   }
 
   /** Every awareness state known here, encoded, or undefined when there is none. */

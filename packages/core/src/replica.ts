@@ -17,8 +17,8 @@ import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from '
 import type { ReplicaObserver } from './replica-observer.js'
 import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
-import { loadsCleanly } from './stored-doc.js'
 import type { Store } from './store.js'
+import { loadsCleanly } from './stored-doc.js'
 import type { Connector, Transport } from './transport.js'
 
 export interface ReplicaOptions {
