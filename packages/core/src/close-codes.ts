@@ -28,6 +28,8 @@ export const CloseCode = {
   forbidden: 4403,
   /** No message (or pong) within the heartbeat timeout. */
   heartbeatTimeout: 4408,
+  /** The document was deleted (a tombstone): retrying cannot bring it back. */
+  gone: 4410,
   /** A document limit was exceeded (too many documents, too many pending structs). */
   limitExceeded: 4413,
   /** The peer speaks a protocol version this side does not support. */
@@ -42,7 +44,10 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
 
 /** Close codes after which reconnecting with the same credentials and bytes is pointless. */
 export const isFatalCloseCode = (code: number): boolean =>
-  code === CloseCode.unauthorized || code === CloseCode.forbidden || code === CloseCode.unsupportedVersion
+  code === CloseCode.unauthorized ||
+  code === CloseCode.forbidden ||
+  code === CloseCode.unsupportedVersion ||
+  code === CloseCode.gone
 
 const byError: Partial<Record<ErrorCode, number>> = {
   CONVERGE_MALFORMED_MESSAGE: CloseCode.malformed,
@@ -54,6 +59,7 @@ const byError: Partial<Record<ErrorCode, number>> = {
   CONVERGE_STORE_WRITE_FAILED: CloseCode.storeFailure,
   CONVERGE_TIMEOUT: CloseCode.heartbeatTimeout,
   CONVERGE_INTERNAL: CloseCode.storeFailure,
+  CONVERGE_DOC_DELETED: CloseCode.gone,
 }
 
 /** The close code for a connection dropped because of an error with this code (4400 when none is listed). */

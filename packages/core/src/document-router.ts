@@ -14,6 +14,7 @@ import { carriesUpdate, type DocMessage, type InventoryEntry, type Message } fro
 import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
+import { docDeleted, isReservedDocName } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
 export interface RouterDocs {
@@ -25,6 +26,8 @@ export interface RouterDocs {
   inMemory(): Iterable<ReplicaDoc>
   /** Every document with its digest, for anti-entropy. */
   inventory(): Promise<InventoryEntry[]>
+  /** The document was deleted (a tombstone, tombstones.ts): refused to everyone. */
+  isDeleted(name: string): boolean
 }
 
 export interface RouterHooks {
@@ -32,6 +35,8 @@ export interface RouterHooks {
   reportError(err: unknown, context: string): void
   /** A link opened or closed (after the router updated its sessions). */
   linksChanged(): void
+  /** An upstream relay says the document was deleted: erase the local copy. */
+  docDeletedUpstream(name: string): void
 }
 
 /** What an app sees of a document's upstream links. */
@@ -115,10 +120,13 @@ export class DocumentRouter {
   // --- access: the only place it is decided ---------------------------------------
 
   private mayRead(route: Route, doc: string): boolean {
+    // The replica's own documents (the tombstones) cross mesh links only.
+    if (isReservedDocName(doc) && !route.mesh) return false
     return route.link.remote.access.canRead(doc)
   }
 
   private mayWrite(route: Route, doc: string): boolean {
+    if (isReservedDocName(doc) && !route.mesh) return false
     return route.link.remote.access.canWrite(doc)
   }
 
@@ -141,10 +149,13 @@ export class DocumentRouter {
   private antiEntropyOf(route: Route): AntiEntropy {
     return new AntiEntropy({
       // The remote learns of no document it may not read, and syncs none.
-      inventory: () => this.docs.inventory().then((all) => all.filter((e) => this.mayRead(route, e.doc))),
+      inventory: () =>
+        this.docs
+          .inventory()
+          .then((all) => all.filter((e) => this.mayRead(route, e.doc) && !this.docs.isDeleted(e.doc))),
       send: (m) => route.send(m),
       sync: (doc) => {
-        if (!this.mayRead(route, doc)) return 'skip'
+        if (!this.mayRead(route, doc) || this.docs.isDeleted(doc)) return 'skip'
         const rdoc = this.docs.get(doc, true)
         if (rdoc === undefined) return 'skip'
         const session = this.share(route, rdoc, true)
@@ -172,7 +183,9 @@ export class DocumentRouter {
       // y-websocket framing: the socket is the document.
       const rdoc = this.docs.get(sole, !link.config.initiator)
       if (rdoc === undefined || (link.config.initiator && rdoc.appRefs === 0)) return
-      if (!this.mayRead(route, sole)) link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
+      if (this.docs.isDeleted(sole)) link.fail(docDeleted(sole))
+      else if (!this.mayRead(route, sole))
+        link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
       else this.share(route, rdoc, false)
       return
     }
@@ -265,6 +278,7 @@ export class DocumentRouter {
         route.antiEntropy.receive(m)
         return
       case 'error':
+        if (m.code === 'CONVERGE_DOC_DELETED' && route.link.config.upstream) this.hooks.docDeletedUpstream(m.doc)
         route.sessions.get(m.doc)?.refused(`${m.code}: ${m.message}`)
         return
       case 'hello':
@@ -277,6 +291,10 @@ export class DocumentRouter {
   }
 
   private receiveDocMessage(route: Route, m: DocMessage): void {
+    if (this.docs.isDeleted(m.doc)) {
+      this.refuseDeleted(route, m)
+      return
+    }
     const { link } = route
     const existing = route.sessions.get(m.doc)
     if (existing !== undefined) {
@@ -303,6 +321,37 @@ export class DocumentRouter {
     }
     const session = this.acceptSession(route, m.doc)
     if (session !== undefined && m.type !== 'subscribe') this.deliver(route, session, m)
+  }
+
+  /**
+   * A message for a deleted document: nothing of it is kept. A client is told (an error
+   * frame when it starts a session; its y-websocket socket is closed with 4410); a mesh
+   * peer that subscribes is answered with unsubscribe, and learns the tombstone by sync.
+   */
+  private refuseDeleted(route: Route, m: DocMessage): void {
+    route.sessions.get(m.doc)?.end(false)
+    const starts = m.type === 'subscribe' || m.type === 'sync-step1' || m.type === 'sync-step1-deletes'
+    if (route.link.config.framing.soleDoc !== undefined) route.link.fail(docDeleted(m.doc))
+    else if (route.mesh) {
+      if (m.type === 'subscribe') route.send({ type: 'unsubscribe', doc: m.doc })
+    } else if (starts) {
+      const err = docDeleted(m.doc)
+      route.send({ type: 'error', doc: m.doc, code: err.code, message: err.message })
+    }
+  }
+
+  /** `name` was deleted here: its sessions end, and every client on it is told. */
+  docDeleted(name: string): void {
+    for (const route of this.routes.values()) {
+      const session = route.sessions.get(name)
+      if (session === undefined) continue
+      session.end(route.mesh)
+      // Only a relay's clients are told (a client erasing its copy tells nobody).
+      if (route.mesh || route.link.config.initiator) continue
+      const err = docDeleted(name)
+      if (route.link.config.framing.soleDoc !== undefined) route.link.fail(err)
+      else route.send({ type: 'error', doc: name, code: err.code, message: err.message })
+    }
   }
 
   /** Hands `m` to its session; a write the remote may not make is dropped, and the remote told once. */

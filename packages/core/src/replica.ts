@@ -19,6 +19,7 @@ import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
 import { loadsCleanly } from './stored-doc.js'
+import { docDeleted, isReservedDocName, TOMBSTONES_DOC, Tombstones } from './tombstones.js'
 import type { Connector, Transport } from './transport.js'
 
 export interface ReplicaOptions {
@@ -137,6 +138,13 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   readonly #router: DocumentRouter
   readonly #docHost: DocHost
   readonly #lastStatus = new Map<string, string>()
+  /** Deleted documents (relays; see tombstones.ts). */
+  readonly #tombstones: Tombstones | undefined
+  /**
+   * Resolves when the replica is ready to serve: a relay has loaded its tombstones (so no
+   * deleted document is served by mistake). A client is ready at once.
+   */
+  readonly ready: Promise<void>
   #waiters = new Set<Waiter>()
   #destroyed = false
 
@@ -159,11 +167,16 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         open: () => this.#openDocs(),
         inMemory: () => this.#docsInMemory(),
         inventory: () => this.#inventory(),
+        isDeleted: (name) => this.#tombstones?.isDeleted(name) ?? false,
       },
       {
         observer: this.observer,
         reportError: (err, context) => this.emit('error', [err, context]),
         linksChanged: () => this.#linksChanged(),
+        docDeletedUpstream: (name) => {
+          this.#erase(name).catch((err) => this.emit('error', [err, `erasing ${name}`]))
+          this.emit('error', [docDeleted(name), name])
+        },
       },
     )
     this.#docHost = {
@@ -187,6 +200,17 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       seedDocument: options.seedDocument,
       statelessReceived: (doc, payload, from) => this.emit('stateless', [doc, payload, from]),
     }
+    this.#tombstones =
+      this.role === 'relay'
+        ? new Tombstones(
+            (name) => this.#erase(name),
+            (err, context) => this.emit('error', [err, context]),
+          )
+        : undefined
+    this.ready =
+      this.#tombstones === undefined
+        ? Promise.resolve()
+        : this.#openTombstones(this.#tombstones).catch((err) => this.emit('error', [err, 'loading the tombstones']))
   }
 
   // --- documents ----------------------------------------------------------------
@@ -239,7 +263,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   /** Names of all documents in the store. */
   list(): Promise<string[]> {
-    return this.store.list()
+    return this.store.list().then((names) => names.filter((n) => !isReservedDocName(n)))
   }
 
   /** The loaded Y.Doc of a document, if it is in memory. */
@@ -260,6 +284,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   async applyUpdate(name: string, update: Uint8Array, context?: PeerContext): Promise<void> {
     this.#checkAlive()
     assertDocName(name)
+    if (this.isDeleted(name)) throw docDeleted(name)
     const rdoc = this.#docFor(name, true) as ReplicaDoc
     await rdoc.receiveUpdate(update, DURABLE_ORIGIN, context)
   }
@@ -284,8 +309,40 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     return Y.encodeStateAsUpdate(await (this.#docFor(name, true) as ReplicaDoc).load())
   }
 
-  /** Removes a document: ends its sessions and deletes it from the store. */
+  /**
+   * Removes a document: ends its sessions and deletes it from the store. On a relay the
+   * delete wins: a tombstone replicates through the mesh and refuses the name to every
+   * client until `recreateDoc`.
+   */
   async deleteDoc(name: string): Promise<void> {
+    if (this.#tombstones !== undefined) {
+      await this.ready
+      await this.#tombstones.delete(name)
+      return
+    }
+    await this.#erase(name)
+  }
+
+  /** Lifts a relay's tombstone of `name`: the document may be written again (it starts empty). */
+  async recreateDoc(name: string): Promise<void> {
+    assertDocName(name)
+    await this.ready
+    this.#tombstones?.recreate(name)
+  }
+
+  /** Whether `name` was deleted on this relay (or a relay of its mesh) and not recreated. */
+  isDeleted(name: string): boolean {
+    return this.#tombstones?.isDeleted(name) ?? false
+  }
+
+  async #openTombstones(tombstones: Tombstones): Promise<void> {
+    const doc = await this.open(TOMBSTONES_DOC)
+    tombstones.attach(doc, await this.store.list())
+  }
+
+  /** Ends a document's sessions (telling its clients), drops it from memory and deletes it from the store. */
+  async #erase(name: string): Promise<void> {
+    this.#router.docDeleted(name)
     const rdoc = this.#docs.get(name)
     if (rdoc !== undefined) {
       await rdoc.settled()
