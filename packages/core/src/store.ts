@@ -1,5 +1,5 @@
-import type { AppendMeta, ChangeLog } from './change-log.js'
 import type * as Y from 'yjs'
+import type { AppendMeta, ChangeLog } from './change-log.js'
 
 /**
  * Where a replica keeps its documents. Every implementation passes the shared
