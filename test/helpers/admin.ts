@@ -26,3 +26,14 @@ export const counter = async (relay: RelayProcess, name: string, keep: (labels: 
   }
   return total
 }
+
+/** POSTs a Yjs update to `doc` through the admin API; resolves with the HTTP status. */
+export const postUpdate = async (relay: RelayProcess, doc: string, update: Uint8Array): Promise<number> => {
+  const res = await fetch(`${relay.httpUrl}/api/docs/${encodeURIComponent(doc)}/update`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: Buffer.from(update),
+  })
+  await res.arrayBuffer()
+  return res.status
+}

@@ -16,6 +16,11 @@ export interface Access {
   canWrite(doc: string): boolean
   /** Who the peer is, as its authentication decided; absent for anonymous peers. */
   readonly context?: PeerContext
+  /**
+   * May publish presence (awareness) on a document it may read. Default (absent): yes,
+   * read-only peers included: presence is not document content.
+   */
+  canPublishPresence?(doc: string): boolean
 }
 
 export const fullAccess: Access = { canRead: () => true, canWrite: () => true }

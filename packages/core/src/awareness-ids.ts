@@ -1,4 +1,5 @@
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import { ConvergeError } from './errors.js'
 
 /**
@@ -47,4 +48,40 @@ export const readAwarenessClients = (update: Uint8Array): { present: number[]; r
     else present.push(client)
   }
   return { present, removed }
+}
+
+/** One state of an awareness update. `state` is JSON text ('null' removes the client). */
+export interface AwarenessEntry {
+  client: number
+  clock: number
+  state: string
+}
+
+/** The entries of an awareness update. Throws on malformed bytes and on states nested deeper than MAX_AWARENESS_DEPTH. */
+export const readAwarenessEntries = (update: Uint8Array): AwarenessEntry[] => {
+  const decoder = decoding.createDecoder(update)
+  const entries: AwarenessEntry[] = []
+  const count = decoding.readVarUint(decoder)
+  for (let i = 0; i < count; i++) {
+    const client = decoding.readVarUint(decoder)
+    const clock = decoding.readVarUint(decoder)
+    const state = decoding.readVarString(decoder)
+    if (jsonDepth(state) > MAX_AWARENESS_DEPTH) {
+      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `awareness state nested deeper than ${MAX_AWARENESS_DEPTH}`)
+    }
+    entries.push({ client, clock, state })
+  }
+  return entries
+}
+
+/** An awareness update of `entries` (y-protocols' encoding). */
+export const encodeAwarenessEntries = (entries: AwarenessEntry[]): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, entries.length)
+  for (const e of entries) {
+    encoding.writeVarUint(encoder, e.client)
+    encoding.writeVarUint(encoder, e.clock)
+    encoding.writeVarString(encoder, e.state)
+  }
+  return encoding.toUint8Array(encoder)
 }

@@ -30,6 +30,8 @@ export const CloseCode = {
   unauthorized: 4401,
   /** The token does not grant this document or this mode. Permanent. */
   forbidden: 4403,
+  /** The document was deleted (a tombstone): retrying cannot bring it back. Permanent. */
+  gone: 4410,
   /** The peer speaks a protocol version this side does not support. Permanent. */
   unsupportedVersion: 4426,
   /** This side failed (its store could not persist an update, or an internal error); reconnecting may succeed. */
@@ -60,6 +62,8 @@ export const errorOfFatalClose = (code: number): ErrorCode => {
       return 'CONVERGE_FORBIDDEN'
     case CloseCode.unsupportedVersion:
       return 'CONVERGE_UNSUPPORTED_VERSION'
+    case CloseCode.gone:
+      return 'CONVERGE_DOC_DELETED'
     default:
       return 'CONVERGE_AUTH_DENIED'
   }
@@ -80,6 +84,8 @@ export const closeCodeOf = (code: ErrorCode): number => {
       return CloseCode.rateLimited
     case 'CONVERGE_TIMEOUT':
       return CloseCode.heartbeatTimeout
+    case 'CONVERGE_DOC_DELETED':
+      return CloseCode.gone
     case 'CONVERGE_STORE_WRITE_FAILED':
     case 'CONVERGE_STORE_CLOSED':
     case 'CONVERGE_INTERNAL':

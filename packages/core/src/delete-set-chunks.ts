@@ -16,6 +16,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { equalBytes, fnv1a64 } from './state-digest.js'
+import type { WorkBudget } from './work-budget.js'
 
 /** Per client, its deleted ranges as [clock, length], sorted by clock. */
 export type DeleteRanges = Map<number, Array<[number, number]>>
@@ -78,17 +79,33 @@ const chunkBitsFor = (list: Array<[number, number]>): number => {
   return bits
 }
 
-/** The ranges of `list` within chunk `k` (of 2^bits clocks), clipped to it. */
-const clip = (list: Array<[number, number]>, bits: number, k: number): Array<[number, number]> => {
-  const from = k * 2 ** bits
-  const to = from + 2 ** bits
-  const out: Array<[number, number]> = []
+/** Calls `visit(k, pieces)` for each chunk k < `chunks` (of 2^bits clocks) that holds deletions, with its ranges clipped to it; one walk over `list`. */
+const forEachChunk = (
+  list: Array<[number, number]>,
+  bits: number,
+  chunks: number,
+  visit: (k: number, pieces: Array<[number, number]>) => void,
+): void => {
+  const size = 2 ** bits
+  const covered = chunks * size
+  let chunk = -1
+  let pieces: Array<[number, number]> = []
   for (const [clock, len] of list) {
-    const start = Math.max(clock, from)
-    const end = Math.min(clock + len, to)
-    if (start < end) out.push([start, end - start])
+    const end = Math.min(clock + len, covered)
+    let start = clock
+    while (start < end) {
+      const k = Math.floor(start / size)
+      if (k !== chunk) {
+        if (pieces.length > 0) visit(chunk, pieces)
+        chunk = k
+        pieces = []
+      }
+      const stop = Math.min(end, (k + 1) * size)
+      pieces.push([start, stop - start])
+      start = stop
+    }
   }
-  return out
+  if (pieces.length > 0) visit(chunk, pieces)
 }
 
 const digestOfRanges = (ranges: Array<[number, number]>): Uint8Array => {
@@ -122,7 +139,9 @@ export const digestDeleteSet = (ranges: DeleteRanges): DeleteDigests => {
     const last = list[list.length - 1] as [number, number]
     const chunks = Math.ceil((last[0] + last[1]) / 2 ** bits)
     const digests = new Uint8Array(chunks * 8)
-    for (let k = 0; k < chunks; k++) digests.set(digestOfRanges(clip(list, bits, k)), k * 8)
+    const empty = digestOfRanges([])
+    for (let k = 0; k < chunks; k++) digests.set(empty, k * 8)
+    forEachChunk(list, bits, chunks, (k, pieces) => digests.set(digestOfRanges(pieces), k * 8))
     out.set(client, { bits, digests })
   }
   return out
@@ -139,7 +158,11 @@ export const encodeDeleteDigests = (digests: DeleteDigests): Uint8Array => {
   return encoding.toUint8Array(encoder)
 }
 
-/** Decodes digests from a peer; throws on malformed bytes. */
+/**
+ * Decodes digests from a peer; throws on malformed bytes, and on chunks or chunk counts no
+ * encoder writes (shorter than 2^MIN_CHUNK_BITS clocks, more than MAX_CHUNKS_PER_CLIENT):
+ * `bits` = 0 would cut a long delete set into millions of one-clock chunks.
+ */
 export const decodeDeleteDigests = (bytes: Uint8Array): DeleteDigests => {
   const decoder = decoding.createDecoder(bytes)
   const out: DeleteDigests = new Map()
@@ -148,33 +171,43 @@ export const decodeDeleteDigests = (bytes: Uint8Array): DeleteDigests => {
     const client = decoding.readVarUint(decoder)
     const bits = decoding.readVarUint(decoder)
     const digests = decoding.readVarUint8Array(decoder)
-    if (bits > 53 || digests.length % 8 !== 0) throw new Error('malformed delete digests')
+    if (bits < MIN_CHUNK_BITS || bits > 53 || digests.length % 8 !== 0) throw new Error('malformed delete digests')
+    if (digests.length / 8 > MAX_CHUNKS_PER_CLIENT) throw new Error('more delete digest chunks than any encoder writes')
     out.set(client, { bits, digests })
   }
   if (decoding.hasContent(decoder)) throw new Error('trailing bytes after delete digests')
   return out
 }
 
-/** Our deleted ranges in the chunks where the peer's digests differ from ours (all of a client it does not list). */
-export const deletionsNotIn = (ours: DeleteRanges, theirs: DeleteDigests): DeleteRanges => {
+/**
+ * Our deleted ranges in the chunks where the peer's digests differ from ours (all of a
+ * client it does not list). One walk over our ranges: the work is our ranges plus the
+ * peer's chunks, whatever chunk size the peer chose; chunks past the peer's last digest
+ * are sent without hashing (the peer has none of them). `work`, if given, is charged one
+ * unit per range walked.
+ */
+export const deletionsNotIn = (ours: DeleteRanges, theirs: DeleteDigests, work?: WorkBudget): DeleteRanges => {
   const out: DeleteRanges = new Map()
   for (const [client, raw] of ours) {
     const list = normalized(raw)
+    if (list.length === 0) continue
     const their = theirs.get(client)
     if (their === undefined) {
       out.set(client, list)
       continue
     }
+    const chunks = their.digests.length / 8
+    const covered = chunks * 2 ** their.bits
     const picked: Array<[number, number]> = []
-    const last = list[list.length - 1]
-    if (last === undefined) continue
-    const chunks = Math.ceil((last[0] + last[1]) / 2 ** their.bits)
-    for (let k = 0; k < chunks; k++) {
-      const mine = clip(list, their.bits, k)
-      if (mine.length === 0) continue
-      const at = k * 8
-      const theirDigest = at + 8 <= their.digests.length ? their.digests.subarray(at, at + 8) : undefined
-      if (theirDigest === undefined || !equalBytes(digestOfRanges(mine), theirDigest)) picked.push(...mine)
+    forEachChunk(list, their.bits, chunks, (k, pieces) => {
+      work?.spend(pieces.length)
+      if (!equalBytes(digestOfRanges(pieces), their.digests.subarray(k * 8, k * 8 + 8))) picked.push(...pieces)
+    })
+    // Past the peer's last chunk it has no deletions: send ours as they are, unhashed.
+    work?.spend(list.length)
+    for (const [clock, len] of list) {
+      const start = Math.max(clock, covered)
+      if (start < clock + len) picked.push([start, clock + len - start])
     }
     if (picked.length > 0) out.set(client, picked)
   }

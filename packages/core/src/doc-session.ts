@@ -1,7 +1,6 @@
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
-import { readAwarenessClients } from './awareness-ids.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError, isConvergeError } from './errors.js'
 import type { DocMessage, Message } from './messages.js'
@@ -42,6 +41,8 @@ export interface DocSessionOptions {
   maxBacklog: number
   /** Largest sync step 2 sent in one message; a larger diff goes in parts. */
   maxSyncChunkBytes: number
+  /** Most presence ids a client session may speak for (mesh links and upstream relays: any). */
+  maxAwarenessStates: number
   /**
    * The remote started this session: send our step 1 when its step 1 arrives, with delete
    * digests only if it sent digests of its own. A remote with few deletions answers with
@@ -308,14 +309,25 @@ export class DocSession implements AttachedSession {
       return
     }
     try {
-      const { present, removed } = readAwarenessClients(update)
+      // Mesh links and upstream relays carry everyone's presence; a client session its own few.
+      const maxStates = this.upstream || this.meshLink ? Number.POSITIVE_INFINITY : this.options.maxAwarenessStates
+      const { update: admitted, present, removed } = this.rdoc.admitAwareness(update, this, maxStates)
+      if (admitted === undefined) return
       for (const c of present) this.awarenessClients.add(c)
-      applyAwarenessUpdate(awareness, update, this)
+      applyAwarenessUpdate(awareness, admitted, this)
       // A removal Yjs ignored (an older clock) leaves the state: this session still
       // speaks for it, and takes it along when it ends.
-      for (const c of removed) if (!awareness.getStates().has(c)) this.awarenessClients.delete(c)
+      for (const c of removed) {
+        if (awareness.getStates().has(c)) continue
+        this.awarenessClients.delete(c)
+        this.rdoc.awarenessGuard.released(c)
+      }
     } catch (err) {
-      this.peer.fail(new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed awareness update', { cause: err }))
+      this.peer.fail(
+        isConvergeError(err)
+          ? err
+          : new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'malformed awareness update', { cause: err }),
+      )
     }
   }
 

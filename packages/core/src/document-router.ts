@@ -6,6 +6,7 @@
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AntiEntropy } from './anti-entropy.js'
+import { ByteQuota } from './byte-quota.js'
 import { DocSession, type DocSessionOptions, type SessionLink } from './doc-session.js'
 import { ConvergeError } from './errors.js'
 import type { Link, PeerStatus } from './link.js'
@@ -14,6 +15,7 @@ import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
 import { SlowReaderGate } from './slow-reader.js'
+import { docDeleted, isReservedDocName } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
 export interface RouterDocs {
@@ -25,6 +27,8 @@ export interface RouterDocs {
   inMemory(): Iterable<ReplicaDoc>
   /** Every document with its digest, for anti-entropy. */
   inventory(): Promise<InventoryEntry[]>
+  /** The document was deleted (a tombstone, tombstones.ts): refused to everyone. */
+  isDeleted(name: string): boolean
 }
 
 export interface RouterHooks {
@@ -32,6 +36,8 @@ export interface RouterHooks {
   reportError(err: unknown, context: string): void
   /** A link opened or closed (after the router updated its sessions). */
   linksChanged(): void
+  /** An upstream relay says the document was deleted: erase the local copy. */
+  docDeletedUpstream(name: string): void
 }
 
 /** What an app sees of a document's upstream links. */
@@ -49,6 +55,10 @@ class Route implements SessionLink {
   readonly antiEntropy: AntiEntropy
   /** Documents whose writes this link was told it may not make (told once per session). */
   readonly writeDenied = new Set<string>()
+  /** Documents whose presence this link was told it may not publish (told once per session). */
+  readonly presenceDenied = new Set<string>()
+  /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
+  readonly updateQuota: ByteQuota
   /** Both ends are relays (set when the link opens). */
   mesh = false
   onInventorySynced: (docs: number) => void = () => undefined
@@ -58,6 +68,7 @@ class Route implements SessionLink {
     this.router = router
     this.link = link
     this.antiEntropy = antiEntropy(this)
+    this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
   }
 
   get observer(): ReplicaObserver {
@@ -92,6 +103,7 @@ class Route implements SessionLink {
     if (this.sessions.get(session.doc) !== session) return
     this.sessions.delete(session.doc)
     this.writeDenied.delete(session.doc)
+    this.presenceDenied.delete(session.doc)
   }
   reportRefusal(doc: string, reason: string): void {
     const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
@@ -116,11 +128,19 @@ export class DocumentRouter {
   // --- access: the only place it is decided ---------------------------------------
 
   private mayRead(route: Route, doc: string): boolean {
+    // The replica's own documents (the tombstones) cross mesh links only.
+    if (isReservedDocName(doc) && !route.mesh) return false
     return route.link.remote.access.canRead(doc)
   }
 
   private mayWrite(route: Route, doc: string): boolean {
+    if (isReservedDocName(doc) && !route.mesh) return false
     return route.link.remote.access.canWrite(doc)
+  }
+
+  /** Presence is not content: read-only peers publish it too, unless their access says not. */
+  private mayPublishPresence(route: Route, doc: string): boolean {
+    return route.link.remote.access.canPublishPresence?.(doc) ?? true
   }
 
   // --- links ----------------------------------------------------------------------
@@ -137,10 +157,13 @@ export class DocumentRouter {
   private antiEntropyOf(route: Route): AntiEntropy {
     return new AntiEntropy({
       // The remote learns of no document it may not read, and syncs none.
-      inventory: () => this.docs.inventory().then((all) => all.filter((e) => this.mayRead(route, e.doc))),
+      inventory: () =>
+        this.docs
+          .inventory()
+          .then((all) => all.filter((e) => this.mayRead(route, e.doc) && !this.docs.isDeleted(e.doc))),
       send: (m) => route.send(m),
       sync: (doc) => {
-        if (!this.mayRead(route, doc)) return 'skip'
+        if (!this.mayRead(route, doc) || this.docs.isDeleted(doc)) return 'skip'
         const rdoc = this.docs.get(doc, true)
         if (rdoc === undefined) return 'skip'
         const session = this.share(route, rdoc, true)
@@ -170,7 +193,9 @@ export class DocumentRouter {
       // y-websocket framing: the socket is the document.
       const rdoc = this.docs.get(sole, !link.config.initiator)
       if (rdoc === undefined || (link.config.initiator && rdoc.appRefs === 0)) return
-      if (!this.mayRead(route, sole)) link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
+      if (this.docs.isDeleted(sole)) link.fail(docDeleted(sole))
+      else if (!this.mayRead(route, sole))
+        link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
       else this.share(route, rdoc, false)
       return
     }
@@ -195,6 +220,7 @@ export class DocumentRouter {
     for (const s of [...route.sessions.values()]) s.end(false)
     route.sessions.clear()
     route.writeDenied.clear()
+    route.presenceDenied.clear()
     route.antiEntropy.reset()
   }
 
@@ -244,6 +270,7 @@ export class DocumentRouter {
       meshLink: route.mesh,
       maxBacklog: route.link.config.limits.maxBacklog,
       maxSyncChunkBytes: route.link.config.limits.maxSyncChunkBytes,
+      maxAwarenessStates: route.link.config.limits.maxAwarenessStatesPerSession,
     })
     route.sessions.set(rdoc.name, session)
     if (options.notify && route.link.config.framing.control) route.send({ type: 'subscribe', doc: rdoc.name })
@@ -264,6 +291,7 @@ export class DocumentRouter {
         route.antiEntropy.receive(m)
         return
       case 'error':
+        if (m.code === 'CONVERGE_DOC_DELETED' && route.link.config.upstream) this.hooks.docDeletedUpstream(m.doc)
         route.sessions.get(m.doc)?.refused(`${m.code}: ${m.message}`)
         return
       case 'hello':
@@ -276,6 +304,10 @@ export class DocumentRouter {
   }
 
   private receiveDocMessage(route: Route, m: DocMessage): void {
+    if (this.docs.isDeleted(m.doc)) {
+      this.refuseDeleted(route, m)
+      return
+    }
     const { link } = route
     const existing = route.sessions.get(m.doc)
     if (existing !== undefined) {
@@ -304,6 +336,37 @@ export class DocumentRouter {
     if (session !== undefined && m.type !== 'subscribe') this.deliver(route, session, m)
   }
 
+  /**
+   * A message for a deleted document: nothing of it is kept. A client is told (an error
+   * frame when it starts a session; its y-websocket socket is closed with 4410); a mesh
+   * peer that subscribes is answered with unsubscribe, and learns the tombstone by sync.
+   */
+  private refuseDeleted(route: Route, m: DocMessage): void {
+    route.sessions.get(m.doc)?.end(false)
+    const starts = m.type === 'subscribe' || m.type === 'sync-step1' || m.type === 'sync-step1-deletes'
+    if (route.link.config.framing.soleDoc !== undefined) route.link.fail(docDeleted(m.doc))
+    else if (route.mesh) {
+      if (m.type === 'subscribe') route.send({ type: 'unsubscribe', doc: m.doc })
+    } else if (starts) {
+      const err = docDeleted(m.doc)
+      route.send({ type: 'error', doc: m.doc, code: err.code, message: err.message })
+    }
+  }
+
+  /** `name` was deleted here: its sessions end, and every client on it is told. */
+  docDeleted(name: string): void {
+    for (const route of this.routes.values()) {
+      const session = route.sessions.get(name)
+      if (session === undefined) continue
+      session.end(route.mesh)
+      // Only a relay's clients are told (a client erasing its copy tells nobody).
+      if (route.mesh || route.link.config.initiator) continue
+      const err = docDeleted(name)
+      if (route.link.config.framing.soleDoc !== undefined) route.link.fail(err)
+      else route.send({ type: 'error', doc: name, code: err.code, message: err.message })
+    }
+  }
+
   /** Hands `m` to its session; a write the remote may not make is dropped, and the remote told once. */
   private deliver(route: Route, session: DocSession, m: DocMessage): void {
     if (carriesUpdate(m) && !this.mayWrite(route, m.doc)) {
@@ -313,6 +376,15 @@ export class DocumentRouter {
       }
       return
     }
+    if (m.type === 'awareness' && !this.mayPublishPresence(route, m.doc)) {
+      if (!route.presenceDenied.has(m.doc)) {
+        route.presenceDenied.add(m.doc)
+        route.send({ type: 'error', doc: m.doc, code: 'CONVERGE_FORBIDDEN', message: 'no presence access' })
+      }
+      return
+    }
+    // One client link cannot fill the disk, whatever documents it writes (throws: 4513).
+    if (carriesUpdate(m) && !route.mesh && !route.link.config.initiator) route.updateQuota.charge(m.update.length)
     session.receive(m)
   }
 

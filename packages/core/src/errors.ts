@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'CONVERGE_TIMEOUT'
   | 'CONVERGE_INTERNAL'
   | 'CONVERGE_RATE_LIMITED'
+  | 'CONVERGE_DOC_DELETED'
 
 /** An error with a stable `code` and, where there is one, the underlying `cause`. */
 export class ConvergeError extends Error {

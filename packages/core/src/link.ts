@@ -6,8 +6,11 @@ import { ConvergeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
+import { checkMessageLimits } from './message-limits.js'
 import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
+import { peerText } from './peer-text.js'
+import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
 
@@ -99,6 +102,8 @@ export class Link extends ObservableV2<LinkEvents> {
   /** Flow control of the current transport (flow-control.ts). */
   private flow: ConnectionFlow | undefined
   private exempt = false
+  /** Error frames from the remote that may still be reported (see remoteErrorsPerMinute). */
+  private readonly remoteErrors: RateLimiter
 
   constructor(config: LinkConfig, link: Transport | Connector) {
     super()
@@ -107,6 +112,8 @@ export class Link extends ObservableV2<LinkEvents> {
     this.connector = isConnector(link) ? link : undefined
     this.first = isConnector(link) ? undefined : link
     if (!config.handshake) config.limits.heartbeatInterval = 0
+    const perMinute = config.limits.remoteErrorsPerMinute
+    this.remoteErrors = new RateLimiter(perMinute / 60, perMinute)
   }
 
   /** Starts connecting; call once, after every listener is wired. */
@@ -223,7 +230,8 @@ export class Link extends ObservableV2<LinkEvents> {
   }
 
   private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
-    this.remote = identity
+    // The peer chose its id, and logs carry it: bounded, like all peer text.
+    this.remote = { ...identity, remoteId: peerText(identity.remoteId, this.config.limits.maxPeerTextLength) }
     this.attempt = 0
     this.exempt = this.config.exemptFromRateLimit(identity)
     this.setState({ kind: 'open', transport })
@@ -412,6 +420,7 @@ export class Link extends ObservableV2<LinkEvents> {
     let m: Message
     try {
       m = framing.decode(data)
+      checkMessageLimits(m, limits)
     } catch (err) {
       observer.messageIn?.(this.remote.remoteId, 'invalid', data.length)
       this.fail(err)
@@ -456,12 +465,18 @@ export class Link extends ObservableV2<LinkEvents> {
         return
       case 'pong':
         return
-      case 'error':
+      case 'error': {
+        // A relay logs what its peers report: a flood of them is cut to a trickle, each one short.
+        if (!this.config.initiator && !this.remoteErrors.take()) return
+        const { maxPeerTextLength } = this.config.limits
+        const bounded = { ...m, code: peerText(m.code, 64), message: peerText(m.message, maxPeerTextLength) }
         if (m.doc === '') {
-          this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${m.code}: ${m.message}`)])
+          this.emit('error', [new ConvergeError('CONVERGE_FORBIDDEN', `${bounded.code}: ${bounded.message}`)])
           return
         }
-        break
+        this.emit('message', [bounded])
+        return
+      }
     }
     this.emit('message', [m])
   }

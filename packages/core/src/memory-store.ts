@@ -7,6 +7,7 @@ import { MemoryChangeLog } from './memory-change-log.js'
 import { onNextTurn } from './next-turn.js'
 import { digestOfUpdate, EMPTY_STATE_VECTOR, EMPTY_UPDATE } from './state-digest.js'
 import type { Store, StoreStats } from './store.js'
+import { rebuildFromParts } from './stored-doc.js'
 
 export interface MemoryStoreOptions {
   /**
@@ -23,6 +24,8 @@ interface StoredDoc {
   log: Uint8Array[]
   /** Cached merged state, dropped on every write. */
   merged: Uint8Array | undefined
+  /** Parts `repair` set aside. */
+  quarantined?: Uint8Array[]
 }
 
 interface PendingAppend {
@@ -156,6 +159,23 @@ export class MemoryStore implements Store {
     d.snapshot = merged
     d.log = []
     this.stats.compactions++
+  }
+
+  async repair(doc: string, check: (ydoc: Y.Doc, part: Uint8Array) => void): Promise<number> {
+    this.check()
+    const d = this.docs.get(doc)
+    if (d === undefined) return 0
+    const { update, bad } = rebuildFromParts(d.snapshot === undefined ? d.log : [d.snapshot, ...d.log], check)
+    d.snapshot = update
+    d.log = []
+    d.merged = undefined
+    if (bad.length > 0) d.quarantined = [...(d.quarantined ?? []), ...bad]
+    return bad.length
+  }
+
+  /** The parts `repair` set aside for `doc`. */
+  quarantined(doc: string): Uint8Array[] {
+    return this.docs.get(doc)?.quarantined ?? []
   }
 
   async list(): Promise<string[]> {

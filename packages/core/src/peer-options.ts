@@ -3,6 +3,7 @@ import type { Access } from './access.js'
 import type { BackoffOptions } from './backoff.js'
 import { DEFAULT_FLOW_OPTIONS, type FlowOptions } from './flow-control.js'
 import type { Framing } from './framing.js'
+import { DEFAULT_MESSAGE_LIMITS } from './message-limits.js'
 import type { HelloMessage } from './messages.js'
 
 /** The flow-control budgets (FlowOptions, flow-control.ts) are peer options too. */
@@ -44,6 +45,20 @@ export interface PeerOptions extends FlowOptions {
   maxBacklog?: number
   /** Reconnect delays, when dialing through a Connector. */
   backoff?: BackoffOptions
+  /** Most entries in a state vector a peer sends (4513 beyond). Default 100_000. See message-limits.ts. */
+  maxStateVectorEntries?: number
+  /** Most units of work (state vector entries, delete digest chunks, awareness states) one message may ask for (4513 beyond). Default 1_000_000. */
+  maxMessageWork?: number
+  /** Largest awareness state a peer may send, in bytes of JSON (4513 beyond). Default 64 KiB. */
+  maxAwarenessStateBytes?: number
+  /** Most presence ids one client connection may speak for per document (4513 beyond; mesh links exempt). Default 8. */
+  maxAwarenessStatesPerSession?: number
+  /** Longest text a peer chose (its peer id, an error frame's code and message) kept for logs and events. Default 200. */
+  maxPeerTextLength?: number
+  /** Error frames from the remote reported (as 'error' events, hence logs) per minute at most; the rest are dropped. Default 10. */
+  remoteErrorsPerMinute?: number
+  /** Bytes of updates one accepted client connection may write over its life (4513 beyond; mesh links exempt). Default 128 MiB. */
+  maxUpdateBytesPerConnection?: number
 }
 
 /** Options when accepting a connection (server side). */
@@ -64,4 +79,9 @@ export const DEFAULT_PEER_OPTIONS = {
   maxBacklog: 20_000,
   antiEntropyConcurrency: 16,
   ...DEFAULT_FLOW_OPTIONS,
+  ...DEFAULT_MESSAGE_LIMITS,
+  maxAwarenessStatesPerSession: 8,
+  maxPeerTextLength: 200,
+  remoteErrorsPerMinute: 10,
+  maxUpdateBytesPerConnection: 128 * 1024 * 1024,
 }

@@ -4,4 +4,8 @@ export const DEFAULT_REPLICA_OPTIONS = {
   unloadDelay: 30_000,
   /** Bytes of updates with missing dependencies one document may hold. */
   maxPendingBytes: 4 * 1024 * 1024,
+  /** Deepest nesting of shared types an update may create (Yjs overflows the stack past about 3,000). */
+  maxNestingDepth: 256,
+  /** Largest document, in bytes of its stored state. */
+  maxDocBytes: 64 * 1024 * 1024,
 }

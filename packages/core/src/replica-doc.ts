@@ -2,6 +2,8 @@ import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-proto
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
+import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
+import { readAwarenessClients } from './awareness-ids.js'
 import {
   type DeleteDigests,
   type DeleteSet,
@@ -12,6 +14,7 @@ import {
   withDeletionsNotIn,
 } from './delete-set-chunks.js'
 import { DocHolds } from './doc-holds.js'
+import { DocSize } from './doc-size.js'
 import { ConvergeError } from './errors.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import type { ReplicaObserver } from './replica-observer.js'
@@ -19,7 +22,8 @@ import type { RolePolicy } from './role-policy.js'
 import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
-import { hasMissingDependencies } from './update-dependencies.js'
+import { loadStoredDoc } from './stored-doc.js'
+import { storedPartCheck, validateUpdate } from './update-validation.js'
 
 /** Origin of transactions whose update is already durable in the store. */
 export const DURABLE_ORIGIN = Symbol('converge:durable')
@@ -58,6 +62,8 @@ export interface DocHost {
   readonly gc: boolean
   readonly unloadDelay: number
   readonly maxPendingBytes: number
+  readonly maxNestingDepth: number
+  readonly maxDocBytes: number
   readonly observer: ReplicaObserver
   /**
    * The content of a document the store has never held, stored before anyone sees the
@@ -103,6 +109,8 @@ export class ReplicaDoc {
   readonly saves: SaveTracker
   /** Who keeps the document in memory; the last to let go releases it. */
   readonly holds: DocHolds
+  /** Which session speaks for which presence id (relays). */
+  readonly awarenessGuard = new AwarenessGuard()
   destroyed = false
 
   private readonly host: DocHost
@@ -114,12 +122,14 @@ export class ReplicaDoc {
   private readonly inflight = new Set<Promise<unknown>>()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
+  private readonly size: DocSize
 
   constructor(host: DocHost, name: string) {
     this.host = host
     this.name = name
     this.saves = new SaveTracker(() => host.statusChanged(this))
     this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
+    this.size = new DocSize(host.maxDocBytes)
   }
 
   /** The app opened the document once more. */
@@ -147,19 +157,25 @@ export class ReplicaDoc {
   }
 
   private async loadFromStore(): Promise<Y.Doc> {
-    let stored = await this.host.store.load(this.name)
-    if (stored === undefined && this.host.seedDocument !== undefined) stored = await this.seed(this.host.seedDocument)
-    const doc = new Y.Doc({ gc: this.host.gc })
-    if (stored !== undefined) {
-      try {
-        Y.applyUpdate(doc, stored, LOAD_ORIGIN)
-      } catch (err) {
-        // The store merged bytes Yjs cannot apply: report it and serve what applied.
-        this.host.reportError(err, `loading ${this.name}`)
+    const loaded = await loadStoredDoc(this.host.store, this.name, {
+      gc: this.host.gc,
+      maxNestingDepth: this.host.maxNestingDepth,
+      origin: LOAD_ORIGIN,
+      reportError: (err, context) => this.host.reportError(err, context),
+    })
+    const { doc } = loaded
+    let { stored, bytes } = loaded
+    if (!stored && this.host.seedDocument !== undefined) {
+      const seeded = await this.seed(this.host.seedDocument)
+      if (seeded !== undefined) {
+        Y.applyUpdate(doc, seeded, LOAD_ORIGIN)
+        stored = true
+        bytes = seeded.length
       }
-      // A stored state is a change that no relay has confirmed in this session yet.
-      if (this.host.policy.tracksSaves && !isEmptyDoc(doc)) this.saves.loadedUnconfirmed()
     }
+    this.size.loaded(bytes)
+    // A stored state is a change that no relay has confirmed in this session yet.
+    if (stored && this.host.policy.tracksSaves && !isEmptyDoc(doc)) this.saves.loadedUnconfirmed()
     if (this.destroyed) {
       doc.destroy()
       throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded while loading')
@@ -248,12 +264,17 @@ export class ReplicaDoc {
     const context = this.sessionOf(origin)?.context ?? localContext
     let decoded: ReturnType<typeof Y.decodeUpdate> | undefined
     if (this.host.policy.validatesUpdates) {
-      // Bytes from clients and the admin API are checked in full; what a mesh peer passes
-      // on was checked at the edge where it entered, so decoding it is enough.
+      // Bytes from every peer are checked in full; mesh links and upstream relays pass on
+      // pending structs a limited peer already sent, so only they skip maxPendingBytes.
       const trusted = this.fromTrustedPeer(origin)
-      decoded = trusted ? decodeOrRefuse(update) : this.validate(doc, update)
+      decoded = validateUpdate(doc, update, this.name, {
+        maxNestingDepth: this.host.maxNestingDepth,
+        maxPendingBytes: trusted ? undefined : this.host.maxPendingBytes,
+      })
       // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
       if (isRedundantUpdate(doc, decoded)) return
+      // Mesh links pass on what another relay's limit admitted.
+      this.size.admit(doc, update.length, this.name, !trusted)
     }
     // A client takes its relay's and its own tabs' word: they passed the relay's checks.
     const started = performance.now()
@@ -281,6 +302,8 @@ export class ReplicaDoc {
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (err) {
+      // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
+      this.host.store.repair?.(this.name, storedPartCheck(this.name, this.host.maxNestingDepth)).catch(noop)
       throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
         cause: err,
       })
@@ -305,31 +328,13 @@ export class ReplicaDoc {
     return session !== undefined && (session.upstream || session.meshLink)
   }
 
-  /**
-   * Refuses bytes Yjs cannot decode or could not integrate (update-dependencies.ts), and
-   * updates that would pile up more than `maxPendingBytes` of unresolvable structs.
-   */
-  private validate(doc: Y.Doc, update: Uint8Array): ReturnType<typeof Y.decodeUpdate> {
-    const decoded = decodeOrRefuse(update)
-    const gap = hasMissingDependencies(doc, decoded, this.name)
-    if (gap) {
-      const pending = (doc.store.pendingStructs?.update.length ?? 0) + (doc.store.pendingDs?.length ?? 0)
-      if (pending + update.length > this.host.maxPendingBytes) {
-        throw new ConvergeError(
-          'CONVERGE_LIMIT_EXCEEDED',
-          `${this.name}: more than ${this.host.maxPendingBytes} bytes of updates with missing dependencies`,
-        )
-      }
-    }
-    return decoded
-  }
-
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     this.deleteSetCache = undefined
     if (origin === LOAD_ORIGIN) return
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
+      this.size.appended(update.length)
       const meta =
         this.host.store.changes === undefined
           ? undefined
@@ -411,6 +416,25 @@ export class ReplicaDoc {
     for (const s of this.sessions) if (s.started && !s.meshLink) s.sendStateless(payload)
   }
 
+  /**
+   * Presence from `session`, as this replica takes it. A replica with presence of its own
+   * (a client) takes its relay's and its tabs' word; one that relays presence ties each id
+   * to the session that announced it (awareness-guard.ts).
+   */
+  admitAwareness(update: Uint8Array, session: AttachedSession, maxStates: number): AdmittedAwareness {
+    const awareness = this.awareness
+    if (this.host.policy.hasOwnPresence || awareness === undefined) {
+      return { update, ...readAwarenessClients(update), dropped: 0 }
+    }
+    return this.awarenessGuard.admit(
+      update,
+      session,
+      (id) => awareness.getStates().has(id),
+      awareness.clientID,
+      maxStates,
+    )
+  }
+
   /** Every awareness state known here, encoded, or undefined when there is none. */
   encodeAwarenessStates(): Uint8Array | undefined {
     const awareness = this.awareness
@@ -426,6 +450,7 @@ export class ReplicaDoc {
   /** Drops a session, and the presence of clients no other session speaks for. */
   detach(session: AttachedSession): void {
     if (!this.sessions.delete(session)) return
+    this.awarenessGuard.releaseAll(session)
     const awareness = this.awareness
     if (awareness !== undefined && session.awarenessClients.size > 0) {
       const stillHeld = new Set<number>()
@@ -489,23 +514,6 @@ export class ReplicaDoc {
 /** The app's hold on a document it has open. */
 const APP = Symbol('converge:app')
 
-const decodeOrRefuse = (update: Uint8Array): ReturnType<typeof Y.decodeUpdate> => {
-  let decoded: ReturnType<typeof Y.decodeUpdate>
-  try {
-    decoded = Y.decodeUpdate(update)
-  } catch (err) {
-    throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update does not decode: ${(err as Error)?.message}`, {
-      cause: err,
-    })
-  }
-  // Yjs never writes an empty struct; one integrates as an empty deleted range, and every
-  // later encoding of the document then throws when read back.
-  for (const struct of decoded.structs) {
-    if (struct.length === 0) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'update holds an empty struct')
-  }
-  return decoded
-}
-
 /** Delete sets smaller than this travel whole: digests would not save enough to matter. */
 const MIN_DELETE_SET_FOR_DIGESTS = 256
 
@@ -528,3 +536,5 @@ interface AwarenessChange {
 }
 
 const isEmptyDoc = (doc: Y.Doc): boolean => doc.store.clients.size === 0 && doc.store.pendingStructs === null
+
+const noop = () => undefined

@@ -18,6 +18,8 @@ import type { ReplicaObserver } from './replica-observer.js'
 import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
+import { loadsCleanly } from './stored-doc.js'
+import { docDeleted, isReservedDocName, TOMBSTONES_DOC, Tombstones } from './tombstones.js'
 import type { Connector, Transport } from './transport.js'
 
 export interface ReplicaOptions {
@@ -41,6 +43,19 @@ export interface ReplicaOptions {
    * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
    */
   maxPendingBytes?: number
+  /**
+   * Deepest nesting of shared types (a map in a map in ...) an update may create; deeper
+   * is refused and its sender closed (4513), and a stored document nested deeper is
+   * repaired on load (see Store.repair). Yjs deletes and serializes nested types
+   * recursively: a 30,000-deep map overflows the stack. Default 256.
+   */
+  maxNestingDepth?: number
+  /**
+   * Largest document, in bytes of its stored state: an update that would take it past is
+   * refused and its sender closed (4513; converge.v1 peers get an error frame first). Mesh
+   * links and upstream relays are exempt. Default 64 MiB.
+   */
+  maxDocBytes?: number
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
   /**
@@ -112,6 +127,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   readonly gc: boolean
   readonly unloadDelay: number
   readonly maxPendingBytes: number
+  readonly maxNestingDepth: number
+  readonly maxDocBytes: number
   readonly observer: ReplicaObserver
   /** The connections made by connect() and accept() that are not closed. */
   readonly peers: ReadonlySet<Peer> = new Set<Peer>()
@@ -121,6 +138,13 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   readonly #router: DocumentRouter
   readonly #docHost: DocHost
   readonly #lastStatus = new Map<string, string>()
+  /** Deleted documents (relays; see tombstones.ts). */
+  readonly #tombstones: Tombstones | undefined
+  /**
+   * Resolves when the replica is ready to serve: a relay has loaded its tombstones (so no
+   * deleted document is served by mistake). A client is ready at once.
+   */
+  readonly ready: Promise<void>
   #waiters = new Set<Waiter>()
   #destroyed = false
 
@@ -132,6 +156,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.gc = options.gc ?? true
     this.unloadDelay = options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes
+    this.maxNestingDepth = options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth
+    this.maxDocBytes = options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes
     this.observer = options.observer ?? {}
     this.#policy = rolePolicy(this.role)
     this.#router = new DocumentRouter(
@@ -141,11 +167,16 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         open: () => this.#openDocs(),
         inMemory: () => this.#docsInMemory(),
         inventory: () => this.#inventory(),
+        isDeleted: (name) => this.#tombstones?.isDeleted(name) ?? false,
       },
       {
         observer: this.observer,
         reportError: (err, context) => this.emit('error', [err, context]),
         linksChanged: () => this.#linksChanged(),
+        docDeletedUpstream: (name) => {
+          this.#erase(name).catch((err) => this.emit('error', [err, `erasing ${name}`]))
+          this.emit('error', [docDeleted(name), name])
+        },
       },
     )
     this.#docHost = {
@@ -154,6 +185,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       gc: this.gc,
       unloadDelay: this.unloadDelay,
       maxPendingBytes: this.maxPendingBytes,
+      maxNestingDepth: this.maxNestingDepth,
+      maxDocBytes: this.maxDocBytes,
       observer: this.observer,
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
@@ -167,6 +200,17 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       seedDocument: options.seedDocument,
       statelessReceived: (doc, payload, from) => this.emit('stateless', [doc, payload, from]),
     }
+    this.#tombstones =
+      this.role === 'relay'
+        ? new Tombstones(
+            (name) => this.#erase(name),
+            (err, context) => this.emit('error', [err, context]),
+          )
+        : undefined
+    this.ready =
+      this.#tombstones === undefined
+        ? Promise.resolve()
+        : this.#openTombstones(this.#tombstones).catch((err) => this.emit('error', [err, 'loading the tombstones']))
   }
 
   // --- documents ----------------------------------------------------------------
@@ -219,7 +263,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   /** Names of all documents in the store. */
   list(): Promise<string[]> {
-    return this.store.list()
+    return this.store.list().then((names) => names.filter((n) => !isReservedDocName(n)))
   }
 
   /** The loaded Y.Doc of a document, if it is in memory. */
@@ -240,6 +284,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   async applyUpdate(name: string, update: Uint8Array, context?: PeerContext): Promise<void> {
     this.#checkAlive()
     assertDocName(name)
+    if (this.isDeleted(name)) throw docDeleted(name)
     const rdoc = this.#docFor(name, true) as ReplicaDoc
     await rdoc.receiveUpdate(update, DURABLE_ORIGIN, context)
   }
@@ -252,15 +297,52 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.#docs.get(name)?.broadcastStateless(payload)
   }
 
-  /** The document's whole state as one update, loaded or not. */
+  /**
+   * The document's whole state as one update, loaded or not. Loads the document when its
+   * stored bytes would not load cleanly (see stored-doc.ts), so what it returns always does.
+   */
   async encodeState(name: string): Promise<Uint8Array> {
     const doc = this.#docs.get(name)?.doc
     if (doc !== undefined) return Y.encodeStateAsUpdate(doc)
-    return (await this.store.load(name)) ?? EMPTY_UPDATE
+    const stored = (await this.store.load(name)) ?? EMPTY_UPDATE
+    if (loadsCleanly(stored, this.maxNestingDepth)) return stored
+    return Y.encodeStateAsUpdate(await (this.#docFor(name, true) as ReplicaDoc).load())
   }
 
-  /** Removes a document: ends its sessions and deletes it from the store. */
+  /**
+   * Removes a document: ends its sessions and deletes it from the store. On a relay the
+   * delete wins: a tombstone replicates through the mesh and refuses the name to every
+   * client until `recreateDoc`.
+   */
   async deleteDoc(name: string): Promise<void> {
+    if (this.#tombstones !== undefined) {
+      await this.ready
+      await this.#tombstones.delete(name)
+      return
+    }
+    await this.#erase(name)
+  }
+
+  /** Lifts a relay's tombstone of `name`: the document may be written again (it starts empty). */
+  async recreateDoc(name: string): Promise<void> {
+    assertDocName(name)
+    await this.ready
+    this.#tombstones?.recreate(name)
+  }
+
+  /** Whether `name` was deleted on this relay (or a relay of its mesh) and not recreated. */
+  isDeleted(name: string): boolean {
+    return this.#tombstones?.isDeleted(name) ?? false
+  }
+
+  async #openTombstones(tombstones: Tombstones): Promise<void> {
+    const doc = await this.open(TOMBSTONES_DOC)
+    tombstones.attach(doc, await this.store.list())
+  }
+
+  /** Ends a document's sessions (telling its clients), drops it from memory and deletes it from the store. */
+  async #erase(name: string): Promise<void> {
+    this.#router.docDeleted(name)
     const rdoc = this.#docs.get(name)
     if (rdoc !== undefined) {
       await rdoc.settled()

@@ -281,4 +281,31 @@ export const storeConformanceCases: ConformanceCase[] = [
       check(closed, 'append after close did not reject with CONVERGE_STORE_CLOSED')
     },
   },
+  {
+    name: 'repair (if the store has it) sets aside the parts its check rejects, keeps the rest, and the result persists',
+    async run(h) {
+      let store = await h.open()
+      if (store.repair === undefined) {
+        await store.close()
+        return
+      }
+      const { doc, updates } = editedDoc(7, 20)
+      const poison = new Y.Doc()
+      poison.clientID = 8
+      poison.getMap('map').set('poison', 'yes')
+      const bad = Y.encodeStateAsUpdate(poison)
+      for (const u of updates.slice(0, 10)) await store.append('r', u)
+      await store.append('r', bad)
+      for (const u of updates.slice(10)) await store.append('r', u)
+      const setAside = await store.repair('r', (_ydoc, part) => {
+        if (equalBytes(part, bad)) throw new Error('poison')
+      })
+      check(setAside === 1, `repair set aside ${setAside} parts, not 1`)
+      await sameState(store, 'r', doc, 'after repair')
+      await store.close()
+      store = await h.open()
+      await sameState(store, 'r', doc, 'after repair and reopen')
+      await store.close()
+    },
+  },
 ]

@@ -1,3 +1,4 @@
+import type * as Y from 'yjs'
 import type { AppendMeta, ChangeLog } from './change-log.js'
 
 /**
@@ -44,6 +45,14 @@ export interface Store {
   readonly changes?: ChangeLog
   /** Waits for pending writes, then releases resources. Later calls reject with CONVERGE_STORE_CLOSED. */
   close(): Promise<void>
+  /**
+   * Rebuilds the stored document part by part (snapshots, then log updates in order),
+   * moving aside into a quarantine, never deleting, every part that `check` rejects (it
+   * throws) or that Yjs fails to apply, and stores the rest as its state. Resolves with
+   * the number of parts set aside. A replica calls it when a stored document fails to
+   * load, so the document serves everything else. Optional.
+   */
+  repair?(doc: string, check: (ydoc: Y.Doc, part: Uint8Array) => void): Promise<number>
 }
 
 /** Counters a store keeps about itself, for metrics. */

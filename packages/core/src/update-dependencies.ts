@@ -75,6 +75,39 @@ const isMapEntry = (p: string) => !p.endsWith(',null]')
  * next deletion of that type throws while Yjs collects its garbage.
  */
 const checkPlacement = (doc: Y.Doc, decoded: DecodedUpdate, name: string): void => {
+  const { placeOf, placeOfId } = itemPlaces(doc, decoded, name)
+  const deletedInUpdate = (client: number, from: number, to: number) =>
+    (decoded.ds.clients.get(client) ?? []).some((r) => r.clock <= from && to <= r.clock + r.len)
+
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue
+    if (s.origin !== null && s.rightOrigin !== null) {
+      const left = placeOfId(s.origin)
+      const right = placeOfId(s.rightOrigin)
+      if (left !== undefined && right !== undefined && left !== 'gc' && right !== 'gc' && left !== right) {
+        throw malformed(name, `item ${s.id.client}:${s.id.clock} sits between two lists`)
+      }
+    }
+    const at = placeOf(s)
+    if (
+      s.length > 1 &&
+      at !== undefined &&
+      at !== 'gc' &&
+      isMapEntry(at) &&
+      !(s.content instanceof Y.ContentDeleted) &&
+      !deletedInUpdate(s.id.client, s.id.clock, s.id.clock + s.length - 1)
+    ) {
+      throw malformed(name, `map entry ${s.id.client}:${s.id.clock} is ${s.length} long`)
+    }
+  }
+}
+
+/**
+ * Where the items of an update sit (see Place), resolved the way Yjs will place them:
+ * by explicit parent, or by following origins through the document and the update.
+ * Also finds structs by id in the document (`local`) or the update (`inUpdate`).
+ */
+export const itemPlaces = (doc: Y.Doc, decoded: DecodedUpdate, name: string) => {
   const byClient = new Map<number, Struct[]>()
   for (const s of decoded.structs) {
     const list = byClient.get(s.id.client) ?? []
@@ -165,28 +198,5 @@ const checkPlacement = (doc: Y.Doc, decoded: DecodedUpdate, name: string): void 
     const s = inUpdate(id)
     return s instanceof Y.Item ? placeOf(s) : s === undefined || s instanceof Y.Skip ? undefined : 'gc'
   }
-  const deletedInUpdate = (client: number, from: number, to: number) =>
-    (decoded.ds.clients.get(client) ?? []).some((r) => r.clock <= from && to <= r.clock + r.len)
-
-  for (const s of decoded.structs) {
-    if (!(s instanceof Y.Item)) continue
-    if (s.origin !== null && s.rightOrigin !== null) {
-      const left = placeOfId(s.origin)
-      const right = placeOfId(s.rightOrigin)
-      if (left !== undefined && right !== undefined && left !== 'gc' && right !== 'gc' && left !== right) {
-        throw malformed(name, `item ${s.id.client}:${s.id.clock} sits between two lists`)
-      }
-    }
-    const at = placeOf(s)
-    if (
-      s.length > 1 &&
-      at !== undefined &&
-      at !== 'gc' &&
-      isMapEntry(at) &&
-      !(s.content instanceof Y.ContentDeleted) &&
-      !deletedInUpdate(s.id.client, s.id.clock, s.id.clock + s.length - 1)
-    ) {
-      throw malformed(name, `map entry ${s.id.client}:${s.id.clock} is ${s.length} long`)
-    }
-  }
+  return { placeOf, placeOfId, local, inUpdate }
 }

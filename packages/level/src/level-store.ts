@@ -9,6 +9,7 @@ import {
   FailedTurn,
   nextTurn,
   onNextTurn,
+  rebuildFromParts,
   type Store,
   type StoreStats,
 } from '@converge/core'
@@ -533,26 +534,7 @@ export class LevelStore implements Store {
       ydoc.destroy()
     }
     const [merged, stateVector] = encoded
-    const gen = snapshots.reduce((g, s) => Math.max(g, s.gen), 0) + 1
-    const newSnapshotKey = snapshotKey(doc, gen, this.keys.next())
-    const svEntry = encoding.createEncoder()
-    encoding.writeVarString(svEntry, newSnapshotKey)
-    encoding.writeVarUint8Array(svEntry, stateVector)
-    const meta = { snapshotBytes: merged.length, mergedUpdates: log.length, compactedAt: Date.now() }
-    const ops: BatchOp[] = [
-      { type: 'put', key: newSnapshotKey, value: merged, ...VIEW },
-      { type: 'put', key: stateVectorKey(doc), value: encoding.toUint8Array(svEntry), ...VIEW },
-      { type: 'put', key: metaKey(doc), value: meta, ...JSON_VALUE },
-      { type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW },
-    ]
-    for (const value of quarantine) ops.push({ type: 'put', key: quarantineKey(doc, this.keys.next()), value, ...VIEW })
-    for (const { key } of [...snapshots, ...entries.log]) ops.push({ type: 'del', key, ...KEY })
-    try {
-      await this.write(ops)
-    } catch (cause) {
-      this.stats.writeErrors++
-      throw new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `compaction of ${doc} failed`, { cause })
-    }
+    const meta = await this.writeSnapshot(doc, entries, merged, stateVector, quarantine, log.length, 'compaction')
     this.stats.compactions++
     // Appends that landed during the compaction stay counted.
     info.logCount = Math.max(0, info.logCount - log.length)
@@ -567,6 +549,75 @@ export class LevelStore implements Store {
       ? reclaimAfterBytes > 0 && info.deletedBytes >= Math.max(reclaimAfterBytes, 2 * info.snapshotBytes)
       : info.deletedBytes > 0
     if (worth) await this.reclaim(doc, info, meta)
+  }
+
+  /**
+   * In one atomic batch: writes `merged` as the document's new snapshot with its state
+   * vector, puts `quarantine` aside, and deletes exactly the entries of `entries` (appends
+   * made since have other keys and stay). Resolves with the meta entry written.
+   */
+  private async writeSnapshot(
+    doc: string,
+    entries: DocEntries,
+    merged: Uint8Array,
+    stateVector: Uint8Array,
+    quarantine: Uint8Array[],
+    mergedUpdates: number,
+    what: string,
+  ): Promise<object> {
+    const { snapshots } = entries
+    const gen = snapshots.reduce((g, s) => Math.max(g, s.gen), 0) + 1
+    const newSnapshotKey = snapshotKey(doc, gen, this.keys.next())
+    const svEntry = encoding.createEncoder()
+    encoding.writeVarString(svEntry, newSnapshotKey)
+    encoding.writeVarUint8Array(svEntry, stateVector)
+    const meta = { snapshotBytes: merged.length, mergedUpdates, compactedAt: Date.now() }
+    const ops: BatchOp[] = [
+      { type: 'put', key: newSnapshotKey, value: merged, ...VIEW },
+      { type: 'put', key: stateVectorKey(doc), value: encoding.toUint8Array(svEntry), ...VIEW },
+      { type: 'put', key: metaKey(doc), value: meta, ...JSON_VALUE },
+      { type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW },
+    ]
+    for (const value of quarantine) ops.push({ type: 'put', key: quarantineKey(doc, this.keys.next()), value, ...VIEW })
+    for (const { key } of [...snapshots, ...entries.log]) ops.push({ type: 'del', key, ...KEY })
+    try {
+      await this.write(ops)
+    } catch (cause) {
+      this.stats.writeErrors++
+      throw new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `${what} of ${doc} failed`, { cause })
+    }
+    return meta
+  }
+
+  /**
+   * Rebuilds a document part by part, setting aside (under quarantine keys, never deleted)
+   * every part that `check` rejects or Yjs cannot apply; see Store.repair.
+   */
+  repair(doc: string, check: (ydoc: Y.Doc, part: Uint8Array) => void): Promise<number> {
+    try {
+      this.checkOpen()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    this.compactQueue.delete(doc)
+    let setAside = 0
+    return this.withDocLock(doc, async () => {
+      const entries = await this.readDoc(doc)
+      if (entries.snapshots.length === 0 && entries.log.length === 0) return
+      const quarantine: Uint8Array[] = []
+      const { info, log } = this.decodeLog(doc, entries, (value) => quarantine.push(value))
+      const parts = [...entries.snapshots.map((s) => s.value), ...log]
+      const { update, stateVector, bad } = rebuildFromParts(parts, check)
+      quarantine.push(...bad)
+      setAside = quarantine.length
+      if (setAside === 0) return
+      this.report(new Error(`${setAside} stored parts fail to load`), `repairing ${doc}: they are quarantined`)
+      await this.writeSnapshot(doc, entries, update, stateVector, quarantine, log.length, 'repair')
+      info.logCount = 0
+      info.logBytes = 0
+      info.snapshotBytes = update.length
+      info.version++
+    }).then(() => setAside)
   }
 
   /**

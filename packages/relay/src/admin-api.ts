@@ -29,7 +29,10 @@ export interface AdminApiOptions {
  *   GET    /api/docs/:name             the document as JSON
  *   GET    /api/docs/:name/update      the whole document as one Yjs update (binary)
  *   POST   /api/docs/:name/update      apply a Yjs update (durable before it is visible)
- *   DELETE /api/docs/:name             delete the document
+ *   DELETE /api/docs/:name             delete the document; the delete wins (a tombstone the
+ *                                      mesh replicates): the name answers 410 and refuses every
+ *                                      client until it is recreated
+ *   POST   /api/docs/:name/recreate    lift the tombstone: the name may be written again (empty)
  *   GET    /api/revocations            {"revocations": [...]}
  *   POST   /api/revocations            {"jti": id} or {"sub": subject}: revoke, close live connections
  *   DELETE /api/revocations?jti=|sub=  lift a revocation
@@ -66,13 +69,25 @@ export class AdminApi {
       sendJson(res, 200, { docs: await this.replica.list() })
       return
     }
-    const m = /^\/api\/docs\/([^/]+)(\/update)?$/.exec(path)
+    const m = /^\/api\/docs\/([^/]+)(\/update|\/recreate)?$/.exec(path)
     const name = m === null ? undefined : docNameOf(m[1] as string)
     if (m === null || name === undefined) {
       sendJson(res, 404, { error: 'no such route' })
       return
     }
-    const asUpdate = m[2] !== undefined
+    const asUpdate = m[2] === '/update'
+    if (m[2] === '/recreate') {
+      if (req.method !== 'POST') sendJson(res, 405, { error: 'method not allowed' })
+      else {
+        await this.replica.recreateDoc(name)
+        res.writeHead(204).end()
+      }
+      return
+    }
+    if (this.replica.isDeleted(name) && req.method !== 'DELETE') {
+      sendJson(res, 410, { error: `${name} was deleted; POST /api/docs/:name/recreate to use the name again` })
+      return
+    }
     if (req.method === 'GET') {
       const update = await this.replica.encodeState(name)
       // Nothing stored under this name (an empty state and not listed): no such document.

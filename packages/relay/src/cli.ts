@@ -66,10 +66,17 @@ export const program = (): Command => {
     .addOption(new Option('--relay', 'the bearer may join the mesh as a relay'))
     .addOption(new Option('--sub <subject>', 'who the token is for (logs; revocation by subject)'))
     .addOption(new Option('--kid <id>', "the key id of --secret (the relay's --auth-key ID=SECRET)"))
+    .addOption(new Option('--no-presence', 'the bearer may not publish presence (awareness); default: it may'))
     .action(async (opts) => {
       const token = await signToken(
         opts.secret,
-        { docs: opts.docs, mode: opts.mode, relay: Boolean(opts.relay), sub: opts.sub },
+        {
+          docs: opts.docs,
+          mode: opts.mode,
+          relay: Boolean(opts.relay),
+          sub: opts.sub,
+          ...(opts.presence === false ? { presence: false } : {}),
+        },
         opts.ttl,
         { kid: opts.kid },
       )

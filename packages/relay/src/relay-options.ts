@@ -139,6 +139,24 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   maxDocsPerConnection?: number
   /** Most messages held per document while it loads, per connection (4513 beyond). */
   maxBacklog?: number
+  /** Most entries in a state vector a peer sends (4513 beyond). */
+  maxStateVectorEntries?: number
+  /** Most units of work (state vector entries, delete digest chunks, awareness states) one message may ask for (4513 beyond). */
+  maxMessageWork?: number
+  /** Largest awareness state a peer may send, in bytes (4513 beyond). */
+  maxAwarenessStateBytes?: number
+  /** Most presence ids one client connection may speak for per document (4513 beyond). */
+  maxAwarenessStatesPerSession?: number
+  /** Bytes of updates one client connection may write over its life (4513 beyond). */
+  maxUpdateBytesPerConnection?: number
+  /** Longest text a peer chose (its id, an error frame) kept for logs. */
+  maxPeerTextLength?: number
+  /** Error frames from one client connection logged per minute at most. */
+  remoteErrorsPerMinute?: number
+  /** Deepest nesting of shared types an update may create (4513 beyond). */
+  maxNestingDepth?: number
+  /** Largest document, in bytes of its stored state (4513 beyond). */
+  maxDocBytes?: number
   /** WebSocket ping interval for accepted sockets, in ms. */
   pingInterval?: number
   /** converge.v1 heartbeat interval (ping frames), in ms. */

@@ -113,6 +113,8 @@ export class Relay {
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
       maxPendingBytes: options.maxPendingBytes,
+      maxNestingDepth: options.maxNestingDepth,
+      maxDocBytes: options.maxDocBytes,
       observer: this.ext.observer(this.metrics.observer()),
       seedDocument: this.ext.seedDocument,
     })
@@ -242,6 +244,8 @@ export class Relay {
       throw err
     }
     const relay = new Relay(resolved, store, log, tls, revocations)
+    // No deleted document may be served by mistake: the tombstones load before anyone connects.
+    await relay.replica.ready
     try {
       await relay.listen()
     } catch (err) {

@@ -13,6 +13,8 @@ export interface TokenClaims {
   relay?: boolean
   /** Who the token is for (logs, and revocation by subject). */
   sub?: string
+  /** false: the bearer may not publish presence (awareness). Default (absent): it may, read-only tokens included. */
+  presence?: boolean
 }
 
 /** Claims of a verified token: its grant, and what expiry and revocation need. */
@@ -70,7 +72,12 @@ export const signToken = async (
   options: { kid?: string; jti?: string } = {},
 ): Promise<string> => {
   checkSecret(secret)
-  const jwt = new SignJWT({ docs: claims.docs, mode: claims.mode, ...(claims.relay ? { relay: true } : {}) })
+  const jwt = new SignJWT({
+    docs: claims.docs,
+    mode: claims.mode,
+    ...(claims.relay ? { relay: true } : {}),
+    ...(claims.presence === false ? { presence: false } : {}),
+  })
     .setProtectedHeader(options.kid === undefined ? { alg: 'HS256' } : { alg: 'HS256', kid: options.kid })
     .setIssuedAt()
     .setJti(options.jti ?? randomUUID())
@@ -106,7 +113,7 @@ export const verifyToken = async (
   } catch (err) {
     throw denied(err instanceof errors.JWTExpired ? 'token expired' : 'invalid token', err)
   }
-  const { docs, mode, relay, sub, exp, iat, jti } = payload
+  const { docs, mode, relay, sub, exp, iat, jti, presence } = payload
   if (!Array.isArray(docs) || !docs.every((d) => typeof d === 'string') || (mode !== 'read' && mode !== 'write')) {
     throw denied('token lacks docs or mode')
   }
@@ -123,6 +130,7 @@ export const verifyToken = async (
     iat: typeof iat === 'number' ? iat : undefined,
     jti: typeof jti === 'string' ? jti : undefined,
     kid,
+    ...(presence === false ? { presence: false } : {}),
   }
 }
 
@@ -132,5 +140,6 @@ export const accessOf = (claims: TokenClaims): Access => {
   return {
     canRead: (doc) => matchesAny(patterns, doc),
     canWrite: (doc) => claims.mode === 'write' && matchesAny(patterns, doc),
+    canPublishPresence: (doc) => claims.presence !== false && matchesAny(patterns, doc),
   }
 }

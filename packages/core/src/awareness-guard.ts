@@ -1,0 +1,82 @@
+/**
+ * Who may speak for which presence on a relay. Each awareness client id belongs to the
+ * session that first announced it, until its state is gone or that session ends; an
+ * update from another session for that id is dropped, so a peer (even a read-only one)
+ * cannot overwrite or remove another user's presence. Client sessions may hold at most
+ * `maxAwarenessStatesPerSession` ids; mesh links and upstream relays carry everyone's.
+ */
+import { type AwarenessEntry, encodeAwarenessEntries, readAwarenessEntries } from './awareness-ids.js'
+import { ConvergeError } from './errors.js'
+
+/** What the guard needs of a session: the ids it speaks for (kept by the session). */
+export interface PresenceSpeaker {
+  readonly awarenessClients: ReadonlySet<number>
+}
+
+export interface AdmittedAwareness {
+  /** The update to apply, with foreign ids left out; undefined when nothing is left. */
+  update: Uint8Array | undefined
+  /** Ids the update sets (now owned by the session) and removes. */
+  present: number[]
+  removed: number[]
+  /** Entries left out because another session owns their id. */
+  dropped: number
+}
+
+export class AwarenessGuard {
+  private readonly owners = new Map<number, PresenceSpeaker>()
+
+  /**
+   * Filters `update` from `session`. `hasState(id)` tells whether a state for the id is
+   * still held (an owner whose state timed out owns it no more); `localId` is this
+   * replica's own awareness id, which no peer may speak for. Throws
+   * CONVERGE_LIMIT_EXCEEDED when the session would speak for more than `maxStates` ids.
+   */
+  admit(
+    update: Uint8Array,
+    session: PresenceSpeaker,
+    hasState: (id: number) => boolean,
+    localId: number,
+    maxStates: number,
+  ): AdmittedAwareness {
+    const entries = readAwarenessEntries(update)
+    const kept: AwarenessEntry[] = []
+    let claims = 0
+    for (const e of entries) {
+      const owner = this.owners.get(e.client)
+      const foreign = owner !== undefined && owner !== session && hasState(e.client)
+      if (foreign || e.client === localId) continue
+      if (e.state !== 'null' && owner !== session && !session.awarenessClients.has(e.client)) claims++
+      kept.push(e)
+    }
+    if (claims > 0 && session.awarenessClients.size + claims > maxStates) {
+      throw new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${maxStates} awareness states from one session`)
+    }
+    const present: number[] = []
+    const removed: number[] = []
+    for (const e of kept) {
+      if (e.state === 'null') removed.push(e.client)
+      else {
+        present.push(e.client)
+        this.owners.set(e.client, session)
+      }
+    }
+    const dropped = entries.length - kept.length
+    return {
+      update: kept.length === 0 ? undefined : dropped === 0 ? update : encodeAwarenessEntries(kept),
+      present,
+      removed,
+      dropped,
+    }
+  }
+
+  /** The id's state is gone: nobody owns it now. */
+  released(id: number): void {
+    this.owners.delete(id)
+  }
+
+  /** The session ended: it owns nothing now. */
+  releaseAll(session: PresenceSpeaker): void {
+    for (const [id, owner] of this.owners) if (owner === session) this.owners.delete(id)
+  }
+}
