@@ -1,0 +1,96 @@
+import { backoffDelay } from '@converge/core'
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream'
+
+/** Applies one update from the stream; a feed calls it in stream order, one at a time. */
+export type FeedApply = (update: Uint8Array, seq: number, publishedAt: number) => Promise<void>
+
+export interface DocFeedOptions {
+  /** The JetStream client, once connected. */
+  js: () => JetStreamClient | undefined
+  stream: string
+  subject: string
+  /** The stream sequence the local copy already holds: delivery starts after it. */
+  after: number
+  apply: FeedApply
+  reportError: (err: unknown, context: string) => void
+}
+
+/**
+ * The live stream of one document's updates: an ordered, ephemeral consumer (one filter
+ * subject, as nats-server 2.9 allows) from the sequence the local copy reaches. It is
+ * recreated after errors and outages, each time from the last sequence it delivered, so
+ * nothing is skipped and nothing needs acknowledging.
+ */
+export class DocFeed {
+  /** The last stream sequence handed to `apply`. */
+  lastSeq: number
+  private readonly options: DocFeedOptions
+  private stopped = false
+  private messages: ConsumerMessages | undefined
+  private chain: Promise<void> = Promise.resolve()
+  private caughtUpResolve: (() => void) | undefined
+  /** Resolves once every update in the stream when the feed started is applied. */
+  readonly caughtUp: Promise<void>
+
+  constructor(options: DocFeedOptions) {
+    this.options = options
+    this.lastSeq = options.after
+    this.caughtUp = new Promise((resolve) => {
+      this.caughtUpResolve = resolve
+    })
+    void this.run()
+  }
+
+  /** Resolves once every update handed out so far is applied. */
+  drained(): Promise<void> {
+    return this.chain
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.caughtUpResolve?.()
+    await this.messages?.close().catch(() => undefined)
+    await this.chain
+  }
+
+  private markCaughtUp(): void {
+    this.caughtUpResolve?.()
+    this.caughtUpResolve = undefined
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0
+    while (!this.stopped) {
+      try {
+        const js = this.options.js()
+        if (js === undefined) throw new Error('not connected to NATS yet')
+        const consumer = await js.consumers.get(this.options.stream, {
+          filter_subjects: this.options.subject,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.lastSeq + 1,
+        })
+        if ((await consumer.info(true)).num_pending === 0) this.markCaughtUp()
+        const messages = await consumer.consume({ max_messages: 256 })
+        this.messages = messages
+        if (this.stopped) break
+        attempt = 0
+        for await (const m of messages) {
+          const { seq, data } = m
+          if (seq <= this.lastSeq) continue
+          this.lastSeq = seq
+          const publishedAt = m.info.timestampNanos / 1e6
+          const last = m.info.pending === 0
+          this.chain = this.chain
+            .then(() => this.options.apply(data, seq, publishedAt))
+            .catch((err) => this.options.reportError(err, `applying update ${seq} of ${this.options.subject}`))
+          if (last) this.chain.then(() => this.markCaughtUp())
+        }
+      } catch (err) {
+        if (!this.stopped) this.options.reportError(err, `consuming ${this.options.subject}`)
+      }
+      if (this.stopped) break
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt++)))
+    }
+    await this.messages?.close().catch(() => undefined)
+  }
+}
