@@ -1,7 +1,13 @@
 import { backoffDelay } from '@converge/core'
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream'
 
-/** Applies one update from the stream; a feed calls it in stream order, one at a time. */
+/** Most updates a feed has started applying before it waits for them to finish. */
+const MAX_INFLIGHT = 512
+
+/**
+ * Applies one update from the stream. A feed calls it in stream order without waiting for
+ * the previous call: the call must start its store append synchronously.
+ */
 export type FeedApply = (update: Uint8Array, seq: number, publishedAt: number) => Promise<void>
 
 export interface DocFeedOptions {
@@ -28,6 +34,8 @@ export class DocFeed {
   private stopped = false
   private messages: ConsumerMessages | undefined
   private chain: Promise<void> = Promise.resolve()
+  /** Updates started since the feed last waited for the chain. */
+  private inflight = 0
   private caughtUpResolve: (() => void) | undefined
   /** Resolves once every update in the stream when the feed started is applied. */
   readonly caughtUp: Promise<void>
@@ -80,10 +88,17 @@ export class DocFeed {
           this.lastSeq = seq
           const publishedAt = m.info.timestampNanos / 1e6
           const last = m.info.pending === 0
-          this.chain = this.chain
-            .then(() => this.options.apply(data, seq, publishedAt))
+          // Started now, in stream order (the store keeps the order of appends), so a run of
+          // updates shares one store batch; finished in order too.
+          const applied = this.options
+            .apply(data, seq, publishedAt)
             .catch((err) => this.options.reportError(err, `applying update ${seq} of ${this.options.subject}`))
+          this.chain = this.chain.then(() => applied)
           if (last) this.chain.then(() => this.markCaughtUp())
+          if (++this.inflight >= MAX_INFLIGHT) {
+            await this.chain
+            this.inflight = 0
+          }
         }
       } catch (err) {
         if (!this.stopped) this.options.reportError(err, `consuming ${this.options.subject}`)
