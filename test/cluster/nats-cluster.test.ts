@@ -31,6 +31,7 @@ const clusterRelays = (nats: NatsServers, count: number, extraArgs: string[] = [
   Promise.all(
     Array.from({ length: count }, async () => {
       const relay = await RelayProcess.start({
+        readyTimeout: 60_000,
         extraArgs: [
           ...adminArgs,
           '--nats',
