@@ -78,7 +78,9 @@ export class DocFeed {
           opt_start_seq: this.lastSeq + 1,
         })
         if ((await consumer.info(true)).num_pending === 0) this.markCaughtUp()
-        const messages = await consumer.consume({ max_messages: 256 })
+        // Heartbeats every second: a consumer lost with its NATS node is noticed (two missed)
+        // and recreated from the last delivered sequence within seconds.
+        const messages = await consumer.consume({ max_messages: 256, expires: 10_000, idle_heartbeat: 1_000 })
         this.messages = messages
         if (this.stopped) break
         attempt = 0
