@@ -68,6 +68,9 @@ export class NatsCluster {
   private js: JetStreamClient | undefined
   private snapshots: SnapshotBucket | undefined
   private isConnected = false
+  /** Until then, a load waits for the first connection (a relay just started should not serve a stale copy). */
+  private startupGraceEnds = 0
+  private readonly connectedWaiters = new Set<() => void>()
   private closed = false
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
 
@@ -105,6 +108,7 @@ export class NatsCluster {
   /** Reads the ledger and starts connecting; never waits for NATS (a relay serves without it). */
   async start(): Promise<void> {
     await this.publisher.restore()
+    this.startupGraceEnds = Date.now() + this.options.catchupTimeout
     void this.connectLoop()
     this.timers.push(setInterval(() => void this.flushSequences(), LEDGER_FLUSH_INTERVAL))
     this.timers.push(setInterval(() => this.sweepFeeds(), FEED_SWEEP_INTERVAL))
@@ -179,6 +183,8 @@ export class NatsCluster {
     const started = performance.now()
     try {
       state.seq = state.savedSeq = await this.ledger.sequence(doc)
+      if (!this.isConnected && Date.now() < this.startupGraceEnds)
+        await this.whenConnected(this.startupGraceEnds - Date.now())
       if (this.isConnected && this.snapshots !== undefined) {
         const snapshot = await withTimeout(this.snapshots.get(doc), this.options.catchupTimeout).catch((err) => {
           this.reportError(err, `reading the snapshot of ${doc}`)
@@ -388,7 +394,25 @@ export class NatsCluster {
   private setConnected(connected: boolean): void {
     this.isConnected = connected && !this.closed
     this.metrics.connected.set(this.isConnected ? 1 : 0)
-    if (this.isConnected) this.publisher.resume()
+    if (this.isConnected) {
+      this.publisher.resume()
+      for (const resolve of this.connectedWaiters) resolve()
+      this.connectedWaiters.clear()
+    }
+  }
+
+  /** Resolves once connected, or after `ms`. */
+  private whenConnected(ms: number): Promise<void> {
+    if (this.isConnected) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.connectedWaiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.connectedWaiters.add(done)
+    })
   }
 
   private async publish(doc: string, update: Uint8Array): Promise<void> {
