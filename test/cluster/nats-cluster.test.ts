@@ -123,6 +123,13 @@ describeWithNats('relays as one cluster on NATS JetStream (real nats-server proc
       })
       const sv = Y.encodeStateVector(clients[0]?.doc as Y.Doc)
       for (const c of clients) expect(Y.encodeStateVector(c.doc)).toEqual(sv)
+      // Presence crosses relays over core NATS.
+      clients[0]?.provider.awareness.setLocalStateField('user', { name: 'on-relay-0' })
+      const seesIt = (c: { provider: WebsocketProvider }) =>
+        [...c.provider.awareness.getStates().values()].some(
+          (s) => (s.user as { name?: string } | undefined)?.name === 'on-relay-0',
+        )
+      await waitFor(() => clients.every(seesIt), { timeout: 30_000, what: 'presence to reach the other relays' })
       for (const r of relays) expect(await counter(r, 'converge_nats_published_total')).toBeGreaterThan(0)
 
       // A relay that never held the document, with an empty data directory.

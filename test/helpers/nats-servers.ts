@@ -5,15 +5,21 @@ import { describe, it } from 'vitest'
 import { freePort, tempDir } from './relay-process.js'
 import { waitFor } from './wait.js'
 
-/** The nats-server binary: $CONVERGE_NATS_SERVER, else `nats-server` on the PATH; undefined when absent. */
+/**
+ * The nats-server binary: $CONVERGE_NATS_SERVER, else `nats-server` on the PATH, else
+ * Debian's /usr/sbin/nats-server (not on a user's PATH); undefined when absent.
+ */
 export const natsServerBinary = (): string | undefined => {
-  const candidate = process.env.CONVERGE_NATS_SERVER ?? 'nats-server'
-  try {
-    execFileSync(candidate, ['--version'], { stdio: 'ignore' })
-    return candidate
-  } catch {
-    return undefined
+  const candidates = process.env.CONVERGE_NATS_SERVER
+    ? [process.env.CONVERGE_NATS_SERVER]
+    : ['nats-server', '/usr/sbin/nats-server']
+  for (const candidate of candidates) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' })
+      return candidate
+    } catch {}
   }
+  return undefined
 }
 
 /** CI sets CONVERGE_REQUIRE_NATS=1: there, a missing nats-server fails instead of skipping. */
