@@ -132,7 +132,7 @@ export class NatsCluster {
       docLoaded: (doc) => this.awareness?.docLoaded(doc),
       docUnloaded: (doc) => {
         this.awareness?.docUnloaded(doc)
-        void this.stopFeed(doc)
+        this.trackStop(this.stopFeed(doc))
       },
     }
   }
@@ -245,13 +245,23 @@ export class NatsCluster {
     if (++state.sinceSnapshot >= this.options.snapshotEvery) void this.writeSnapshot(doc, state)
   }
 
+  /** Feed stops in progress: close() waits for them (their snapshot and ledger writes). */
+  private readonly stopping = new Set<Promise<void>>()
+
+  private trackStop(p: Promise<void>): void {
+    this.stopping.add(p)
+    void p.finally(() => this.stopping.delete(p))
+  }
+
   private async stopFeed(doc: string): Promise<void> {
     const state = this.feeds.get(doc)
     if (state === undefined) return
     this.feeds.delete(doc)
     this.metrics.feeds.set(this.feeds.size)
     await state.ready
-    await state.feed?.stop()
+    await withTimeout(state.feed?.stop() ?? Promise.resolve(), this.options.publishTimeout).catch((err) =>
+      this.reportError(err, `stopping the feed of ${doc}`),
+    )
     if (state.sinceSnapshot > 0) await this.writeSnapshot(doc, state)
     await this.flushSequence(doc, state)
   }
@@ -260,7 +270,8 @@ export class NatsCluster {
   private sweepFeeds(): void {
     const replica = this.replica
     if (replica === undefined) return
-    for (const doc of this.feeds.keys()) if (replica.docFor(doc, false) === undefined) void this.stopFeed(doc)
+    for (const doc of this.feeds.keys())
+      if (replica.docFor(doc, false) === undefined) this.trackStop(this.stopFeed(doc))
   }
 
   private async writeSnapshot(doc: string, state: FeedState): Promise<void> {
@@ -431,7 +442,8 @@ export class NatsCluster {
   async close(): Promise<void> {
     if (this.closed) return
     for (const t of this.timers) clearInterval(t)
-    await Promise.all([...this.feeds.keys()].map((doc) => this.stopFeed(doc)))
+    for (const doc of [...this.feeds.keys()]) this.trackStop(this.stopFeed(doc))
+    await Promise.allSettled([...this.stopping])
     this.closed = true
     this.isConnected = false
     this.publisher.close()
