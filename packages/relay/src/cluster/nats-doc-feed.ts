@@ -66,6 +66,29 @@ export class DocFeed {
     this.caughtUpResolve = undefined
   }
 
+  /**
+   * The client library recreates an ordered consumer it finds gone, but one whose only
+   * replica sat on a NATS node that died is neither gone nor answering: after two missed
+   * heartbeats, end this consumer, and run() starts a fresh one after the last sequence.
+   */
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const s of messages.status()) {
+        const lost =
+          (s.type === 'heartbeats_missed' && s.count >= 2) ||
+          s.type === 'consumer_not_found' ||
+          s.type === 'consumer_deleted' ||
+          s.type === 'stream_not_found'
+        if (lost && !this.stopped) {
+          await messages.close().catch(() => undefined)
+          return
+        }
+      }
+    } catch {
+      // The consumer ended: run() handles it.
+    }
+  }
+
   private async run(): Promise<void> {
     let attempt = 0
     while (!this.stopped) {
@@ -84,6 +107,7 @@ export class DocFeed {
         this.messages = messages
         if (this.stopped) break
         attempt = 0
+        void this.watch(messages)
         for await (const m of messages) {
           const { seq, data } = m
           if (seq <= this.lastSeq) continue
