@@ -134,6 +134,10 @@ describeWithNats('relays as one cluster on NATS JetStream (real nats-server proc
 
       // A relay that never held the document, with an empty data directory.
       const [fourth] = await clusterRelays(nats, 1)
+      await waitFor(async () => (await readyz(fourth as RelayProcess)).nats?.connected === true, {
+        timeout: 30_000,
+        what: 'the fourth relay to reach NATS',
+      })
       const late = stockClient((fourth as RelayProcess).url, 'paper')
       await synced(late.provider)
       await waitFor(() => done(late.doc), { timeout: 30_000, what: 'the fourth relay to serve the whole document' })
