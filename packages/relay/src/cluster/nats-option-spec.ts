@@ -121,7 +121,7 @@ export const NATS_OPTION_SPEC: readonly OptionSpec[] = [
     default: NATS_DEFAULTS.retention,
     unit: 'ms',
     parse: nonNegativeInt,
-    doc: 'how long the stream keeps updates (0: forever); snapshots keep the rest',
+    doc: 'how long the stream keeps updates (0: forever); finite only if every document is snapshotted within it (see the README)',
   },
   {
     key: 'natsSnapshotEvery',

@@ -27,9 +27,11 @@ export interface NatsClusterOptions {
   /** Replicas of the stream and the bucket when this relay creates them (1 or 3; at most the NATS nodes). Default 1. */
   replicas?: number
   /**
-   * How long the stream keeps updates, in ms; 0 keeps them forever. Older updates live on in
-   * snapshots, which are written at least every `snapshotEvery` updates of a document and
-   * when a relay unloads it. Default 7 days.
+   * How long the stream keeps updates, in ms; 0 (the default) keeps them forever. Snapshots
+   * are written every `snapshotEvery` updates of a document and when a relay unloads it, so
+   * a finite retention is safe only when every document is snapshotted within it: an update
+   * written just before its relay died for good is in no snapshot until some relay loads
+   * and unloads that document again (see the README).
    */
   retention?: number
   /** Updates of a document between two snapshots. Default 1_000. */
@@ -52,7 +54,7 @@ export const NATS_DEFAULTS = {
   snapshotBucket: 'CONVERGE_SNAPSHOTS',
   subjectPrefix: 'converge',
   replicas: 1,
-  retention: 7 * 24 * 3600 * 1000,
+  retention: 0,
   snapshotEvery: 1_000,
   catchupTimeout: 5_000,
   publishTimeout: 5_000,
