@@ -19,7 +19,7 @@ afterEach(async () => {
 /** Transactions of the trace each client replays: a bounded prefix keeps the test short. */
 const TRACE_PREFIX = 400
 /** These tests start a NATS cluster and relay processes: generous under a loaded machine, bounded still. */
-const TIMEOUT = 120_000
+const TIMEOUT = 150_000
 
 const natsCluster = async (binary: string, nodes = 3) => {
   const nats = await NatsServers.start(binary, nodes)
