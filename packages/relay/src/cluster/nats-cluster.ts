@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { type AppendMeta, definedOnly, type Replica, type ReplicaObserver, type Store } from '@converge/core'
-import { DiscardPolicy, type JetStreamClient, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream'
-import { Kvm } from '@nats-io/kv'
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-  nanos,
-} from '@nats-io/transport-node'
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { ClusterLedger } from './cluster-ledger.js'
 import { NatsAwareness } from './nats-awareness.js'
+import { ensureStreamAndBucket, natsConnectionOptions } from './nats-connection.js'
 import { DocFeed } from './nats-doc-feed.js'
 import { NatsMetrics } from './nats-metrics.js'
 import { NATS_DEFAULTS, type NatsClusterOptions, type ResolvedNatsOptions } from './nats-options.js'
@@ -28,6 +21,10 @@ interface FeedState {
   feed: DocFeed | undefined
   /** Catch-up writes to the store directly; live updates go through the replica. */
   live: boolean
+  /** When it went live (Date.now()). */
+  liveSince: number
+  /** Being stopped: late updates go to the store directly (the document left memory). */
+  stopped: boolean
   /** Stream sequence through which the local copy holds every update. */
   seq: number
   /** Sequence last written to the ledger. */
@@ -159,6 +156,8 @@ export class NatsCluster {
         ready: Promise.resolve(),
         feed: undefined,
         live: false,
+        liveSince: 0,
+        stopped: false,
         seq: 0,
         savedSeq: 0,
         sinceSnapshot: 0,
@@ -218,6 +217,7 @@ export class NatsCluster {
     } finally {
       // From here on the document may be in memory: updates go through the replica.
       state.live = true
+      state.liveSince = Date.now()
       await state.feed?.drained()
       this.metrics.catchupSeconds.observe((performance.now() - started) / 1000)
     }
@@ -232,7 +232,9 @@ export class NatsCluster {
   ): Promise<void> {
     this.fromCluster.add(update)
     try {
-      if (state.live && this.replica?.docFor(doc, false) !== undefined) await this.replica.applyUpdate(doc, update)
+      // Live: through the replica, which persists, applies and forwards it (it loads the
+      // document if a cold read started this feed, or waits for the load under way).
+      if (state.live && !state.stopped && this.replica !== undefined) await this.replica.applyUpdate(doc, update)
       else await this.inner.append(doc, update)
     } catch (err) {
       this.metrics.consumeErrors.inc()
@@ -256,6 +258,7 @@ export class NatsCluster {
   private async stopFeed(doc: string): Promise<void> {
     const state = this.feeds.get(doc)
     if (state === undefined) return
+    state.stopped = true
     this.feeds.delete(doc)
     this.metrics.feeds.set(this.feeds.size)
     await state.ready
@@ -270,8 +273,11 @@ export class NatsCluster {
   private sweepFeeds(): void {
     const replica = this.replica
     if (replica === undefined) return
-    for (const doc of this.feeds.keys())
-      if (replica.docFor(doc, false) === undefined) this.trackStop(this.stopFeed(doc))
+    const now = Date.now()
+    for (const [doc, state] of this.feeds) {
+      const settled = state.live && now - state.liveSince > FEED_SWEEP_INTERVAL
+      if (settled && replica.loadedDoc(doc) === undefined) this.trackStop(this.stopFeed(doc))
+    }
   }
 
   private async writeSnapshot(doc: string, state: FeedState): Promise<void> {
@@ -310,32 +316,9 @@ export class NatsCluster {
 
   // --- the connection ------------------------------------------------------------------
 
-  private connectionOptions(): ConnectionOptions {
-    const o = this.options
-    const tls =
-      o.tlsCa !== undefined || o.tlsCert !== undefined
-        ? { caFile: o.tlsCa, certFile: o.tlsCert, keyFile: o.tlsKey }
-        : undefined
-    return {
-      servers: o.servers,
-      user: o.user,
-      pass: o.pass,
-      authenticator: o.credsFile === undefined ? undefined : credsAuthenticator(readFileSync(o.credsFile)),
-      tls,
-      name: `converge-relay-${this.replica?.peerId ?? ''}`,
-      // A relay's presence messages must not come back to it.
-      noEcho: true,
-      waitOnFirstConnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      pingInterval: 5_000,
-      maxPingOut: 2,
-    }
-  }
-
   private async connectLoop(): Promise<void> {
     try {
-      const nc = await connect(this.connectionOptions())
+      const nc = await connect(natsConnectionOptions(this.options, `converge-relay-${this.replica?.peerId ?? ''}`))
       if (this.closed) {
         await nc.close()
         return
@@ -354,34 +337,9 @@ export class NatsCluster {
 
   /** Creates the stream and the bucket unless they exist; retried until it works. */
   private async setUp(nc: NatsConnection): Promise<void> {
-    const o = this.options
     for (let attempt = 0; !this.closed; attempt++) {
       try {
-        const jsm = await jetstreamManager(nc, { timeout: o.publishTimeout })
-        const exists = await jsm.streams.info(o.stream).then(
-          () => true,
-          () => false,
-        )
-        if (!exists) {
-          await jsm.streams
-            .add({
-              name: o.stream,
-              subjects: [this.subjects.allUpdates],
-              storage: StorageType.File,
-              num_replicas: o.replicas,
-              max_age: o.retention > 0 ? nanos(o.retention) : 0,
-              duplicate_window: nanos(o.duplicateWindow),
-              discard: DiscardPolicy.Old,
-            })
-            .catch(async (err) => {
-              // Another relay created it meanwhile.
-              await jsm.streams.info(o.stream).catch(() => {
-                throw err
-              })
-            })
-        }
-        const kv = await new Kvm(nc).create(o.snapshotBucket, { replicas: o.replicas, history: 1 })
-        this.snapshots = new SnapshotBucket(kv)
+        this.snapshots = new SnapshotBucket(await ensureStreamAndBucket(nc, this.options, this.subjects))
         return
       } catch (err) {
         this.log.warn({ err: (err as Error).message, attempt }, 'setting up the JetStream stream and bucket')
