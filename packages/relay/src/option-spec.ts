@@ -6,10 +6,10 @@ import {
   type PeerOptions,
 } from '@converge/core'
 import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
-import { NATS_OPTION_SPEC, type NatsConfig } from './cluster/nats-option-spec.js'
 import { MAX_ADMIN_BODY_BYTES } from './admin-api.js'
 import { CHANGE_FEED_DEFAULTS } from './change-feed.js'
 import { DEFAULT_CHANGE_KEEP_ALIVE } from './changes-api.js'
+import { NATS_OPTION_SPEC, type NatsConfig } from './cluster/nats-option-spec.js'
 import { LOOPBACK_ADDRESSES } from './connection-caps.js'
 import { SETTLE_DEFAULTS } from './document-settled.js'
 import { bool, keyPairs, list, nonNegativeInt, oneOf, peerUrls, port, seconds, text } from './option-parsers.js'
