@@ -18,6 +18,8 @@ export interface RelayProcessOptions {
   peers?: string[]
   extraArgs?: string[]
   env?: Record<string, string>
+  /** How long to wait for /readyz after a start, in ms. Default 15_000. */
+  readyTimeout?: number
 }
 
 /**
@@ -88,7 +90,7 @@ export class RelayProcess {
         const res = await fetch(`${this.httpUrl}/readyz`).catch(() => undefined)
         return res?.status === 200
       },
-      { timeout: 15_000, what: `relay on port ${this.port} to be ready` },
+      { timeout: this.options.readyTimeout ?? 15_000, what: `relay on port ${this.port} to be ready` },
     )
   }
 

@@ -45,7 +45,7 @@ const writeUntilClosed = async (relay: RelayProcess, peer: RawPeer, doc: (i: num
 }
 
 describe('documents have bounds', () => {
-  it('updates past maxDocBytes are refused with 4413 (an error frame first on converge.v1), on both framings, and the document keeps serving', async () => {
+  it('updates past maxDocBytes are refused with 4513 (an error frame first on converge.v1), on both framings, and the document keeps serving', async () => {
     const relay = await RelayProcess.start({ extraArgs: [...adminArgs, '--max-doc-bytes', String(1 * MiB)] })
     cleanup.push(() => relay.dispose())
     const mux = await RawPeer.mux(relay.url)
@@ -77,7 +77,7 @@ describe('documents have bounds', () => {
     })
   })
 
-  it('one connection writing past maxUpdateBytesPerConnection is closed with 4413, on both framings, whatever documents it writes', async () => {
+  it('one connection writing past maxUpdateBytesPerConnection is closed with 4513, on both framings, whatever documents it writes', async () => {
     const relay = await RelayProcess.start({
       extraArgs: [...adminArgs, '--max-update-bytes-per-connection', String(1 * MiB)],
     })

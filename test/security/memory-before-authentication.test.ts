@@ -65,7 +65,7 @@ describe('memory before authentication', () => {
     expect((await connect(`${relay.url}/doc?token=forged`)).status).toBe(401)
   })
 
-  it('a y-websocket socket that never sends anything is closed with 4408; a stock client is not', async () => {
+  it('a y-websocket socket that never sends anything is closed with 4508; a stock client is not', async () => {
     const relay = await startRelay({ firstMessageTimeout: 300 })
     const { provider } = stockClient(relay.url, 'alive')
     await waitFor(() => provider.synced, { what: 'the stock client to sync' })

@@ -45,7 +45,7 @@ const hello = () => {
 }
 
 describe('one write token cannot poison a document', () => {
-  it('a 5,000-deep nested map is refused (4413) before it is stored, on both framings, and the document keeps serving clients and the admin JSON', async () => {
+  it('a 5,000-deep nested map is refused (4513) before it is stored, on both framings, and the document keeps serving clients and the admin JSON', async () => {
     const relay = await RelayProcess.start({ extraArgs: adminArgs })
     cleanup.push(() => relay.dispose())
     const deep = deepMapUpdate(5_000)

@@ -135,7 +135,7 @@ describe('presence cannot be spoofed', () => {
 })
 
 describe('awareness and error-frame floods are bounded', () => {
-  it('an awareness state over 64 KiB, or more than 8 presence ids from one client, closes it with 4413, on both framings', async () => {
+  it('an awareness state over 64 KiB, or more than 8 presence ids from one client, closes it with 4513, on both framings', async () => {
     const relay = await startRelay()
     const big = { blob: 'x'.repeat(100 * 1024) }
     const many = Array.from({ length: 20 }, (_, i): [number, number, unknown] => [9000 + i, 1, { i }])

@@ -273,10 +273,12 @@ export class DocSession implements AttachedSession {
       },
     )
     if (!this.peer.sendsAcks) return
-    applied.then(
-      () => this.markDurable(seq),
-      () => undefined,
-    )
+    applied
+      .then(() => this.rdoc.savedGate(update))
+      .then(
+        () => this.markDurable(seq),
+        () => undefined,
+      )
   }
 
   /** Acknowledges in receive order: `saved` covers a message only once everything before it is durable too. */

@@ -70,6 +70,8 @@ export interface DocHost {
    * document (see ReplicaOptions.seedDocument).
    */
   readonly seedDocument?: (name: string) => Promise<Uint8Array | undefined>
+  /** Extra condition before an update is acknowledged as saved (ReplicaOptions.savedWhen). */
+  readonly savedWhen?: ((doc: string, update: Uint8Array) => Promise<void> | undefined) | undefined
   /** Gives every mesh link a session for this document, so updates stream to all relays. */
   linkDoc(rdoc: ReplicaDoc): void
   /** The document has nothing holding it and may be dropped. */
@@ -496,6 +498,11 @@ export class ReplicaDoc {
   /** Number of local changes an upstream relay has not confirmed durable. */
   get unsaved(): number {
     return this.saves.unsaved
+  }
+
+  /** Resolves when `update`, already durable here, may be acknowledged as saved (ReplicaOptions.savedWhen). */
+  savedGate(update: Uint8Array): Promise<void> | undefined {
+    return this.host.savedWhen?.(this.name, update)
   }
 
   /** Holds the document while `p` runs (a write or a load). */

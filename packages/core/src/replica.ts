@@ -65,7 +65,17 @@ export interface ReplicaOptions {
    * edits): equal seeds then merge into one copy.
    */
   seedDocument?: (name: string) => Promise<Uint8Array | undefined>
+  /**
+   * Relays: a peer's update is acknowledged as `saved` only once this resolves too (for
+   * example once a replicated log took it; see the relay's NATS cluster). Called after the
+   * update is durable in the store (or found already there). Default: none, and `saved`
+   * means durable in the store.
+   */
+  savedWhen?: SavedGate
 }
+
+/** See ReplicaOptions.savedWhen. Undefined: saved as soon as it is durable in the store. */
+export type SavedGate = (doc: string, update: Uint8Array) => Promise<void> | undefined
 
 /** What an app can show about one document. */
 export interface DocStatus {
@@ -188,6 +198,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       maxNestingDepth: this.maxNestingDepth,
       maxDocBytes: this.maxDocBytes,
       observer: this.observer,
+      savedWhen: options.savedWhen,
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
         if (this.#docs.get(rdoc.name) === rdoc) this.#drop(rdoc, true)

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander'
 import * as Y from 'yjs'
 import { adminApiSource, type BackupSource, readBackupFile, restoreEntries, writeBackup } from './backup.js'
 import { addRelayOptions, relayConfigOf } from './cli-options.js'
+import { natsOptionsOf } from './cluster/nats-option-spec.js'
 import { openDataDir } from './data-dir.js'
 import { docToJson } from './doc-json.js'
 import { createLogger } from './pretty-log.js'
@@ -33,7 +34,11 @@ export const program = (): Command => {
       return
     }
     const { logLevel = 'info', logFormat = 'auto', ...options } = config.values
-    const relay = await Relay.start({ ...options, logger: createLogger({ level: logLevel, format: logFormat }) })
+    const relay = await Relay.start({
+      ...options,
+      nats: natsOptionsOf(options),
+      logger: createLogger({ level: logLevel, format: logFormat }),
+    })
     const shutdown = (signal: string) => {
       relay.log.info({ signal }, 'shutting down')
       relay.stop().then(

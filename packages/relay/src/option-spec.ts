@@ -9,6 +9,7 @@ import { DEFAULT_SERVER_OPTIONS } from '@converge/websocket'
 import { MAX_ADMIN_BODY_BYTES } from './admin-api.js'
 import { CHANGE_FEED_DEFAULTS } from './change-feed.js'
 import { DEFAULT_CHANGE_KEEP_ALIVE } from './changes-api.js'
+import { NATS_OPTION_SPEC, type NatsConfig } from './cluster/nats-option-spec.js'
 import { LOOPBACK_ADDRESSES } from './connection-caps.js'
 import { SETTLE_DEFAULTS } from './document-settled.js'
 import { bool, keyPairs, list, nonNegativeInt, oneOf, peerUrls, port, seconds, text } from './option-parsers.js'
@@ -21,10 +22,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
 
 /** What `converge relay` is configured with: the relay's options plus how it logs. */
-export type RelayConfig = Omit<RelayOptions, 'store' | 'logger' | 'extensions'> & {
-  logLevel?: (typeof LOG_LEVELS)[number]
-  logFormat?: (typeof LOG_FORMATS)[number]
-}
+export type RelayConfig = Omit<RelayOptions, 'store' | 'logger' | 'extensions' | 'nats'> &
+  NatsConfig & {
+    logLevel?: (typeof LOG_LEVELS)[number]
+    logFormat?: (typeof LOG_FORMATS)[number]
+  }
 export type ConfigKey = keyof RelayConfig
 
 /** A peer option a relay option feeds, and whether dialed mesh links get it too (accepted links always do). */
@@ -491,6 +493,7 @@ export const RELAY_OPTION_SPEC: readonly OptionSpec[] = [
     parse: text,
     doc: "this relay's id in the mesh",
   }),
+  ...NATS_OPTION_SPEC,
   option({
     key: 'changeFeed',
     flag: '--change-feed <on|off>',

@@ -1,6 +1,7 @@
 import type { Store } from '@converge/core'
 import type { Logger } from 'pino'
 import type { ChangeFeedOptions } from './change-feed.js'
+import type { NatsClusterOptions } from './cluster/nats-options.js'
 import type { SettleOptions } from './document-settled.js'
 import type { Extension } from './extensions.js'
 import type { WebhookQueueOptions } from './webhook-queue.js'
@@ -165,6 +166,11 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   heartbeatTimeout?: number
   /** This relay's peer id. Default: random. */
   peerId?: string
+  /**
+   * Join the cluster of relays on these NATS JetStream servers (see the README, "Cluster on
+   * NATS JetStream"). Default: none (a standalone relay, or a mesh with `peers`).
+   */
+  nats?: NatsClusterOptions
   /** A pino logger, or false for none. Default: pino at level 'info' on stdout. */
   logger?: Logger | false
 }

@@ -20,6 +20,8 @@ import { type Logger, pino } from 'pino'
 import { AdminApi, sendJson } from './admin-api.js'
 import { ChangeFeed, type ChangesQuery } from './change-feed.js'
 import { DEFAULT_CHANGE_KEEP_ALIVE, serveChanges } from './changes-api.js'
+import type { NatsCluster } from './cluster/nats-cluster.js'
+import { composeObservers } from './compose-observers.js'
 import { openDataDir } from './data-dir.js'
 import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
@@ -77,6 +79,8 @@ export class Relay {
   readonly sockets: ReplicaWebSocketServer
   readonly log: Logger
   readonly meshPeers: Peer[] = []
+  /** The NATS cluster this relay belongs to, with `nats`. */
+  readonly cluster: NatsCluster | undefined
   private readonly meshLinks: MeshLinkWatch[] = []
   /** The change feed, when the store keeps a change log. */
   readonly feed: ChangeFeed | undefined
@@ -97,8 +101,10 @@ export class Relay {
     log: Logger,
     tls: { cert: Buffer; key: Buffer } | undefined,
     revocations: RevocationList,
+    cluster: NatsCluster | undefined,
   ) {
     this.options = options
+    this.cluster = cluster
     this.store = store
     this.log = log
     this.revocations = revocations
@@ -115,10 +121,12 @@ export class Relay {
       maxPendingBytes: options.maxPendingBytes,
       maxNestingDepth: options.maxNestingDepth,
       maxDocBytes: options.maxDocBytes,
-      observer: this.ext.observer(this.metrics.observer()),
+      observer: this.ext.observer(composeObservers(this.metrics.observer(), cluster?.observer())),
+      savedWhen: cluster?.savedGate(),
       seedDocument: this.ext.seedDocument,
     })
     this.ext.attach(this.replica)
+    cluster?.attach(this.replica, this.metrics.registry)
     this.feed =
       store.changes === undefined
         ? undefined
@@ -223,7 +231,7 @@ export class Relay {
       options.tlsCert !== undefined && options.tlsKey !== undefined
         ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
         : undefined
-    const store =
+    let store: Store =
       options.store ??
       (await openDataDir(
         resolved.data,
@@ -243,10 +251,19 @@ export class Relay {
       if (options.store === undefined) await store.close()
       throw err
     }
-    const relay = new Relay(resolved, store, log, tls, revocations)
-    // No deleted document may be served by mistake: the tombstones load before anyone connects.
-    await relay.replica.ready
+    let cluster: NatsCluster | undefined
+    if (options.nats !== undefined) {
+      // The NATS clients load only for a cluster relay.
+      const { joinCluster } = await import('./cluster/join-cluster.js')
+      const joined = joinCluster(options.nats, store, log)
+      cluster = joined.cluster
+      store = joined.store
+    }
+    const relay = new Relay(resolved, store, log, tls, revocations, cluster)
     try {
+      await cluster?.start()
+      // No deleted document may be served by mistake: the tombstones load before anyone connects.
+      await relay.replica.ready
       await relay.listen()
     } catch (err) {
       // The port is taken, say: release what this call opened (timers, the store).
@@ -348,8 +365,14 @@ export class Relay {
     if (path === '/readyz') {
       // A mesh peer being down leaves this relay serving its clients: still 200, with the reasons.
       const reasons = this.meshLinks.flatMap((link) => link.degradedReason() ?? [])
+      // So does NATS being unreachable for a cluster relay.
+      const cluster = this.cluster
+      if (cluster !== undefined && !cluster.connected) reasons.push('NATS unreachable: buffering publishes')
+      const nats =
+        cluster === undefined ? undefined : { connected: cluster.connected, unpublishedDocs: cluster.unpublished }
       if (!this.ready) sendJson(res, 503, { status: 'not ready' })
-      else sendJson(res, 200, reasons.length === 0 ? { status: 'ready' } : { status: 'degraded', reasons })
+      else if (reasons.length === 0) sendJson(res, 200, definedOnly({ status: 'ready', nats }))
+      else sendJson(res, 200, definedOnly({ status: 'degraded', reasons, nats }))
       return
     }
     if (path === '/metrics') {
@@ -383,6 +406,7 @@ export class Relay {
       this.edge.stop()
       await this.sockets.close(CloseCode.goingAway, 'relay shutting down')
       await this.replica.destroy()
+      await this.cluster?.close()
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve())
         this.server.closeAllConnections()

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs'
+import { DiscardPolicy, jetstreamManager, StorageType } from '@nats-io/jetstream'
+import { type KV, Kvm } from '@nats-io/kv'
+import { type ConnectionOptions, credsAuthenticator, type NatsConnection, nanos } from '@nats-io/transport-node'
+import type { ResolvedNatsOptions } from './nats-options.js'
+import type { ClusterSubjects } from './nats-subjects.js'
+
+/** How a relay connects to NATS: credentials, TLS, and reconnecting forever. */
+export const natsConnectionOptions = (o: ResolvedNatsOptions, name: string): ConnectionOptions => ({
+  servers: o.servers,
+  user: o.user,
+  pass: o.pass,
+  authenticator: o.credsFile === undefined ? undefined : credsAuthenticator(readFileSync(o.credsFile)),
+  tls:
+    o.tlsCa !== undefined || o.tlsCert !== undefined
+      ? { caFile: o.tlsCa, certFile: o.tlsCert, keyFile: o.tlsKey }
+      : undefined,
+  name,
+  // A relay's presence messages must not come back to it.
+  noEcho: true,
+  // A relay starts and serves without NATS; it connects when it can.
+  waitOnFirstConnect: true,
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 500,
+  // A dead server is noticed within ~10 s.
+  pingInterval: 5_000,
+  maxPingOut: 2,
+})
+
+/**
+ * Creates the stream of updates and the snapshot bucket unless they exist (the first relay
+ * to connect does; an existing stream is left as its operator configured it), and opens
+ * the bucket.
+ */
+export const ensureStreamAndBucket = async (
+  nc: NatsConnection,
+  o: ResolvedNatsOptions,
+  subjects: ClusterSubjects,
+): Promise<KV> => {
+  const jsm = await jetstreamManager(nc, { timeout: o.publishTimeout })
+  const exists = await jsm.streams.info(o.stream).then(
+    () => true,
+    () => false,
+  )
+  if (!exists) {
+    await jsm.streams
+      .add({
+        name: o.stream,
+        subjects: [subjects.allUpdates],
+        storage: StorageType.File,
+        num_replicas: o.replicas,
+        max_age: o.retention > 0 ? nanos(o.retention) : 0,
+        duplicate_window: nanos(o.duplicateWindow),
+        discard: DiscardPolicy.Old,
+      })
+      .catch(async (err) => {
+        // Another relay created it meanwhile.
+        await jsm.streams.info(o.stream).catch(() => {
+          throw err
+        })
+      })
+  }
+  return new Kvm(nc).create(o.snapshotBucket, { replicas: o.replicas, history: 1 })
+}
