@@ -60,14 +60,19 @@ const convergeClient = (relay: Relay, token = '') => {
   return { replica, peer }
 }
 
-/** The first close code of a raw socket (or 'open' if the upgrade was accepted and stayed open), and its HTTP refusal. */
+/**
+ * How an upgrade ends: its HTTP refusal status, the close code of a socket refused right after
+ * the upgrade (a stock y-websocket client stops on 4401/4403, it would retry an HTTP 401 for
+ * ever), or 101 for a socket admitted (the relay's first sync message arrived).
+ */
 const upgradeOutcome = (url: string, headers: Record<string, string> = {}) =>
   new Promise<number>((resolve) => {
     const ws = new WebSocket(url, { headers })
-    ws.on('open', () => {
+    ws.on('message', () => {
       ws.close()
       resolve(101)
     })
+    ws.on('close', (code) => resolve(code))
     ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
     ws.on('error', () => undefined)
   })
@@ -90,7 +95,7 @@ const cookieAuth: Extension = {
 }
 
 describe('extension hooks', () => {
-  it('onAuthenticate admits a stock y-websocket client by its cookie, refuses it without (401), and its user reaches onChange and onDisconnect', async () => {
+  it('onAuthenticate admits a stock y-websocket client by its cookie, refuses it without (4401), and its user reaches onChange and onDisconnect', async () => {
     const changes: ChangePayload[] = []
     const disconnects: DisconnectPayload[] = []
     const relay = await startRelay({
@@ -99,8 +104,8 @@ describe('extension hooks', () => {
         { onChange: (p) => void changes.push(p), onDisconnect: (p) => void disconnects.push(p) },
       ],
     })
-    expect(await upgradeOutcome(`${relay.url}/notes`)).toBe(401)
-    expect(await upgradeOutcome(`${relay.url}/notes`, { cookie: 'sid=bad' })).toBe(401)
+    expect(await upgradeOutcome(`${relay.url}/notes`)).toBe(CloseCode.unauthorized)
+    expect(await upgradeOutcome(`${relay.url}/notes`, { cookie: 'sid=bad' })).toBe(CloseCode.unauthorized)
     const { doc, provider } = stockClient(relay.url, 'notes', 'theme=dark; sid=good-ada')
     await nextEvent(provider, 'sync')
     doc.getText('t').insert(0, 'hello')
@@ -148,7 +153,7 @@ describe('extension hooks', () => {
   })
 
   it('a token and onAuthenticate complement each other: a valid token admits, the hook may admit without one', async () => {
-    const secret = 'shh'
+    const secret = 'a test secret of at least 32 bytes, no more'
     const relay = await startRelay({
       authSecret: secret,
       extensions: [{ onAuthenticate: ({ cookies }) => (cookies.sid === 'ok' ? { user: 'cookie-user' } : undefined) }],
@@ -156,7 +161,7 @@ describe('extension hooks', () => {
     const token = await signToken(secret, { docs: ['**'], mode: 'write', sub: 'token-user' })
     expect(await upgradeOutcome(`${relay.url}/x?token=${token}`)).toBe(101)
     expect(await upgradeOutcome(`${relay.url}/x`, { cookie: 'sid=ok' })).toBe(101)
-    expect(await upgradeOutcome(`${relay.url}/x`)).toBe(401)
+    expect(await upgradeOutcome(`${relay.url}/x`)).toBe(CloseCode.unauthorized)
   })
 
   it('a vetoing onUpgrade refuses with its status; a hook that throws is counted and the relay keeps serving', async () => {
@@ -236,7 +241,7 @@ describe('extension hooks', () => {
         seed.getText('t').insert(0, 'SEED')
       },
     })
-    const a = await startRelay({ extensions: [seedHook('a')] })
+    const a = await startRelay({ extensions: [seedHook('a')], allowUnauthenticatedRelays: true })
     const b = await startRelay({ extensions: [seedHook('b')] })
     const [ca, cb] = [stockClient(a.url, 'shared'), stockClient(b.url, 'shared')]
     await Promise.all([nextEvent(ca.provider, 'sync'), nextEvent(cb.provider, 'sync')])

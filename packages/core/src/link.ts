@@ -2,7 +2,7 @@ import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
 import { type BackoffOptions, backoffDelay } from './backoff.js'
 import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
-import { ConvergeError } from './errors.js'
+import { ConvergeError, isDecodeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
@@ -335,7 +335,11 @@ export class Link extends ObservableV2<LinkEvents> {
     const e =
       err instanceof ConvergeError
         ? err
-        : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
+        : isDecodeError(err)
+          ? new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `bytes that do not decode: ${(err as Error).message}`, {
+              cause: err,
+            })
+          : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
     const code = closeCode ?? closeCodeOf(e.code)
     this.config.observer.protocolError?.(this.remote.remoteId, e.code, code)
     this.emit('error', [e])

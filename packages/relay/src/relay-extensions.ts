@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Peer, Replica, ReplicaObserver } from '@converge/core'
+import { isReservedDocName, type Peer, type Replica, type ReplicaObserver } from '@converge/core'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import * as Y from 'yjs'
@@ -10,6 +10,9 @@ import { type DocumentSettledPayload, type Extension, httpStatusOf } from './ext
 import { HookRunner } from './hooks-runner.js'
 import { RelayAuth, upgradePayloadOf } from './relay-auth.js'
 import { seedDocument } from './seed-doc.js'
+
+/** The observer calls that reach the app's hooks and webhooks. */
+type AppObserver = Required<Pick<ReplicaObserver, 'changed' | 'awareness' | 'docDeleted' | 'docUnloaded'>>
 
 export interface RelayExtensionsOptions extends SettleOptions {
   extensions?: Extension[]
@@ -54,13 +57,30 @@ export class RelayExtensions {
 
   /** The seed of new documents, when an extension has onLoadDocument. */
   get seedDocument(): ((name: string) => Promise<Uint8Array | undefined>) | undefined {
-    return this.hooks.has('onLoadDocument') ? (name) => seedDocument(this.hooks, name) : undefined
+    if (!this.hooks.has('onLoadDocument')) return undefined
+    // The engine's own documents (.converge/…, e.g. the tombstones) are not the app's to seed.
+    return async (name) => (isReservedDocName(name) ? undefined : seedDocument(this.hooks, name))
   }
 
   /** `base` plus the hooks that follow the replica: changes, presence, unloads. */
   observer(base: ReplicaObserver): ReplicaObserver {
+    const hooked = this.appObserver(base)
+    // The engine's own documents (.converge/…) reach metrics, never the app's hooks or webhooks.
+    const appDoc =
+      <A extends unknown[]>(own: ((doc: string, ...a: A) => void) | undefined, app: (doc: string, ...a: A) => void) =>
+      (doc: string, ...a: A) =>
+        isReservedDocName(doc) ? own?.(doc, ...a) : app(doc, ...a)
     return {
       ...base,
+      changed: appDoc(base.changed, hooked.changed),
+      awareness: appDoc(base.awareness, hooked.awareness),
+      docDeleted: appDoc(base.docDeleted, hooked.docDeleted),
+      docUnloaded: appDoc(base.docUnloaded, hooked.docUnloaded),
+    }
+  }
+
+  private appObserver(base: ReplicaObserver): AppObserver {
+    return {
       changed: (doc, update, context) => {
         base.changed?.(doc, update, context)
         for (const listener of this.documentListeners) listener(doc, 'changed')

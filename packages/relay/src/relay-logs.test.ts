@@ -54,7 +54,7 @@ describe('relay logs for people', () => {
       http: `http://127.0.0.1:${relay.port}/`,
       ws: `ws://127.0.0.1:${relay.port}`,
       data: '(custom store)',
-      auth: 'tokens (HS256, --auth-secret)',
+      auth: 'tokens (HS256, --auth-secret / --auth-key)',
       peers: [],
     })
     expect(lines.some((l) => String(l.msg).includes('no --auth-secret'))).toBe(false)
