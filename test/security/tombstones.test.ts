@@ -98,9 +98,11 @@ describe('deletes win', () => {
 
   it('a delete on one relay replicates through the mesh: the other relay erases the document and refuses writes to it', async () => {
     const [portA, portB] = [await freePort(), await freePort()]
-    const a = await RelayProcess.start({ port: portA, peers: [`ws://127.0.0.1:${portB}`], extraArgs: adminArgs })
+    // An open mesh on a trusted network (the relay role needs no token then).
+    const meshArgs = [...adminArgs, '--allow-unauthenticated-relays']
+    const a = await RelayProcess.start({ port: portA, peers: [`ws://127.0.0.1:${portB}`], extraArgs: meshArgs })
     cleanup.push(() => a.dispose())
-    const b = await RelayProcess.start({ port: portB, peers: [`ws://127.0.0.1:${portA}`], extraArgs: adminArgs })
+    const b = await RelayProcess.start({ port: portB, peers: [`ws://127.0.0.1:${portA}`], extraArgs: meshArgs })
     cleanup.push(() => b.dispose())
     const writer = await RawPeer.mux(a.url)
     writer.send({ type: 'update', doc: 'meshed', update: secretState() })

@@ -37,11 +37,13 @@ export const upgradePayloadOf = (request: IncomingMessage): UpgradePayload => ({
 })
 
 /** An Access that carries the connection's context to the replica and to later hooks. */
-const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext): Access => {
+const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext, presence = true): Access => {
   const patterns = docs.map(compileDocPattern)
   return {
     canRead: (doc) => matchesAny(patterns, doc),
     canWrite: (doc) => mode === 'write' && matchesAny(patterns, doc),
+    // Presence is not content: read-only tokens publish it too, unless the token says `presence: false`.
+    canPublishPresence: (doc) => presence && matchesAny(patterns, doc),
     context,
   }
 }
@@ -126,6 +128,11 @@ export class RelayAuth {
     }
     const user = result.user ?? claims?.sub
     const context: HookContext = { ...result, ...(user === undefined ? {} : { user }) }
-    return accessWith(result.docs ?? claims?.docs ?? ['**'], result.mode ?? claims?.mode ?? 'write', context)
+    return accessWith(
+      result.docs ?? claims?.docs ?? ['**'],
+      result.mode ?? claims?.mode ?? 'write',
+      context,
+      claims?.presence !== false,
+    )
   }
 }
