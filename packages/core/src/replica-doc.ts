@@ -1,94 +1,34 @@
-import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
 import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
-import { readAwarenessClients } from './awareness-ids.js'
+import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
 import {
-  type DeleteDigests,
-  type DeleteSet,
-  deleteSetOfDoc,
-  deleteSetOfUpdate,
-  digestDeleteSet,
-  encodeDeleteDigests,
-  withDeletionsNotIn,
-} from './delete-set-chunks.js'
+  type AwarenessChange,
+  admitPresence,
+  encodeAllAwarenessStates,
+  removeOrphanedPresence,
+} from './doc-awareness.js'
+import { DeleteSetCache, deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
 import { DocHolds } from './doc-holds.js'
 import { DocSize } from './doc-size.js'
 import { ConvergeError } from './errors.js'
 import { isRedundantUpdate } from './redundant-update.js'
-import type { ReplicaObserver } from './replica-observer.js'
-import type { RolePolicy } from './role-policy.js'
+import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
 import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
-import type { Store } from './store.js'
 import { loadStoredDoc } from './stored-doc.js'
 import { storedPartCheck, validateUpdate } from './update-validation.js'
 
-/** Origin of transactions whose update is already durable in the store. */
-export const DURABLE_ORIGIN = Symbol('converge:durable')
-/** Origin of the transaction that loads a document from the store. */
-export const LOAD_ORIGIN = Symbol('converge:load')
-
-/** What a ReplicaDoc needs from a session attached to it. */
-export interface AttachedSession {
-  /** Ready to carry updates (its sync exchange has started). */
-  readonly started: boolean
-  /** The remote side is a relay this replica saves to. */
-  readonly upstream: boolean
-  /** The remote side is a relay peer of a relay (a mesh link). */
-  readonly meshLink: boolean
-  /** Holds the document loaded while it lives (a client subscription on a relay). */
-  readonly holdsDoc: boolean
-  /** Synced with the remote: its sync step 2 was applied. */
-  readonly synced: boolean
-  /** Has answered the remote's sync step 1 with its step 2. */
-  readonly answered: boolean
-  readonly awarenessClients: ReadonlySet<number>
-  /** Who the remote is, as its authentication decided. */
-  readonly context?: PeerContext
-  sendUpdate(update: Uint8Array): void
-  sendAwareness(update: Uint8Array): void
-  /** Sends an app-defined message (dropped on framings without one). */
-  sendStateless(payload: string): void
-  /** Ends the session; `notify` tells the remote side with an unsubscribe. */
-  end(notify: boolean): void
-}
-
-/** What a ReplicaDoc needs from its replica. */
-export interface DocHost {
-  readonly store: Store
-  readonly policy: RolePolicy
-  readonly gc: boolean
-  readonly unloadDelay: number
-  readonly maxPendingBytes: number
-  readonly maxNestingDepth: number
-  readonly maxDocBytes: number
-  readonly observer: ReplicaObserver
-  /**
-   * The content of a document the store has never held, stored before anyone sees the
-   * document (see ReplicaOptions.seedDocument).
-   */
-  readonly seedDocument?: (name: string) => Promise<Uint8Array | undefined>
-  /** Extra condition before an update is acknowledged as saved (ReplicaOptions.savedWhen). */
-  readonly savedWhen?: ((doc: string, update: Uint8Array) => Promise<void> | undefined) | undefined
-  /** Gives every mesh link a session for this document, so updates stream to all relays. */
-  linkDoc(rdoc: ReplicaDoc): void
-  /** The document has nothing holding it and may be dropped. */
-  unloaded(rdoc: ReplicaDoc): void
-  statusChanged(rdoc: ReplicaDoc): void
-  reportError(err: unknown, context: string): void
-  /** An app-defined message arrived on a session (see Replica's 'stateless' event). */
-  statelessReceived?(doc: string, payload: string, from: StatelessSender): void
-}
-
-/** Who sent a stateless message, and how to answer on the same session. */
-export interface StatelessSender {
-  readonly context: PeerContext | undefined
-  /** The remote side is a relay (upstream or mesh), not a client. */
-  readonly relay: boolean
-  reply(payload: string): void
-}
+export { diffOfDoc } from './doc-diff.js'
+export {
+  type AttachedSession,
+  type DocHost,
+  DURABLE_ORIGIN,
+  LOAD_ORIGIN,
+  type StatelessSender,
+} from './replica-doc-host.js'
 
 /**
  * One document inside a replica: the Y.Doc (once warm), its awareness, the sessions
@@ -120,7 +60,8 @@ export class ReplicaDoc {
   private rewriting: Promise<void> | undefined
   /** Set while applying an update that may complete pending content (see persistThenApply). */
   private echoToOrigin = false
-  private deleteSetCache: { doc: Y.Doc; value: DeleteSet | undefined } | undefined
+  /** The loaded document's delete set, shared by its sessions. */
+  private readonly deleteSets = new DeleteSetCache()
   private readonly inflight = new Set<Promise<unknown>>()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
@@ -214,10 +155,7 @@ export class ReplicaDoc {
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
     const stored = (await this.host.store.load(this.name)) ?? EMPTY_UPDATE
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
-    const full = Y.diffUpdate(stored, sv)
-    if (theirDeletes === undefined) return full
-    const ds = deleteSetOfUpdate(stored)
-    return ds === undefined ? full : withDeletionsNotIn(full, ds, theirDeletes)
+    return diffOfStored(stored, sv, theirDeletes)
   }
 
   /**
@@ -225,29 +163,14 @@ export class ReplicaDoc {
    * delete-set-chunks.ts); undefined when they would not be much smaller than the set.
    */
   async deleteDigests(): Promise<Uint8Array | undefined> {
-    let ds: DeleteSet | undefined
-    if (this.doc !== undefined) {
-      ds = this.loadedDeleteSet(this.doc)
-    } else {
-      const stored = await this.host.store.load(this.name)
-      ds = stored === undefined ? undefined : deleteSetOfUpdate(stored)
-    }
-    if (ds === undefined || ds.bytes.length < MIN_DELETE_SET_FOR_DIGESTS) return undefined
-    const digests = encodeDeleteDigests(digestDeleteSet(ds.ranges))
-    return digests.length * 2 < ds.bytes.length ? digests : undefined
+    if (this.doc !== undefined) return deleteDigestsOf(this.deleteSets.of(this.doc))
+    const stored = await this.host.store.load(this.name)
+    return deleteDigestsOf(stored === undefined ? undefined : deleteSetOfUpdate(stored))
   }
 
   /** What a peer lacks, from the loaded document (in this turn, so nothing can change meanwhile). */
   diffLoaded(doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
-    return diffOfDoc(doc, sv, theirDeletes, theirDeletes === undefined ? undefined : this.loadedDeleteSet(doc))
-  }
-
-  /** The loaded document's delete set, computed once per change of the document (sessions share it). */
-  private loadedDeleteSet(doc: Y.Doc): DeleteSet | undefined {
-    if (this.deleteSetCache === undefined || this.deleteSetCache.doc !== doc) {
-      this.deleteSetCache = { doc, value: deleteSetOfDoc(doc) }
-    }
-    return this.deleteSetCache.value
+    return diffOfDoc(doc, sv, theirDeletes, theirDeletes === undefined ? undefined : this.deleteSets.of(doc))
   }
 
   /**
@@ -331,7 +254,7 @@ export class ReplicaDoc {
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
-    this.deleteSetCache = undefined
+    this.deleteSets.clear()
     if (origin === LOAD_ORIGIN) return
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
@@ -424,24 +347,19 @@ export class ReplicaDoc {
    * to the session that announced it (awareness-guard.ts).
    */
   admitAwareness(update: Uint8Array, session: AttachedSession, maxStates: number): AdmittedAwareness {
-    const awareness = this.awareness
-    if (this.host.policy.hasOwnPresence || awareness === undefined) {
-      return { update, ...readAwarenessClients(update), dropped: 0 }
-    }
-    return this.awarenessGuard.admit(
+    return admitPresence(
+      this.awareness,
+      this.host.policy.hasOwnPresence,
+      this.awarenessGuard,
       update,
       session,
-      (id) => awareness.getStates().has(id),
-      awareness.clientID,
       maxStates,
     )
   }
 
   /** Every awareness state known here, encoded, or undefined when there is none. */
   encodeAwarenessStates(): Uint8Array | undefined {
-    const awareness = this.awareness
-    if (awareness === undefined || awareness.getStates().size === 0) return undefined
-    return encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()])
+    return encodeAllAwarenessStates(this.awareness)
   }
 
   attach(session: AttachedSession): void {
@@ -453,13 +371,7 @@ export class ReplicaDoc {
   detach(session: AttachedSession): void {
     if (!this.sessions.delete(session)) return
     this.awarenessGuard.releaseAll(session)
-    const awareness = this.awareness
-    if (awareness !== undefined && session.awarenessClients.size > 0) {
-      const stillHeld = new Set<number>()
-      for (const s of this.sessions) for (const c of s.awarenessClients) stillHeld.add(c)
-      const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
-      if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
-    }
+    if (this.awareness !== undefined) removeOrphanedPresence(this.awareness, this.sessions, session)
     this.holds.let(session)
     this.host.statusChanged(this)
   }
@@ -520,27 +432,6 @@ export class ReplicaDoc {
 
 /** The app's hold on a document it has open. */
 const APP = Symbol('converge:app')
-
-/** Delete sets smaller than this travel whole: digests would not save enough to matter. */
-const MIN_DELETE_SET_FOR_DIGESTS = 256
-
-/** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
-export const diffOfDoc = (
-  doc: Y.Doc,
-  sv: Uint8Array,
-  theirDeletes?: DeleteDigests,
-  ds: DeleteSet | undefined = theirDeletes === undefined ? undefined : deleteSetOfDoc(doc),
-): Uint8Array => {
-  const full = Y.encodeStateAsUpdate(doc, sv)
-  if (theirDeletes === undefined || ds === undefined) return full
-  return withDeletionsNotIn(full, ds, theirDeletes)
-}
-
-interface AwarenessChange {
-  added: number[]
-  updated: number[]
-  removed: number[]
-}
 
 const isEmptyDoc = (doc: Y.Doc): boolean => doc.store.clients.size === 0 && doc.store.pendingStructs === null
 

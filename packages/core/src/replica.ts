@@ -1,20 +1,21 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { fullAccess, type PeerContext } from './access.js'
-import { definedOnly } from './defined-only.js'
+import type { PeerContext } from './access.js'
 import { assertDocName } from './doc-name.js'
+import { type DocStatus, docStatus, StatusChanges } from './doc-status.js'
 import { DocumentRouter } from './document-router.js'
 import { ConvergeError } from './errors.js'
-import { frameStrategy } from './framing.js'
-import { Link } from './link.js'
 import { MemoryStore } from './memory-store.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
-import { Peer } from './peer.js'
-import { type AcceptOptions, DEFAULT_PEER_OPTIONS, type PeerOptions } from './peer-options.js'
+import type { Peer } from './peer.js'
+import type { AcceptOptions, PeerOptions } from './peer-options.js'
 import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
+import type { ReplicaOptions } from './replica-options.js'
+import { openPeer, type PeerLinkOptions } from './replica-peer.js'
+import { Waiters } from './replica-waiters.js'
 import { type RolePolicy, rolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import type { Store } from './store.js'
@@ -22,77 +23,8 @@ import { loadsCleanly } from './stored-doc.js'
 import { docDeleted, isReservedDocName, TOMBSTONES_DOC, Tombstones } from './tombstones.js'
 import type { Connector, Transport } from './transport.js'
 
-export interface ReplicaOptions {
-  /** Where documents persist. Default: a MemoryStore (nothing survives the process). */
-  store?: Store
-  /** This replica's id in hello messages. Default: random. */
-  peerId?: string
-  /**
-   * 'client' (default): shares the documents the app opens, and tracks what upstream
-   * relays have saved. 'relay': serves any document a peer asks for, acknowledges
-   * what it persisted, and streams every document to other relays.
-   */
-  role?: PeerRole
-  /** A relay drops a document from memory after this many ms with no client on it. Default 30_000. */
-  unloadDelay?: number
-  /** Yjs garbage collection of deleted content. Default true. */
-  gc?: boolean
-  /**
-   * Most bytes of updates with missing dependencies a document may hold; beyond it, an
-   * update that adds more is refused and its sender closed (4513, transient). Upstream relays and
-   * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
-   */
-  maxPendingBytes?: number
-  /**
-   * Deepest nesting of shared types (a map in a map in ...) an update may create; deeper
-   * is refused and its sender closed (4513), and a stored document nested deeper is
-   * repaired on load (see Store.repair). Yjs deletes and serializes nested types
-   * recursively: a 30,000-deep map overflows the stack. Default 256.
-   */
-  maxNestingDepth?: number
-  /**
-   * Largest document, in bytes of its stored state: an update that would take it past is
-   * refused and its sender closed (4513; converge.v1 peers get an error frame first). Mesh
-   * links and upstream relays are exempt. Default 64 MiB.
-   */
-  maxDocBytes?: number
-  /** Hooks for metrics and logs. */
-  observer?: ReplicaObserver
-  /**
-   * Content for a document the store has never held: called once when such a document
-   * loads, and the update it returns is stored before anyone sees the document. To stay
-   * idempotent across relays, build it the same way everywhere (the same client id and
-   * edits): equal seeds then merge into one copy.
-   */
-  seedDocument?: (name: string) => Promise<Uint8Array | undefined>
-  /**
-   * Relays: a peer's update is acknowledged as `saved` only once this resolves too (for
-   * example once a replicated log took it; see the relay's NATS cluster). Called after the
-   * update is durable in the store (or found already there). Default: none, and `saved`
-   * means durable in the store.
-   */
-  savedWhen?: SavedGate
-}
-
-/** See ReplicaOptions.savedWhen. Undefined: saved as soon as it is durable in the store. */
-export type SavedGate = (doc: string, update: Uint8Array) => Promise<void> | undefined
-
-/** What an app can show about one document. */
-export interface DocStatus {
-  /** 'online' when a relay connection is open, 'connecting' while one is being tried. */
-  connection: 'offline' | 'connecting' | 'online'
-  /** The document has exchanged state with a relay over the current connection. */
-  synced: boolean
-  /** Every local change is durable on a relay. */
-  saved: boolean
-  /** Local changes a relay has not yet confirmed durable. */
-  unsaved: number
-  /**
-   * One word for a status line: 'offline' without an open relay connection, else 'saving'
-   * while changes wait for a relay's confirmation, else 'saved'.
-   */
-  summary: 'offline' | 'saving' | 'saved'
-}
+export type { DocStatus } from './doc-status.js'
+export type { ReplicaOptions, SavedGate } from './replica-options.js'
 
 interface ReplicaEvents {
   /** The status of an open document changed. */
@@ -104,13 +36,6 @@ interface ReplicaEvents {
   stateless: (doc: string, payload: string, from: StatelessSender) => void
   /** Something failed that no caller awaits (a local write, a peer's bad bytes). */
   error: (err: unknown, context: string) => void
-}
-
-interface Waiter {
-  ready: () => boolean
-  /** Resolves the wait, or rejects it with `err`. */
-  settle: (err?: Error) => void
-  what: string
 }
 
 const randomId = (): string => {
@@ -147,7 +72,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   readonly #docs = new Map<string, ReplicaDoc>()
   readonly #router: DocumentRouter
   readonly #docHost: DocHost
-  readonly #lastStatus = new Map<string, string>()
+  readonly #statusChanges = new StatusChanges()
   /** Deleted documents (relays; see tombstones.ts). */
   readonly #tombstones: Tombstones | undefined
   /**
@@ -155,8 +80,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
    * deleted document is served by mistake). A client is ready at once.
    */
   readonly ready: Promise<void>
-  #waiters = new Set<Waiter>()
   #destroyed = false
+  readonly #waiters = new Waiters(() => this.#destroyed)
 
   constructor(options: ReplicaOptions = {}) {
     super()
@@ -205,7 +130,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       },
       statusChanged: (rdoc) => {
         this.#emitStatusIfChanged(rdoc)
-        this.#checkWaiters()
+        this.#waiters.check()
       },
       reportError: (err, context) => this.emit('error', [err, context]),
       seedDocument: options.seedDocument,
@@ -380,51 +305,23 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     return this.#link(transport, { ...options, initiator: false, upstream: false })
   }
 
-  #link(
-    transport: Transport | Connector,
-    options: PeerOptions & AcceptOptions & { initiator: boolean; upstream: boolean },
-  ): Peer {
-    const framing = frameStrategy(options.framing)
-    const limits = { ...DEFAULT_PEER_OPTIONS, ...definedOnly(options) }
-    const policy = this.#policy
-    const link = new Link(
-      {
-        initiator: options.initiator,
-        upstream: options.upstream,
-        handshake: framing.control && (options.handshake ?? true),
-        framing,
-        peerId: this.peerId,
-        role: this.role,
-        token: options.token,
-        authorize: options.authorize,
-        access: options.access ?? fullAccess,
-        limits,
-        observer: this.observer,
-        exemptFromRateLimit: (remote) => policy.isMesh(remote.role),
-        flowScope: this,
-      },
-      transport,
-    )
-    const peer = new Peer(link, () => this.#router.sharedOver(link))
-    this.#router.add(link, (docs) => peer.emit('inventory-synced', [docs, peer]))
-    const peers = this.peers as Set<Peer>
-    peers.add(peer)
-    link.on('status', (status) => {
-      if (status === 'closed') peers.delete(peer)
+  #link(transport: Transport | Connector, options: PeerLinkOptions): Peer {
+    return openPeer(transport, options, {
+      peerId: this.peerId,
+      role: this.role,
+      observer: this.observer,
+      policy: this.#policy,
+      router: this.#router,
+      peers: this.peers as Set<Peer>,
+      flowScope: this,
     })
-    link.start()
-    if (link.status === 'closed') peers.delete(peer)
-    return peer
   }
 
   // --- status -------------------------------------------------------------------
 
   /** The status of a document, as an app would show it. */
   status(name: string): DocStatus {
-    const { connection, synced } = this.#router.upstreamStatus(name)
-    const unsaved = this.#docs.get(name)?.unsaved ?? 0
-    const summary = connection !== 'online' ? 'offline' : unsaved > 0 ? 'saving' : 'saved'
-    return { connection, synced, saved: unsaved === 0, unsaved, summary }
+    return docStatus(this.#router.upstreamStatus(name), this.#docs.get(name)?.unsaved ?? 0)
   }
 
   /**
@@ -433,7 +330,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
    * and when the replica is destroyed first.
    */
   whenSynced(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.#waitFor(
+    return this.#waiters.wait(
       () => {
         const rdoc = this.#docs.get(name)
         if (rdoc === undefined || !rdoc.warm) return false
@@ -450,7 +347,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
    * Rejects after `timeout` ms if given, and when the replica is destroyed first.
    */
   whenSaved(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.#waitFor(
+    return this.#waiters.wait(
       () => {
         const rdoc = this.#docs.get(name)
         return rdoc?.warm === true && rdoc.unsaved === 0
@@ -458,29 +355,6 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       options.timeout,
       `${name} was not saved`,
     )
-  }
-
-  #waitFor(ready: () => boolean, timeout: number | undefined, what: string): Promise<void> {
-    if (this.#destroyed) return Promise.reject(destroyedError(what))
-    if (ready()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const settle = (err?: Error) => {
-        if (timer !== undefined) clearTimeout(timer)
-        this.#waiters.delete(waiter)
-        if (err === undefined) resolve()
-        else reject(err)
-      }
-      const waiter: Waiter = { ready, settle, what }
-      this.#waiters.add(waiter)
-      if (timeout !== undefined) {
-        timer = setTimeout(() => settle(new ConvergeError('CONVERGE_TIMEOUT', `${what} within ${timeout} ms`)), timeout)
-      }
-    })
-  }
-
-  #checkWaiters(): void {
-    for (const w of this.#waiters) if (w.ready()) w.settle()
   }
 
   // --- the replica's documents, for the router and the documents themselves -------
@@ -507,7 +381,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     const wasWarm = rdoc.warm
     rdoc.destroy(notifyPeers)
     if (this.#docs.get(rdoc.name) === rdoc) this.#docs.delete(rdoc.name)
-    this.#lastStatus.delete(rdoc.name)
+    this.#statusChanges.forget(rdoc.name)
     if (wasWarm) this.observer.docUnloaded?.(rdoc.name)
   }
 
@@ -521,18 +395,14 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   #linksChanged(): void {
     if (this.#policy.tracksSaves) for (const rdoc of this.#docs.values()) this.#emitStatusIfChanged(rdoc)
-    this.#checkWaiters()
+    this.#waiters.check()
   }
 
   /** Tells the app of a change of a document's status (clients only: relays have no app to tell). */
   #emitStatusIfChanged(rdoc: ReplicaDoc): void {
     if (!this.#policy.tracksSaves || rdoc.appRefs === 0) return
     const status = this.status(rdoc.name)
-    const key = JSON.stringify(status)
-    if (this.#lastStatus.get(rdoc.name) !== key) {
-      this.#lastStatus.set(rdoc.name, key)
-      this.emit('status', [rdoc.name, status])
-    }
+    if (this.#statusChanges.changed(rdoc.name, status)) this.emit('status', [rdoc.name, status])
   }
 
   // --- lifecycle ----------------------------------------------------------------
@@ -550,7 +420,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     const docs = [...this.#docs.values()]
     await Promise.all(docs.map((d) => d.settled()))
     for (const rdoc of docs) this.#drop(rdoc, false)
-    for (const w of [...this.#waiters]) w.settle(destroyedError(w.what))
+    this.#waiters.rejectAll()
     super.destroy()
   }
 
@@ -558,6 +428,3 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     if (this.#destroyed) throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'replica was destroyed')
   }
 }
-
-const destroyedError = (what: string) =>
-  new ConvergeError('CONVERGE_REPLICA_DESTROYED', `${what}: the replica was destroyed`)

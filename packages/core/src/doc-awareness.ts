@@ -1,0 +1,49 @@
+import { type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import type { AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
+import { readAwarenessClients } from './awareness-ids.js'
+import type { AttachedSession } from './replica-doc-host.js'
+
+// The presence (awareness) of one document as its sessions bring and take it.
+
+/** What an awareness 'update' event reports. */
+export interface AwarenessChange {
+  added: number[]
+  updated: number[]
+  removed: number[]
+}
+
+/**
+ * Presence from `session`, as a replica takes it. A replica with presence of its own
+ * (a client) takes its relay's and its tabs' word; one that relays presence ties each id
+ * to the session that announced it (awareness-guard.ts).
+ */
+export const admitPresence = (
+  awareness: Awareness | undefined,
+  hasOwnPresence: boolean,
+  guard: AwarenessGuard,
+  update: Uint8Array,
+  session: AttachedSession,
+  maxStates: number,
+): AdmittedAwareness => {
+  if (hasOwnPresence || awareness === undefined) return { update, ...readAwarenessClients(update), dropped: 0 }
+  return guard.admit(update, session, (id) => awareness.getStates().has(id), awareness.clientID, maxStates)
+}
+
+/** Every awareness state known, encoded, or undefined when there is none. */
+export const encodeAllAwarenessStates = (awareness: Awareness | undefined): Uint8Array | undefined => {
+  if (awareness === undefined || awareness.getStates().size === 0) return undefined
+  return encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()])
+}
+
+/** Removes the presence of the clients `session` spoke for that no other of `sessions` speaks for. */
+export const removeOrphanedPresence = (
+  awareness: Awareness,
+  sessions: Iterable<AttachedSession>,
+  session: AttachedSession,
+): void => {
+  if (session.awarenessClients.size === 0) return
+  const stillHeld = new Set<number>()
+  for (const s of sessions) for (const c of s.awarenessClients) stillHeld.add(c)
+  const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
+  if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
+}

@@ -1,0 +1,58 @@
+import type { PeerRole } from './messages.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import type { Store } from './store.js'
+
+export interface ReplicaOptions {
+  /** Where documents persist. Default: a MemoryStore (nothing survives the process). */
+  store?: Store
+  /** This replica's id in hello messages. Default: random. */
+  peerId?: string
+  /**
+   * 'client' (default): shares the documents the app opens, and tracks what upstream
+   * relays have saved. 'relay': serves any document a peer asks for, acknowledges
+   * what it persisted, and streams every document to other relays.
+   */
+  role?: PeerRole
+  /** A relay drops a document from memory after this many ms with no client on it. Default 30_000. */
+  unloadDelay?: number
+  /** Yjs garbage collection of deleted content. Default true. */
+  gc?: boolean
+  /**
+   * Most bytes of updates with missing dependencies a document may hold; beyond it, an
+   * update that adds more is refused and its sender closed (4513, transient). Upstream relays and
+   * mesh links are exempt: they pass on what a limited peer already sent. Default 4 MiB.
+   */
+  maxPendingBytes?: number
+  /**
+   * Deepest nesting of shared types (a map in a map in ...) an update may create; deeper
+   * is refused and its sender closed (4513), and a stored document nested deeper is
+   * repaired on load (see Store.repair). Yjs deletes and serializes nested types
+   * recursively: a 30,000-deep map overflows the stack. Default 256.
+   */
+  maxNestingDepth?: number
+  /**
+   * Largest document, in bytes of its stored state: an update that would take it past is
+   * refused and its sender closed (4513; converge.v1 peers get an error frame first). Mesh
+   * links and upstream relays are exempt. Default 64 MiB.
+   */
+  maxDocBytes?: number
+  /** Hooks for metrics and logs. */
+  observer?: ReplicaObserver
+  /**
+   * Content for a document the store has never held: called once when such a document
+   * loads, and the update it returns is stored before anyone sees the document. To stay
+   * idempotent across relays, build it the same way everywhere (the same client id and
+   * edits): equal seeds then merge into one copy.
+   */
+  seedDocument?: (name: string) => Promise<Uint8Array | undefined>
+  /**
+   * Relays: a peer's update is acknowledged as `saved` only once this resolves too (for
+   * example once a replicated log took it; see the relay's NATS cluster). Called after the
+   * update is durable in the store (or found already there). Default: none, and `saved`
+   * means durable in the store.
+   */
+  savedWhen?: SavedGate
+}
+
+/** See ReplicaOptions.savedWhen. Undefined: saved as soon as it is durable in the store. */
+export type SavedGate = (doc: string, update: Uint8Array) => Promise<void> | undefined
