@@ -4,17 +4,15 @@
  * writes alike and whatever the remote's role. No other module consults an Access.
  */
 import * as Y from 'yjs'
-import type { PeerContext } from './access.js'
 import { AntiEntropy } from './anti-entropy.js'
-import { ByteQuota } from './byte-quota.js'
-import { DocSession, type DocSessionOptions, type SessionLink } from './doc-session.js'
+import { DocSession, type DocSessionOptions } from './doc-session.js'
 import { ConvergeError } from './errors.js'
 import type { Link, PeerStatus } from './link.js'
 import { carriesUpdate, type DocMessage, type InventoryEntry, type Message } from './messages.js'
 import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
-import { SlowReaderGate } from './slow-reader.js'
+import { Route, slowReaderGate } from './route.js'
 import { docDeleted, isReservedDocName } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
@@ -46,70 +44,6 @@ export interface UpstreamStatus {
   synced: boolean
   /** Some link (open or not) goes to an upstream relay. */
   hasUpstream: boolean
-}
-
-/** One link as the router sees it: its sessions, anti-entropy, and what it was refused. */
-class Route implements SessionLink {
-  readonly link: Link
-  readonly sessions = new Map<string, DocSession>()
-  readonly antiEntropy: AntiEntropy
-  /** Documents whose writes this link was told it may not make (told once per session). */
-  readonly writeDenied = new Set<string>()
-  /** Documents whose presence this link was told it may not publish (told once per session). */
-  readonly presenceDenied = new Set<string>()
-  /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
-  readonly updateQuota: ByteQuota
-  /** Both ends are relays (set when the link opens). */
-  mesh = false
-  onInventorySynced: (docs: number) => void = () => undefined
-  private readonly router: DocumentRouter
-
-  constructor(router: DocumentRouter, link: Link, antiEntropy: (route: Route) => AntiEntropy) {
-    this.router = router
-    this.link = link
-    this.antiEntropy = antiEntropy(this)
-    this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
-  }
-
-  get observer(): ReplicaObserver {
-    return this.link.config.observer
-  }
-  get context(): PeerContext | undefined {
-    return this.link.remote.access.context
-  }
-  get sendsAcks(): boolean {
-    return this.router.policy.acknowledges && this.link.config.framing.control
-  }
-  get sendsDeleteDigests(): boolean {
-    return this.link.config.framing.control
-  }
-  get updatesAfterStep2(): boolean {
-    return this.router.policy.updatesAfterStep2
-  }
-  /** The slow-reader policy of this link while open (relays only; slow-reader.ts). */
-  gate: SlowReaderGate | undefined
-  send(m: Message): void {
-    if (this.gate?.intercept(m)) return
-    this.link.send(m)
-    this.gate?.check()
-  }
-  fail(err: unknown): void {
-    this.link.fail(err)
-  }
-  inFlight(doc: string, bytes: number, done: Promise<unknown>): void {
-    this.link.inFlight(doc, bytes, done)
-  }
-  sessionEnded(session: DocSession): void {
-    if (this.sessions.get(session.doc) !== session) return
-    this.sessions.delete(session.doc)
-    this.writeDenied.delete(session.doc)
-    this.presenceDenied.delete(session.doc)
-  }
-  reportRefusal(doc: string, reason: string): void {
-    const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
-    this.link.emit('error', [err])
-    this.router.hooks.reportError(err, doc)
-  }
 }
 
 export class DocumentRouter {
@@ -147,7 +81,12 @@ export class DocumentRouter {
 
   /** Routes documents over `link` from now on; call before the link starts. */
   add(link: Link, onInventorySynced: (docs: number) => void): void {
-    const route = new Route(this, link, (r) => this.antiEntropyOf(r))
+    const route = new Route(
+      this.policy,
+      (err, context) => this.hooks.reportError(err, context),
+      link,
+      (r) => this.antiEntropyOf(r),
+    )
     route.onInventorySynced = onInventorySynced
     this.routes.set(link, route)
     link.on('status', (status) => this.linkStatus(route, status))
@@ -468,30 +407,3 @@ export class DocumentRouter {
     return route === undefined ? [] : Array.from(route.sessions.values(), (s) => ({ doc: s.doc, synced: s.synced }))
   }
 }
-
-/** The slow-reader policy of a relay's link (see slow-reader.ts). */
-const slowReaderGate = (route: Route): SlowReaderGate =>
-  new SlowReaderGate(
-    {
-      bufferedAmount: () => route.link.bufferedAmount,
-      stateOf: (doc) => {
-        const ydoc = route.sessions.get(doc)?.rdoc.doc
-        return ydoc === undefined ? undefined : Y.decodeStateVector(Y.encodeStateVector(ydoc))
-      },
-      flush: (doc, stateVector) => {
-        const session = route.sessions.get(doc)
-        session?.rdoc.diff(stateVector).then(
-          (update) => {
-            if (route.sessions.get(doc) === session) session.sendUpdate(update)
-          },
-          (err) => route.fail(err),
-        )
-      },
-      close: (code, reason) => {
-        route.observer.protocolError?.(route.link.remote.remoteId, 'CONVERGE_LIMIT_EXCEEDED', code)
-        route.link.drop(code, reason)
-      },
-    },
-    route.link.config.limits.slowReaderBytes,
-    route.link.config.limits.maxBufferedBytes,
-  )

@@ -1,11 +1,15 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
-import { type BackoffOptions, backoffDelay } from './backoff.js'
+import type { BackoffOptions } from './backoff.js'
 import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
 import { ConvergeError, isDecodeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
+import { inboxChannel, newInbox, receiveDuringHandshake } from './handshake-inbox.js'
+import { Heartbeat } from './heartbeat.js'
+import { type LinkState, type PeerStatus, statusOf } from './link-state.js'
+import { browserEvents, LinkTimers } from './link-timers.js'
 import { checkMessageLimits } from './message-limits.js'
 import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
@@ -14,31 +18,7 @@ import { RateLimiter } from './rate-limiter.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { type Connector, isConnector, type Transport } from './transport.js'
 
-/** What a connection is doing, as users see it ('connecting' includes waiting to redial). */
-export type PeerStatus = 'connecting' | 'handshaking' | 'open' | 'closed'
-
-/** Messages held by a handshake in progress (see onFrame). */
-interface Inbox {
-  waiter: ((m: Message) => void) | undefined
-  held: Message[]
-  helloSent: boolean
-}
-
-/** The one state of a link; each kind holds what exists only in it. */
-type LinkState =
-  | { kind: 'waiting' }
-  | { kind: 'connecting'; transport: Transport }
-  | { kind: 'handshaking'; transport: Transport; inbox: Inbox }
-  | { kind: 'open'; transport: Transport }
-  | { kind: 'closed' }
-
-const statusOf: Record<LinkState['kind'], PeerStatus> = {
-  waiting: 'connecting',
-  connecting: 'connecting',
-  handshaking: 'handshaking',
-  open: 'open',
-  closed: 'closed',
-}
+export type { PeerStatus } from './link-state.js'
 
 /** Everything a link is told once, when made. */
 export interface LinkConfig extends Omit<HandshakeParams, 'initiator'> {
@@ -65,19 +45,6 @@ export interface LinkEvents {
   message: (m: Message) => void
 }
 
-/** The window's (or worker's) event target where there is one: not in Node. */
-const browserEvents = () => {
-  const target = globalThis as {
-    addEventListener?: (type: string, fn: () => void) => void
-    removeEventListener?: (type: string, fn: () => void) => void
-  }
-  return typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function'
-    ? (target as Required<typeof target>)
-    : undefined
-}
-
-const unref = (timer: unknown) => (timer as { unref?: () => void } | undefined)?.unref?.()
-
 const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MESSAGE', message)
 
 /**
@@ -95,10 +62,14 @@ export class Link extends ObservableV2<LinkEvents> {
   private readonly connector: Connector | undefined
   private readonly first: Transport | undefined
   private stopped = false
-  private attempt = 0
-  private timers: Array<ReturnType<typeof setTimeout>> = []
-  private heartbeat: ReturnType<typeof setInterval> | undefined
-  private lastReceived = 0
+  /** The connect timeout and redial backoff (link-timers.ts). */
+  private readonly timers = new LinkTimers()
+  /** Pings, and fails the link when the remote falls silent (heartbeat.ts). */
+  private readonly heartbeat = new Heartbeat({
+    paused: () => this.flow?.paused === true,
+    ping: () => this.send({ type: 'ping' }),
+    timedOut: (timeout) => this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`)),
+  })
   /** Flow control of the current transport (flow-control.ts). */
   private flow: ConnectionFlow | undefined
   private exempt = false
@@ -170,7 +141,7 @@ export class Link extends ObservableV2<LinkEvents> {
       accepted,
     )
     // Until the handshake completes, the connect timeout bounds the wait.
-    this.later(() => {
+    this.timers.later(() => {
       if (this.current() === transport && this.state.kind !== 'open') {
         this.config.observer.protocolError?.(this.remote.remoteId, 'CONVERGE_TIMEOUT', CloseCode.heartbeatTimeout)
         transport.close(CloseCode.heartbeatTimeout, 'connect timeout')
@@ -195,28 +166,20 @@ export class Link extends ObservableV2<LinkEvents> {
   }
 
   private onOpen(transport: Transport): void {
-    this.lastReceived = Date.now()
+    this.heartbeat.received()
     this.remote = { ...this.remote, remoteId: this.remote.remoteId || (transport.description ?? '') }
     if (!this.config.handshake) {
       this.opened(transport, this.remote, [])
       return
     }
-    const inbox: Inbox = { waiter: undefined, held: [], helloSent: false }
+    const inbox = newInbox()
     this.setState({ kind: 'handshaking', transport, inbox })
-    const channel = {
-      send: (m: Message) => {
-        if (this.state.kind !== 'handshaking' || this.state.transport !== transport) return
-        if (m.type === 'hello') inbox.helloSent = true
-        this.send(m)
-      },
-      next: () =>
-        new Promise<Message>((resolve) => {
-          const held = inbox.held.shift()
-          if (held !== undefined) resolve(held)
-          else inbox.waiter = resolve
-        }),
-      refused: (err: ConvergeError) => this.emit('error', [err]),
-    }
+    const channel = inboxChannel(
+      inbox,
+      () => this.state.kind === 'handshaking' && this.state.transport === transport,
+      (m) => this.send(m),
+      (err) => this.emit('error', [err]),
+    )
     handshake(channel, { ...this.config, initiator: this.config.initiator }).then(
       (identity) => {
         if (this.state.kind === 'handshaking' && this.state.transport === transport) {
@@ -232,27 +195,12 @@ export class Link extends ObservableV2<LinkEvents> {
   private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
     // The peer chose its id, and logs carry it: bounded, like all peer text.
     this.remote = { ...identity, remoteId: peerText(identity.remoteId, this.config.limits.maxPeerTextLength) }
-    this.attempt = 0
+    this.timers.resetBackoff()
     this.exempt = this.config.exemptFromRateLimit(identity)
     this.setState({ kind: 'open', transport })
     this.config.observer.peerOpened?.(identity.remoteId, identity.role)
-    const interval = this.config.limits.heartbeatInterval
-    if (interval > 0) {
-      this.heartbeat = setInterval(() => this.beat(), interval)
-      unref(this.heartbeat)
-    }
+    this.heartbeat.start(this.config.limits.heartbeatInterval, () => this.config.limits.heartbeatTimeout)
     for (const m of held) if (this.state.kind === 'open') this.handle(m)
-  }
-
-  private beat(): void {
-    const timeout = this.config.limits.heartbeatTimeout
-    // Paused by flow control, this side is not reading: silence is ours, not the remote's.
-    if (this.flow?.paused) this.lastReceived = Date.now()
-    if (Date.now() - this.lastReceived > timeout) {
-      this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`))
-      return
-    }
-    this.send({ type: 'ping' })
   }
 
   private onClose(code: number, reason: string): void {
@@ -260,9 +208,8 @@ export class Link extends ObservableV2<LinkEvents> {
     this.lastClose = { code, reason }
     this.flow?.dispose()
     this.flow = undefined
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
-    this.heartbeat = undefined
-    this.clearTimers()
+    this.heartbeat.stop()
+    this.timers.clear()
     if (wasOpen) this.config.observer.peerClosed?.(this.remote.remoteId, this.remote.role, code, reason)
     if (this.connector !== undefined && !this.stopped && isFatalCloseCode(code)) {
       this.stopped = true
@@ -281,8 +228,8 @@ export class Link extends ObservableV2<LinkEvents> {
   /** Dials now when waiting between attempts, and starts the backoff over. */
   reconnect(): void {
     if (this.stopped || this.connector === undefined || this.state.kind !== 'waiting') return
-    this.clearTimers()
-    this.attempt = 0
+    this.timers.clear()
+    this.timers.resetBackoff()
     this.dial()
   }
 
@@ -290,17 +237,7 @@ export class Link extends ObservableV2<LinkEvents> {
 
   private scheduleReconnect(): void {
     this.setState({ kind: 'waiting' })
-    const delay = backoffDelay(this.attempt++, this.config.limits.backoff)
-    this.later(() => this.dial(), delay, false)
-  }
-
-  private later(fn: () => void, ms: number, weak = true): void {
-    const t = setTimeout(() => {
-      this.timers = this.timers.filter((x) => x !== t)
-      fn()
-    }, ms)
-    if (weak) unref(t)
-    this.timers.push(t)
+    this.timers.redial(() => this.dial(), this.config.limits.backoff)
   }
 
   private setState(state: LinkState): void {
@@ -309,16 +246,11 @@ export class Link extends ObservableV2<LinkEvents> {
     if (this.status !== before) this.emit('status', [this.status])
   }
 
-  private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t)
-    this.timers = []
-  }
-
   /** Closes the connection for good (no reconnect). */
   close(code: number = CloseCode.normal, reason = ''): void {
     this.stopped = true
     browserEvents()?.removeEventListener('online', this.onNetworkOnline)
-    this.clearTimers()
+    this.timers.clear()
     const transport = this.current()
     if (transport !== undefined) transport.close(code, reason)
     else this.setState({ kind: 'closed' })
@@ -407,7 +339,7 @@ export class Link extends ObservableV2<LinkEvents> {
   }
 
   private onFrame(data: Uint8Array): void {
-    this.lastReceived = Date.now()
+    this.heartbeat.received()
     const { observer, limits, framing } = this.config
     // Pacing: past the burst the link is paused, not closed; only a flood far past it closes (4529).
     if (this.flow !== undefined && !this.flow.received()) {
@@ -442,20 +374,8 @@ export class Link extends ObservableV2<LinkEvents> {
   private handle(m: Message): void {
     const state = this.state
     if (state.kind === 'handshaking') {
-      const inbox = state.inbox
-      const waiter = inbox.waiter
-      if (waiter !== undefined) {
-        inbox.waiter = undefined
-        waiter(m)
-        return
-      }
-      // Past our hello, the remote's answer is in and the link opens in a moment: hold
-      // what follows it. Anything else before the handshake settles breaks the protocol.
-      if (this.config.initiator && inbox.helloSent && inbox.held.length < this.config.limits.maxBacklog) {
-        inbox.held.push(m)
-        return
-      }
-      throw malformed(this.config.initiator ? 'message before our hello' : 'message before hello was accepted')
+      receiveDuringHandshake(state.inbox, m, this.config.initiator, this.config.limits.maxBacklog)
+      return
     }
     if (state.kind !== 'open') return
     switch (m.type) {
