@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -31,11 +30,10 @@ import { RelayEdge } from './relay-edge.js'
 import { RelayExtensions } from './relay-extensions.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
+import { routeRequest } from './relay-routes.js'
 import { RevocationList } from './revocations.js'
-import { setSecurityHeaders } from './security-headers.js'
 import { ServerDocument } from './server-doc.js'
 import { logStartup } from './startup-banner.js'
-import { serveStatic } from './static-files.js'
 import { checkKeys } from './tokens.js'
 import { LevelDeliveryStore, MemoryDeliveryStore } from './webhook-deliveries.js'
 import { WebhookQueue } from './webhook-queue.js'
@@ -355,48 +353,21 @@ export class Relay {
     })
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setSecurityHeaders(res)
-    const path = (req.url ?? '/').split('?')[0]
-    if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok' })
-      return
-    }
-    if (path === '/readyz') {
-      // A mesh peer being down leaves this relay serving its clients: still 200, with the reasons.
-      const reasons = this.meshLinks.flatMap((link) => link.degradedReason() ?? [])
-      // So does NATS being unreachable for a cluster relay.
-      const cluster = this.cluster
-      if (cluster !== undefined && !cluster.connected) reasons.push('NATS unreachable: buffering publishes')
-      const nats =
-        cluster === undefined ? undefined : { connected: cluster.connected, unpublishedDocs: cluster.unpublished }
-      if (!this.ready) sendJson(res, 503, { status: 'not ready' })
-      else if (reasons.length === 0) sendJson(res, 200, definedOnly({ status: 'ready', nats }))
-      else sendJson(res, 200, definedOnly({ status: 'degraded', reasons, nats }))
-      return
-    }
-    if (path === '/metrics') {
-      if (this.options.metricsToken !== undefined && !bearerMatches(req, this.options.metricsToken)) {
-        sendJson(res, 401, { error: 'a valid metrics bearer token is required' })
-        return
-      }
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType })
-      res.end(await this.metrics.registry.metrics())
-      return
-    }
-    if (path?.startsWith('/api/')) {
-      if (this.admin === undefined)
-        sendJson(res, 404, { error: 'the admin API is off (start the relay with --admin-token)' })
-      else await this.admin.handle(req, res)
-      return
-    }
-    if (this.options.static !== undefined && (await serveStatic(this.options.static, req, res))) return
-    if (path === '/' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      res.end(placeholderPage(this.url))
-      return
-    }
-    sendJson(res, 404, { error: 'not found' })
+  private route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return routeRequest(
+      {
+        ready: this.ready,
+        meshLinks: this.meshLinks,
+        cluster: this.cluster,
+        metrics: this.metrics,
+        admin: this.admin,
+        metricsToken: this.options.metricsToken,
+        static: this.options.static,
+        url: () => this.url,
+      },
+      req,
+      res,
+    )
   }
 
   /** Stops accepting, closes every connection (1001), writes what is pending, closes the store. */
@@ -443,19 +414,3 @@ const checkPeerUrl = (url: string): void => {
     throw err
   }
 }
-
-/** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
-const bearerMatches = (req: IncomingMessage, token: string): boolean => {
-  const given = Buffer.from(req.headers.authorization ?? '')
-  const expected = Buffer.from(`Bearer ${token}`)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
-
-const placeholderPage = (url: string) => `<!doctype html>
-<meta charset="utf-8"><title>converge relay</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}</style>
-<h1>converge relay</h1>
-<p>This relay is running. Connect a y-websocket client to <code>${url}/&lt;document&gt;</code>,
-or a converge replica to <code>${url}</code>.</p>
-<p><a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
-`

@@ -1,0 +1,76 @@
+import type { ConvergeError, StoreStats } from '@converge/core'
+import type { AbstractLevel } from 'abstract-level'
+
+// biome-ignore lint/suspicious/noExplicitAny: any abstract-level database works; keys and values are encoded per call.
+export type AnyLevel = AbstractLevel<any, any, any>
+
+export interface LevelStoreOptions {
+  /**
+   * fsync every batch before its appends resolve (LevelDB's `sync`). Default false: a
+   * resolved append survives a crash of the process, not of the machine.
+   */
+  sync?: boolean
+  /** Compact a document in the background once its log holds at least this many updates... Default 500. */
+  compactMinUpdates?: number
+  /**
+   * ...and its log bytes reach this share of the snapshot's bytes, so the work of a
+   * compaction (proportional to the snapshot) stays proportional to what it merges. Default 0.5.
+   */
+  compactRatio?: number
+  /** Compact regardless of the ratio once the log holds this many bytes. Default 8 MiB. */
+  compactMaxLogBytes?: number
+  /** Compact in the background (true, the default), or only when `compact()` is called. */
+  autoCompact?: boolean
+  /**
+   * Compaction drops the content of deleted items (Yjs garbage collection). Default true;
+   * false keeps it, for apps that restore old versions with Yjs snapshots.
+   */
+  gc?: boolean
+  /** Most appends in one LevelDB batch. Default 20_000. */
+  maxBatchUpdates?: number
+  /** Most update bytes in one LevelDB batch. Default 16 MiB. */
+  maxBatchBytes?: number
+  /**
+   * Once background compactions have deleted this many bytes of a document's entries (and
+   * at least twice its snapshot), ask LevelDB to compact that document's key range
+   * (classic-level's `compactRange`), so the disk space of deleted entries comes back now
+   * rather than whenever LevelDB gets to it. An explicit `compact()` always does. 0 turns
+   * it off for background compactions. Default 1 MiB.
+   */
+  reclaimAfterBytes?: number
+  /**
+   * Receives errors that no caller awaits: a background compaction that failed (its log
+   * stays and a later trigger retries), a stored entry Yjs could not apply. Default: console.warn.
+   */
+  onError?: (err: ConvergeError) => void
+  /**
+   * Keep a change log (see level-change-log.ts): every append also writes a
+   * sequence-numbered record, in the same batch. Default false.
+   */
+  changeLog?: boolean
+}
+
+export const LEVEL_STORE_DEFAULTS: Required<Omit<LevelStoreOptions, 'onError'>> = {
+  changeLog: false,
+  sync: false,
+  compactMinUpdates: 500,
+  compactRatio: 0.5,
+  compactMaxLogBytes: 8 * 1024 * 1024,
+  autoCompact: true,
+  gc: true,
+  maxBatchUpdates: 20_000,
+  maxBatchBytes: 16 * 1024 * 1024,
+  reclaimAfterBytes: 1024 * 1024,
+}
+
+/** Counters of a LevelStore, for metrics and benchmarks. */
+export interface LevelStoreStats extends StoreStats {
+  /** Compactions that read a document and wrote nothing (it was not due after all). */
+  compactionsSkipped: number
+  /** Range compactions asked of LevelDB to free the space of deleted entries. */
+  reclaims: number
+  /** Wall time spent in compactions, ms (they interleave with other work). */
+  compactionMs: number
+  /** The longest stretch a compaction held the event loop, ms. */
+  longestCompactionStepMs: number
+}

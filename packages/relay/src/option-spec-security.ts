@@ -1,0 +1,87 @@
+import { bool, keyPairs, list, nonNegativeInt, seconds, text } from './option-parsers.js'
+import { type OptionSpec, option } from './option-spec-types.js'
+import { DEFAULT_MAX_TOKEN_TTL } from './tokens.js'
+
+/** Who may connect: tokens, keys, revocations, allowed origins and hosts, the metrics token. */
+export const SECURITY_OPTION_SPEC: readonly OptionSpec[] = [
+  option({
+    key: 'authSecret',
+    flag: '--auth-secret <secret>',
+    env: 'CONVERGE_AUTH_SECRET',
+    defaultText: 'none (open)',
+    parse: text,
+    secret: true,
+    doc: 'require tokens signed with this HS256 secret, at least 32 bytes (see `converge token`)',
+  }),
+  option({
+    key: 'authKeys',
+    flag: '--auth-key <kid=secret>',
+    env: 'CONVERGE_AUTH_KEYS',
+    defaultText: 'none',
+    parse: keyPairs,
+    secret: true,
+    repeatable: true,
+    doc: "more secrets, chosen by a token's kid header (key rotation); each at least 32 bytes",
+  }),
+  option({
+    key: 'maxTokenTtl',
+    flag: '--max-token-ttl <duration>',
+    env: 'CONVERGE_MAX_TOKEN_TTL',
+    default: DEFAULT_MAX_TOKEN_TTL,
+    defaultText: '30d',
+    parse: seconds,
+    doc: 'refuse tokens whose exp is further away (seconds, or 30m, 12h, 30d); exp is required',
+  }),
+  option({
+    key: 'tokenRefreshGrace',
+    flag: '--token-refresh-grace <ms>',
+    env: 'CONVERGE_TOKEN_REFRESH_GRACE',
+    default: 5_000,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: "after a converge.v1 connection's token expired, wait this long for a refreshed hello, then close it (4401)",
+  }),
+  option({
+    key: 'revocationsFile',
+    flag: '--revocations-file <file>',
+    env: 'CONVERGE_REVOCATIONS_FILE',
+    defaultText: '<data>/revocations.json',
+    parse: text,
+    doc: 'where the token revocation list (edited under /api/revocations) is kept',
+  }),
+  option({
+    key: 'allowedOrigins',
+    flag: '--allowed-origins <list>',
+    env: 'CONVERGE_ALLOWED_ORIGINS',
+    defaultText: 'with auth: any; without: own + loopback origins',
+    parse: list,
+    repeatable: true,
+    doc: "origins whose pages may open WebSockets ('*': any); others get 403 (cross-site WebSocket hijacking)",
+  }),
+  option({
+    key: 'allowedHosts',
+    flag: '--allowed-hosts <list>',
+    env: 'CONVERGE_ALLOWED_HOSTS',
+    defaultText: 'with auth: any; without: loopback or own names',
+    parse: list,
+    repeatable: true,
+    doc: "Host names browsers may reach the relay by ('*': any); others get 403 (DNS rebinding)",
+  }),
+  option({
+    key: 'allowUnauthenticatedRelays',
+    flag: '--allow-unauthenticated-relays',
+    env: 'CONVERGE_ALLOW_UNAUTHENTICATED_RELAYS',
+    default: false,
+    parse: bool,
+    doc: 'without --auth-secret, admit peers that claim the relay role (a mesh on a trusted network); off: 4403',
+  }),
+  option({
+    key: 'metricsToken',
+    flag: '--metrics-token <token>',
+    env: 'CONVERGE_METRICS_TOKEN',
+    defaultText: 'none (public)',
+    parse: text,
+    secret: true,
+    doc: 'require this bearer token on /metrics',
+  }),
+]

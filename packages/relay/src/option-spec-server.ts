@@ -1,0 +1,54 @@
+import { DEFAULT_REPLICA_OPTIONS } from '@converge/core'
+import { bool, nonNegativeInt, text } from './option-parsers.js'
+import { type OptionSpec, option } from './option-spec-types.js'
+
+/** How the relay serves: durability, TLS, static files, the admin API, documents in memory. */
+export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
+  option({
+    key: 'fsync',
+    flag: '--fsync',
+    env: 'CONVERGE_FSYNC',
+    default: false,
+    parse: bool,
+    doc: 'fsync every write batch before acknowledging it (slower, survives power loss)',
+  }),
+  option({
+    key: 'tlsCert',
+    flag: '--tls-cert <file>',
+    env: 'CONVERGE_TLS_CERT',
+    parse: text,
+    doc: 'TLS certificate (PEM): serve https and wss (with --tls-key)',
+  }),
+  option({
+    key: 'tlsKey',
+    flag: '--tls-key <file>',
+    env: 'CONVERGE_TLS_KEY',
+    parse: text,
+    doc: 'TLS private key (PEM)',
+  }),
+  option({
+    key: 'static',
+    flag: '--static <dir>',
+    env: 'CONVERGE_STATIC',
+    parse: text,
+    doc: 'serve the files of this directory at / (the demo app)',
+  }),
+  option({
+    key: 'adminToken',
+    flag: '--admin-token <token>',
+    env: 'CONVERGE_ADMIN_TOKEN',
+    defaultText: 'none (API off)',
+    parse: text,
+    secret: true,
+    doc: 'enable the admin API under /api with this bearer token',
+  }),
+  option({
+    key: 'unloadDelay',
+    flag: '--unload-delay <ms>',
+    env: 'CONVERGE_UNLOAD_DELAY',
+    default: DEFAULT_REPLICA_OPTIONS.unloadDelay,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'drop a document from memory this long after its last client left',
+  }),
+]
