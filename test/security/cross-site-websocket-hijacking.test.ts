@@ -1,7 +1,7 @@
 import { signToken } from '@converge/relay'
 import { describe, expect, it } from 'vitest'
 import { waitFor } from '../helpers/wait.js'
-import { connect, hello, metric, SECRET, startRelay, stockClient } from './harness.js'
+import { connect, hello, metric, refusal, SECRET, startRelay, stockClient, unauthorizedAtOnce } from './harness.js'
 
 // Item 1: a page on another site must not drive a relay that admits connections on ambient
 // authority (no token), and DNS rebinding must not make a foreign page "same origin".
@@ -69,7 +69,7 @@ describe('a relay that requires bearer tokens', () => {
     const headers = { origin: evil }
     expect((await connect(`${relay.url}/d?token=${token}`, { headers })).status).toBe(101)
     expect((await connect(relay.url, { headers, hello: hello(token) })).close).not.toBe(4403)
-    expect((await connect(`${relay.url}/d`, { headers })).status).toBe(401)
+    expect(refusal(await connect(`${relay.url}/d`, { headers }))).toEqual(unauthorizedAtOnce)
 
     const strict = await startRelay({ authSecret: SECRET, allowedOrigins: ['https://app.example'] })
     expect((await connect(`${strict.url}/d?token=${token}`, { headers })).status).toBe(403)

@@ -67,6 +67,15 @@ export const connect = (
     ws.on('error', () => undefined)
   })
 
+/**
+ * A y-websocket socket refused for its token: upgraded, then closed with 4401 before the relay
+ * read or sent a single frame (a stock client stops on 4401; it would retry an HTTP 401 for ever).
+ */
+export const unauthorizedAtOnce = { status: 101, close: 4401, frames: 0 }
+
+/** The parts of an outcome that `unauthorizedAtOnce` states. */
+export const refusal = (o: Outcome) => ({ status: o.status, close: o.close, frames: o.frames?.length ?? 0 })
+
 /** A converge.v1 hello. */
 export const hello = (token = '', role: 'client' | 'relay' = 'client') =>
   ({ type: 'hello', version: 1, peerId: `p-${Math.random().toString(36).slice(2)}`, role, token }) as const

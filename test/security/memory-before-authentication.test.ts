@@ -5,7 +5,7 @@ import { websocket } from '@converge/websocket'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { waitFor } from '../helpers/wait.js'
-import { after, connect, SECRET, startRelay, stockClient } from './harness.js'
+import { after, connect, refusal, SECRET, startRelay, stockClient, unauthorizedAtOnce } from './harness.js'
 
 // Item 8: memory and sockets an unauthenticated client can hold.
 
@@ -59,10 +59,10 @@ describe('memory before authentication', () => {
     expect(peer.status).toBe('open')
   })
 
-  it('a y-websocket client of a relay with auth is refused at upgrade: not one frame is read', async () => {
+  it('a y-websocket client of a relay with auth is refused at once after the upgrade (4401): not one frame is read or sent', async () => {
     const relay = await startRelay({ authSecret: SECRET })
-    expect((await connect(`${relay.url}/doc`)).status).toBe(401)
-    expect((await connect(`${relay.url}/doc?token=forged`)).status).toBe(401)
+    expect(refusal(await connect(`${relay.url}/doc`))).toEqual(unauthorizedAtOnce)
+    expect(refusal(await connect(`${relay.url}/doc?token=forged`))).toEqual(unauthorizedAtOnce)
   })
 
   it('a y-websocket socket that never sends anything is closed with 4508; a stock client is not', async () => {
