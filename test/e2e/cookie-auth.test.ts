@@ -58,9 +58,13 @@ describeInChromium('onAuthenticate with the app session cookie (demos/embed-rela
     const anonymous = await browser.newContext()
     const refused = await anonymous.newPage()
     await refused.goto(clientPage('notes'))
-    // Refused upgrades, attempt after attempt; never synced.
-    await refused.waitForFunction(() => window.stock?.closes >= 2, undefined, { timeout: 15_000 })
-    expect(await refused.evaluate(() => [window.stock.synced, window.stock.text()])).toEqual([false, ''])
+    // Refused: upgraded, then closed with 4401, which a stock client does not retry; never synced.
+    await refused.waitForFunction(() => window.stock?.closes >= 1, undefined, { timeout: 15_000 })
+    expect(await refused.evaluate(() => [window.stock.lastCode, window.stock.synced, window.stock.text()])).toEqual([
+      4401,
+      false,
+      '',
+    ])
     await loggedIn.close()
     await anonymous.close()
   })

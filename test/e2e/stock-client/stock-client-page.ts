@@ -7,6 +7,8 @@ export interface StockClient {
   synced: boolean
   /** Connection attempts that ended (refused upgrades included). */
   closes: number
+  /** The close code of the last attempt that ended. */
+  lastCode: number | undefined
   text(): string
   insert(text: string): void
 }
@@ -25,13 +27,15 @@ const provider = new WebsocketProvider(params.get('relay') ?? '', params.get('do
 const stock: StockClient = {
   synced: false,
   closes: 0,
+  lastCode: undefined,
   text: () => doc.getText('body').toString(),
   insert: (text) => doc.getText('body').insert(0, text),
 }
 provider.on('sync', (synced: boolean) => {
   stock.synced = synced
 })
-provider.on('connection-close', () => {
+provider.on('connection-close', (event: CloseEvent | null) => {
   stock.closes++
+  stock.lastCode = event?.code
 })
 window.stock = stock
