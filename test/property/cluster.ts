@@ -501,7 +501,8 @@ export class Cluster {
             .sharedDocs()
             .filter((s) => !s.synced)
             .map((s) => s.doc)
-          return `${p.remoteId || '?'}:${p.status}${unsynced.length > 0 ? ` unsynced=${unsynced.join(',')}` : ''}`
+          const closed = p.status === 'closed' && p.lastClose ? `(${p.lastClose.code} ${p.lastClose.reason})` : ''
+          return `${p.remoteId || '?'}:${p.status}${closed}${unsynced.length > 0 ? ` unsynced=${unsynced.join(',')}` : ''}`
         })
         .join(' ')
       const docs =

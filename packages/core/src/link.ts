@@ -267,7 +267,9 @@ export class Link extends ObservableV2<LinkEvents> {
     const e =
       err instanceof ConvergeError
         ? err
-        : isDecodeError(err)
+        : // A client's bytes that fail to decode anywhere are malformed (4400, not retried); between
+          // relays the same failure stays transient (4500) so a mesh link redials and heals.
+          isDecodeError(err) && !this.config.exemptFromRateLimit(this.remote)
           ? new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `bytes that do not decode: ${(err as Error).message}`, {
               cause: err,
             })
