@@ -2,16 +2,12 @@ import type { AddressInfo } from 'node:net'
 import { CloseCode, isFatalCloseCode, MemoryStore, Replica } from '@converge/core'
 import { Relay, signToken } from '@converge/relay'
 import { websocket } from '@converge/websocket'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
 import * as Y from 'yjs'
+import { after, startRelay } from '../helpers/in-process-relay.js'
 import { waitFor } from '../helpers/wait.js'
 import { type StockClient, stockClient, synced } from './stock-client.js'
-
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
-})
 
 /**
  * The table in packages/core/PROTOCOL.md ("Close codes"): every code converge sends, and
@@ -42,19 +38,13 @@ const closingServer = async (code: number) => {
     server.connections++
     ws.close(code, 'test')
   })
-  cleanup.push(() => new Promise<void>((resolve) => wss.close(() => resolve())))
+  after(() => new Promise<void>((resolve) => wss.close(() => resolve())))
   return server
-}
-
-const startRelay = async (options: Parameters<typeof Relay.start>[0] = {}) => {
-  const relay = await Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger: false, ...options })
-  cleanup.push(() => relay.stop())
-  return relay
 }
 
 const stock = (url: string, room: string): StockClient => {
   const client = stockClient(url, room, { maxBackoffTime: 100 })
-  cleanup.push(() => client.destroy())
+  after(() => client.destroy())
   return client
 }
 
@@ -90,7 +80,7 @@ describe('every close code reaches a stock y-websocket client and a converge rep
     it(`${code}: a converge replica ${permanent ? 'stops' : 'reconnects'}`, async () => {
       const server = await closingServer(code)
       const replica = new Replica()
-      cleanup.push(() => replica.destroy())
+      after(() => replica.destroy())
       const peer = replica.connect(websocket(server.url), { backoff: { initialDelay: 10, maxDelay: 50 } })
       if (permanent) {
         await waitFor(() => peer.status === 'closed', { what: `the replica to stop after ${code}` })
@@ -121,10 +111,10 @@ describe('the relay closes stock y-websocket clients with the code of the table'
     const token = await signToken(secret, { docs: ['team-a/*'], mode: 'write' })
     // The token travels as y-websocket's `params` (?token=).
     const outside = stockClient(relay.url, 'team-b/notes', { maxBackoffTime: 100, params: { token } })
-    cleanup.push(() => outside.destroy())
+    after(() => outside.destroy())
     await expectStopped(outside, CloseCode.forbidden)
     const granted = stockClient(relay.url, 'team-a/notes', { maxBackoffTime: 100, params: { token } })
-    cleanup.push(() => granted.destroy())
+    after(() => granted.destroy())
     await synced(granted.provider)
   })
 

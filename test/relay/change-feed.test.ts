@@ -1,15 +1,11 @@
 import { MemoryStore } from '@converge/core'
 import { type ChangeRecord, Relay, type RelayOptions } from '@converge/relay'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { after } from '../helpers/in-process-relay.js'
 
 const ADMIN = 'admin-secret'
 const auth = { authorization: `Bearer ${ADMIN}` }
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
-})
-
 const startRelay = async (options: RelayOptions = {}) => {
   const relay = await Relay.start({
     host: '127.0.0.1',
@@ -19,7 +15,7 @@ const startRelay = async (options: RelayOptions = {}) => {
     adminToken: ADMIN,
     ...options,
   })
-  cleanup.push(() => relay.stop())
+  after(() => relay.stop())
   return { relay, http: `http://127.0.0.1:${relay.port}` }
 }
 
@@ -68,7 +64,7 @@ describe('the change feed API', () => {
   it('a follower gets new records as they become durable, and keep-alive lines while idle', async () => {
     const { http } = await startRelay({ changeKeepAlive: 50 })
     const abort = new AbortController()
-    cleanup.push(() => abort.abort())
+    after(() => abort.abort())
     const res = await fetch(`${http}/api/changes?since=0`, { headers: auth, signal: abort.signal })
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     const decoder = new TextDecoder()

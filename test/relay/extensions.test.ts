@@ -5,33 +5,20 @@ import {
   type DocumentSettledPayload,
   type Extension,
   HookError,
-  Relay,
+  type Relay,
   type RelayOptions,
   signToken,
 } from '@converge/relay'
 import { websocket } from '@converge/websocket'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { after, startRelay as startMemoryRelay, upgradeOutcome } from '../helpers/in-process-relay.js'
 import { nextEvent, waitFor } from '../helpers/wait.js'
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
-})
-
-const startRelay = async (options: RelayOptions = {}) => {
-  const relay = await Relay.start({
-    host: '127.0.0.1',
-    port: 0,
-    store: new MemoryStore({ changeLog: true }),
-    logger: false,
-    ...options,
-  })
-  cleanup.push(() => relay.stop())
-  return relay
-}
+const startRelay = (options: RelayOptions = {}) =>
+  startMemoryRelay({ store: new MemoryStore({ changeLog: true }), ...options })
 
 /** A stock y-websocket client; `cookie` is sent with its upgrade request. */
 const stockClient = (url: string, room: string, cookie?: string) => {
@@ -46,7 +33,7 @@ const stockClient = (url: string, room: string, cookie?: string) => {
     WebSocketPolyfill: CookieWebSocket as never,
     maxBackoffTime: 300,
   })
-  cleanup.push(() => {
+  after(() => {
     provider.destroy()
     doc.destroy()
   })
@@ -56,26 +43,9 @@ const stockClient = (url: string, room: string, cookie?: string) => {
 const convergeClient = (relay: Relay, token = '') => {
   const replica = new Replica()
   const peer = replica.connect(websocket(relay.url), { token, backoff: { initialDelay: 20, maxDelay: 100 } })
-  cleanup.push(() => replica.destroy())
+  after(() => replica.destroy())
   return { replica, peer }
 }
-
-/**
- * How an upgrade ends: its HTTP refusal status, the close code of a socket refused right after
- * the upgrade (a stock y-websocket client stops on 4401/4403, it would retry an HTTP 401 for
- * ever), or 101 for a socket admitted (the relay's first sync message arrived).
- */
-const upgradeOutcome = (url: string, headers: Record<string, string> = {}) =>
-  new Promise<number>((resolve) => {
-    const ws = new WebSocket(url, { headers })
-    ws.on('message', () => {
-      ws.close()
-      resolve(101)
-    })
-    ws.on('close', (code) => resolve(code))
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
-    ws.on('error', () => undefined)
-  })
 
 const metric = async (relay: Relay, line: string): Promise<number> => {
   const text = await relay.metrics.registry.metrics()
@@ -250,7 +220,7 @@ describe('extension hooks', () => {
     cb.doc.getText('t').insert(0, 'b ')
     // Now join the two relays, as a mesh peer would.
     const link = b.replica.connect(websocket(a.url))
-    cleanup.push(() => link.close())
+    after(() => link.close())
     const text = (d: Y.Doc) => d.getText('t').toString()
     await waitFor(() => text(ca.doc) === text(cb.doc) && text(ca.doc).length === 8, {
       what: 'both clients to converge',

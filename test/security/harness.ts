@@ -1,6 +1,5 @@
-import { encodeMuxFrame, MemoryStore, MUX_PROTOCOL } from '@converge/core'
-import { Relay, type RelayOptions } from '@converge/relay'
-import { afterEach } from 'vitest'
+import { encodeMuxFrame, MUX_PROTOCOL } from '@converge/core'
+import type { Relay } from '@converge/relay'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -8,22 +7,9 @@ import * as Y from 'yjs'
 /** A secret long enough for the relay (32 bytes or more). */
 export const SECRET = 'security-tests-secret-0123456789abcdef'
 
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  while (cleanup.length > 0) await (cleanup.pop() as () => unknown)()
-})
+import { after, httpUrl } from '../helpers/in-process-relay.js'
 
-/** Runs `fn` after the current test. */
-export const after = (fn: () => unknown) => cleanup.push(fn)
-
-/** A relay in this process on 127.0.0.1, a free port and a memory store, stopped after the test. */
-export const startRelay = async (options: RelayOptions = {}): Promise<Relay> => {
-  const relay = await Relay.start({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logger: false, ...options })
-  after(() => relay.stop())
-  return relay
-}
-
-export const httpUrl = (relay: Relay) => relay.url.replace(/^ws/, 'http')
+export { after, httpUrl, startRelay } from '../helpers/in-process-relay.js'
 
 export interface Outcome {
   /** 101 when upgraded, else the HTTP status of the refusal (0: the connection was dropped). */
