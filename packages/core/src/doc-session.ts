@@ -87,7 +87,6 @@ export class DocSession implements AttachedSession {
     this.peer = peer
     this.rdoc = rdoc
     this.options = options
-    rdoc.attach(this)
   }
 
   get doc(): string {
@@ -405,7 +404,6 @@ export class DocSession implements AttachedSession {
     this.backlog = []
     this.releaseBacklog?.()
     this.releaseSyncedWaiters()
-    this.rdoc.detach(this)
     this.peer.sessionEnded(this)
   }
 }

@@ -13,6 +13,7 @@ import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
 import { Route, slowReaderGate } from './route.js'
+import { SessionRegistry } from './session-registry.js'
 import { docDeleted, isReservedDocName } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
@@ -51,6 +52,8 @@ export class DocumentRouter {
   readonly hooks: RouterHooks
   private readonly docs: RouterDocs
   private readonly routes = new Map<Link, Route>()
+  /** Every session, by link and by document: their one registry (session-registry.ts). */
+  private readonly sessions = new SessionRegistry<Route>()
   private meshLinks = 0
 
   constructor(policy: RolePolicy, docs: RouterDocs, hooks: RouterHooks) {
@@ -82,6 +85,7 @@ export class DocumentRouter {
   /** Routes documents over `link` from now on; call before the link starts. */
   add(link: Link, onInventorySynced: (docs: number) => void): void {
     const route = new Route(
+      this.sessions,
       this.policy,
       (err, context) => this.hooks.reportError(err, context),
       link,
@@ -157,7 +161,6 @@ export class DocumentRouter {
     if (route.mesh) this.meshLinks--
     route.mesh = false
     for (const s of [...route.sessions.values()]) s.end(false)
-    route.sessions.clear()
     route.writeDenied.clear()
     route.presenceDenied.clear()
     route.antiEntropy.reset()
@@ -211,7 +214,8 @@ export class DocumentRouter {
       maxSyncChunkBytes: route.link.config.limits.maxSyncChunkBytes,
       maxAwarenessStates: route.link.config.limits.maxAwarenessStatesPerSession,
     })
-    route.sessions.set(rdoc.name, session)
+    this.sessions.add(route, session)
+    rdoc.sessionMoved(session)
     if (options.notify && route.link.config.framing.control) route.send({ type: 'subscribe', doc: rdoc.name })
     void session.start()
     return session
@@ -399,6 +403,16 @@ export class DocumentRouter {
       }
     }
     return { connection, synced, hasUpstream }
+  }
+
+  /** The sessions that share `rdoc`, on any link. */
+  sessionsOf(rdoc: ReplicaDoc): ReadonlySet<DocSession> {
+    return this.sessions.ofDoc(rdoc)
+  }
+
+  /** Breaks of the session registry's rules (session-registry.ts); empty when all hold. */
+  sessionFaults(): string[] {
+    return this.sessions.faults((route) => this.routes.get(route.link) === route && route.link.isOpen)
   }
 
   /** The documents shared over `link`, and whether each has synced. */

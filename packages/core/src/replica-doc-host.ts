@@ -53,6 +53,8 @@ export interface DocHost {
   readonly seedDocument?: (name: string) => Promise<Uint8Array | undefined>
   /** Extra condition before an update is acknowledged as saved (ReplicaOptions.savedWhen). */
   readonly savedWhen?: ((doc: string, update: Uint8Array) => Promise<void> | undefined) | undefined
+  /** The sessions that share `rdoc` (the document router's registry owns them). */
+  sessionsOf(rdoc: ReplicaDoc): ReadonlySet<AttachedSession>
   /** Gives every mesh link a session for this document, so updates stream to all relays. */
   linkDoc(rdoc: ReplicaDoc): void
   /** The document has nothing holding it and may be dropped. */

@@ -46,7 +46,6 @@ export class ReplicaDoc {
   awareness: Awareness | undefined
   /** Times the app opened the document and has not closed it. */
   appRefs = 0
-  readonly sessions = new Set<AttachedSession>()
   /** Local changes and what upstream relays confirmed of them (clients). */
   readonly saves: SaveTracker
   /** Who keeps the document in memory; the last to let go releases it. */
@@ -86,6 +85,11 @@ export class ReplicaDoc {
     if (this.appRefs === 0) return
     this.appRefs--
     if (this.appRefs === 0) this.holds.let(APP)
+  }
+
+  /** The sessions that share this document: the router's registry is their one owner. */
+  get sessions(): ReadonlySet<AttachedSession> {
+    return this.host.sessionsOf(this)
   }
 
   get warm(): boolean {
@@ -362,14 +366,8 @@ export class ReplicaDoc {
     return encodeAllAwarenessStates(this.awareness)
   }
 
-  attach(session: AttachedSession): void {
-    this.sessions.add(session)
-    this.sessionMoved(session)
-  }
-
-  /** Drops a session, and the presence of clients no other session speaks for. */
-  detach(session: AttachedSession): void {
-    if (!this.sessions.delete(session)) return
+  /** A session ended (the registry no longer has it): drops the presence of clients no other session speaks for. */
+  sessionEnded(session: AttachedSession): void {
     this.awarenessGuard.releaseAll(session)
     if (this.awareness !== undefined) removeOrphanedPresence(this.awareness, this.sessions, session)
     this.holds.let(session)
@@ -400,7 +398,6 @@ export class ReplicaDoc {
     this.destroyed = true
     this.holds.stop()
     for (const s of [...this.sessions]) s.end(notifyPeers)
-    this.sessions.clear()
     this.awareness?.destroy()
     this.doc?.destroy()
     this.awareness = undefined

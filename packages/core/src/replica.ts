@@ -12,6 +12,7 @@ import type { Peer } from './peer.js'
 import type { AcceptOptions, PeerOptions } from './peer-options.js'
 import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from './replica-doc.js'
+import { routerOf } from './replica-internals.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { ReplicaOptions } from './replica-options.js'
 import { openPeer, type PeerLinkOptions } from './replica-peer.js'
@@ -114,6 +115,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         },
       },
     )
+    routerOf.set(this, this.#router)
     this.#docHost = {
       store: this.store,
       policy: this.#policy,
@@ -124,6 +126,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       maxDocBytes: this.maxDocBytes,
       observer: this.observer,
       savedWhen: options.savedWhen,
+      sessionsOf: (rdoc) => this.#router.sessionsOf(rdoc),
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
         if (this.#docs.get(rdoc.name) === rdoc) this.#drop(rdoc, true)

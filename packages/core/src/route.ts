@@ -12,12 +12,12 @@ import type { Link } from './link.js'
 import type { Message } from './messages.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
+import type { SessionRegistry } from './session-registry.js'
 import { SlowReaderGate } from './slow-reader.js'
 
 /** One link as the router sees it: its sessions, anti-entropy, and what it was refused. */
 export class Route implements SessionLink {
   readonly link: Link
-  readonly sessions = new Map<string, DocSession>()
   readonly antiEntropy: AntiEntropy
   /** Documents whose writes this link was told it may not make (told once per session). */
   readonly writeDenied = new Set<string>()
@@ -30,13 +30,16 @@ export class Route implements SessionLink {
   onInventorySynced: (docs: number) => void = () => undefined
   private readonly policy: RolePolicy
   private readonly reportError: (err: unknown, context: string) => void
+  private readonly registry: SessionRegistry<Route>
 
   constructor(
+    registry: SessionRegistry<Route>,
     policy: RolePolicy,
     reportError: (err: unknown, context: string) => void,
     link: Link,
     antiEntropy: (route: Route) => AntiEntropy,
   ) {
+    this.registry = registry
     this.policy = policy
     this.reportError = reportError
     this.link = link
@@ -44,6 +47,10 @@ export class Route implements SessionLink {
     this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
   }
 
+  /** This link's sessions by document (read from the router's registry, their one owner). */
+  get sessions(): ReadonlyMap<string, DocSession> {
+    return this.registry.ofRoute(this)
+  }
   get observer(): ReplicaObserver {
     return this.link.config.observer
   }
@@ -72,11 +79,12 @@ export class Route implements SessionLink {
   inFlight(doc: string, bytes: number, done: Promise<unknown>): void {
     this.link.inFlight(doc, bytes, done)
   }
+  /** The one removal path of a session: out of the registry, then its document lets it go. */
   sessionEnded(session: DocSession): void {
-    if (this.sessions.get(session.doc) !== session) return
-    this.sessions.delete(session.doc)
+    if (!this.registry.remove(session)) return
     this.writeDenied.delete(session.doc)
     this.presenceDenied.delete(session.doc)
+    session.rdoc.sessionEnded(session)
   }
   reportRefusal(doc: string, reason: string): void {
     const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
