@@ -1,6 +1,7 @@
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
+import { Backlog } from './backlog.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError, isConvergeError } from './errors.js'
 import type { DocMessage, Message } from './messages.js'
@@ -57,29 +58,18 @@ export interface DocSessionOptions {
  */
 export class DocSession implements AttachedSession {
   readonly rdoc: ReplicaDoc
-  started = false
-  synced = false
-  /** The remote's sync step 1 arrived on this session. */
-  receivedStep1 = false
-  ended = false
   readonly awarenessClients = new Set<number>()
 
+  /** starting (loading, messages held in the backlog) -> started (exchanging) -> ended. */
+  private phase: 'starting' | 'started' | 'ended' = 'starting'
+  /** How far the sync exchange (step 1 and step 2 each way) has come. */
+  private readonly exchange: SyncExchange = { step1Sent: false, receivedStep1: false, answered: false, synced: false }
   private readonly peer: SessionLink
   private readonly options: DocSessionOptions
-  private backlog: DocMessage[] = []
-  private backlogDone: Promise<void> | undefined
-  private releaseBacklog: (() => void) | undefined
+  private readonly backlog: Backlog<DocMessage>
   /** Numbers of update-carrying messages both ways, for `saved`. */
   private readonly acks = new SessionAcks()
   private ackScheduled = false
-  private step1Sent = false
-  /**
-   * This side has sent its sync step 2. A client streams updates only after that: its
-   * earlier changes travel in the step 2. An update sent before could reach the relay
-   * ahead of the changes it builds on, and the relay's ack of it would count those as
-   * saved while they still waited in the step 2 (lost if the client then died).
-   */
-  answered = false
   private readonly startedAt = performance.now()
   private syncedWaiters: Array<() => void> = []
 
@@ -87,6 +77,32 @@ export class DocSession implements AttachedSession {
     this.peer = peer
     this.rdoc = rdoc
     this.options = options
+    this.backlog = new Backlog(options.maxBacklog)
+  }
+
+  /** Ready to carry updates: the exchange has started. */
+  get started(): boolean {
+    return this.phase === 'started'
+  }
+  get ended(): boolean {
+    return this.phase === 'ended'
+  }
+  /** The remote's sync step 2 was applied. */
+  get synced(): boolean {
+    return this.exchange.synced
+  }
+  /** The remote's sync step 1 arrived on this session. */
+  get receivedStep1(): boolean {
+    return this.exchange.receivedStep1
+  }
+  /**
+   * This side has sent its sync step 2. A client streams updates only after that: its
+   * earlier changes travel in the step 2. An update sent before could reach the relay
+   * ahead of the changes it builds on, and the relay's ack of it would count those as
+   * saved while they still waited in the step 2 (lost if the client then died).
+   */
+  get answered(): boolean {
+    return this.exchange.answered
   }
 
   get doc(): string {
@@ -121,19 +137,19 @@ export class DocSession implements AttachedSession {
         const step1 = await this.step1(true)
         if (this.ended) return
         this.peer.send(step1)
-        this.step1Sent = true
+        this.exchange.step1Sent = true
       }
       if (this.ended) return
       const awareness = this.rdoc.encodeAwarenessStates()
       if (awareness !== undefined) this.peer.send({ type: 'awareness', doc: this.doc, update: awareness })
-      this.started = true
-      const backlog = this.backlog
-      this.backlog = []
-      for (const m of backlog) this.handle(m)
+      // Sending may have closed the link (a slow reader), ending this session.
+      if (this.ended) return
+      this.phase = 'started'
+      for (const m of this.backlog.take()) this.handle(m)
     } catch (err) {
       this.failUnlessEnded(err)
     } finally {
-      this.releaseBacklog?.()
+      this.backlog.release()
     }
   }
 
@@ -143,7 +159,7 @@ export class DocSession implements AttachedSession {
       this.handle(m)
       return
     }
-    if (this.backlog.length >= this.options.maxBacklog) {
+    if (!this.backlog.hold(m)) {
       this.peer.fail(
         new ConvergeError(
           'CONVERGE_LIMIT_EXCEEDED',
@@ -152,27 +168,18 @@ export class DocSession implements AttachedSession {
       )
       return
     }
-    this.backlog.push(m)
-    this.peer.inFlight?.(this.doc, 'update' in m ? m.update.length : 0, this.backlogHandled())
-  }
-
-  /** Resolves once the backlog was handled (or dropped): until then its messages are in flight. */
-  private backlogHandled(): Promise<void> {
-    this.backlogDone ??= new Promise((resolve) => {
-      this.releaseBacklog = resolve
-    })
-    return this.backlogDone
+    this.peer.inFlight?.(this.doc, 'update' in m ? m.update.length : 0, this.backlog.whenHandled())
   }
 
   private handle(m: DocMessage): void {
     switch (m.type) {
       case 'sync-step1':
-        this.receivedStep1 = true
+        this.exchange.receivedStep1 = true
         this.sendStep1IfDue(false)
         this.answerStep1(m.stateVector)
         return
       case 'sync-step1-deletes':
-        this.receivedStep1 = true
+        this.exchange.receivedStep1 = true
         this.sendStep1IfDue(true)
         this.answerStep1(m.stateVector, m.deleteDigests)
         return
@@ -240,8 +247,8 @@ export class DocSession implements AttachedSession {
   }
 
   private markAnswered(): void {
-    if (this.answered) return
-    this.answered = true
+    if (this.exchange.answered) return
+    this.exchange.answered = true
     // The exchange may be complete now, and the doc free to unload (ReplicaDoc.sessionMoved).
     this.rdoc.sessionMoved(this)
   }
@@ -258,7 +265,7 @@ export class DocSession implements AttachedSession {
     applied.then(
       () => {
         if (isStep2 && !this.synced && !this.ended) {
-          this.synced = true
+          this.exchange.synced = true
           this.peer.observer.synced?.(this.doc, performance.now() - this.startedAt)
           this.releaseSyncedWaiters()
           this.rdoc.sessionMoved(this)
@@ -363,8 +370,8 @@ export class DocSession implements AttachedSession {
 
   /** A session the remote started sends its step 1 on the remote's (see `replyFirst`). */
   private sendStep1IfDue(withDeleteDigests: boolean): void {
-    if (this.step1Sent) return
-    this.step1Sent = true
+    if (this.exchange.step1Sent) return
+    this.exchange.step1Sent = true
     this.step1(withDeleteDigests).then((step1) => {
       if (!this.ended) this.peer.send(step1)
     }, this.failUnlessEnded)
@@ -399,11 +406,22 @@ export class DocSession implements AttachedSession {
 
   end(notify: boolean): void {
     if (this.ended) return
-    this.ended = true
+    this.phase = 'ended'
     if (notify) this.peer.send({ type: 'unsubscribe', doc: this.doc })
-    this.backlog = []
-    this.releaseBacklog?.()
+    this.backlog.drop()
     this.releaseSyncedWaiters()
     this.peer.sessionEnded(this)
   }
+}
+
+/** The sync exchange of one session: step 1 and step 2, each way. */
+interface SyncExchange {
+  /** Our sync step 1 went out. */
+  step1Sent: boolean
+  /** The remote's sync step 1 arrived. */
+  receivedStep1: boolean
+  /** Our sync step 2 went out (see DocSession.answered). */
+  answered: boolean
+  /** The remote's sync step 2 was applied. */
+  synced: boolean
 }
