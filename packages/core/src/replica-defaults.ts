@@ -1,3 +1,9 @@
+import { MemoryStore } from './memory-store.js'
+import type { PeerRole } from './messages.js'
+import type { ReplicaObserver } from './replica-observer.js'
+import type { ReplicaOptions } from './replica-options.js'
+import type { Store } from './store.js'
+
 /** Defaults of the Replica options that are limits or timeouts, defined once (the relay's option spec reads them). */
 export const DEFAULT_REPLICA_OPTIONS = {
   /** A relay drops a document from memory this long after its last client left, in ms. */
@@ -8,4 +14,39 @@ export const DEFAULT_REPLICA_OPTIONS = {
   maxNestingDepth: 256,
   /** Largest document, in bytes of its stored state. */
   maxDocBytes: 64 * 1024 * 1024,
+}
+
+/** A replica's options with every default applied: what it runs with, decided once. */
+export interface ResolvedReplicaOptions {
+  readonly store: Store
+  readonly peerId: string
+  readonly role: PeerRole
+  readonly observer: ReplicaObserver
+  readonly gc: boolean
+  readonly unloadDelay: number
+  readonly maxPendingBytes: number
+  readonly maxNestingDepth: number
+  readonly maxDocBytes: number
+  readonly seedDocument: ReplicaOptions['seedDocument']
+  readonly savedWhen: ReplicaOptions['savedWhen']
+}
+
+export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaOptions => ({
+  store: options.store ?? new MemoryStore(),
+  peerId: options.peerId ?? randomId(),
+  role: options.role ?? 'client',
+  observer: options.observer ?? {},
+  gc: options.gc ?? true,
+  unloadDelay: options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay,
+  maxPendingBytes: options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
+  maxNestingDepth: options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth,
+  maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,
+  seedDocument: options.seedDocument,
+  savedWhen: options.savedWhen,
+})
+
+const randomId = (): string => {
+  const bytes = new Uint8Array(8)
+  crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }

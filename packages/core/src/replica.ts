@@ -6,11 +6,10 @@ import { assertDocName } from './doc-name.js'
 import { type DocStatus, docStatus, StatusChanges } from './doc-status.js'
 import { DocumentRouter } from './document-router.js'
 import { ConvergeError } from './errors.js'
-import { MemoryStore } from './memory-store.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
 import type { Peer } from './peer.js'
 import type { AcceptOptions, PeerOptions } from './peer-options.js'
-import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
+import { type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from './replica-doc.js'
 import { routerOf } from './replica-internals.js'
 import type { ReplicaObserver } from './replica-observer.js'
@@ -39,12 +38,6 @@ interface ReplicaEvents {
   error: (err: unknown, context: string) => void
 }
 
-const randomId = (): string => {
-  const bytes = new Uint8Array(8)
-  crypto.getRandomValues(bytes)
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 /**
  * A replica: named Yjs documents persisted to a Store and kept in sync with peers.
  *
@@ -57,18 +50,11 @@ const randomId = (): string => {
  * ```
  */
 export class Replica extends ObservableV2<ReplicaEvents> {
-  readonly store: Store
-  readonly peerId: string
-  readonly role: PeerRole
-  readonly gc: boolean
-  readonly unloadDelay: number
-  readonly maxPendingBytes: number
-  readonly maxNestingDepth: number
-  readonly maxDocBytes: number
-  readonly observer: ReplicaObserver
   /** The connections made by connect() and accept() that are not closed. */
   readonly peers: ReadonlySet<Peer> = new Set<Peer>()
 
+  /** The options as given, with every default applied. */
+  readonly #options: ResolvedReplicaOptions
   readonly #policy: RolePolicy
   readonly #docs = new Map<string, ReplicaDoc>()
   readonly #router: DocumentRouter
@@ -86,15 +72,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   constructor(options: ReplicaOptions = {}) {
     super()
-    this.store = options.store ?? new MemoryStore()
-    this.peerId = options.peerId ?? randomId()
-    this.role = options.role ?? 'client'
-    this.gc = options.gc ?? true
-    this.unloadDelay = options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay
-    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes
-    this.maxNestingDepth = options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth
-    this.maxDocBytes = options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes
-    this.observer = options.observer ?? {}
+    this.#options = resolveReplicaOptions(options)
     this.#policy = rolePolicy(this.role)
     this.#router = new DocumentRouter(
       this.#policy,
@@ -117,15 +95,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     )
     routerOf.set(this, this.#router)
     this.#docHost = {
-      store: this.store,
+      ...this.#options,
       policy: this.#policy,
-      gc: this.gc,
-      unloadDelay: this.unloadDelay,
-      maxPendingBytes: this.maxPendingBytes,
-      maxNestingDepth: this.maxNestingDepth,
-      maxDocBytes: this.maxDocBytes,
-      observer: this.observer,
-      savedWhen: options.savedWhen,
       sessionsOf: (rdoc) => this.#router.sessionsOf(rdoc),
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
@@ -136,7 +107,6 @@ export class Replica extends ObservableV2<ReplicaEvents> {
         this.#waiters.check()
       },
       reportError: (err, context) => this.emit('error', [err, context]),
-      seedDocument: options.seedDocument,
       statelessReceived: (doc, payload, from) => this.emit('stateless', [doc, payload, from]),
     }
     this.#tombstones =
@@ -150,6 +120,36 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       this.#tombstones === undefined
         ? Promise.resolve()
         : this.#openTombstones(this.#tombstones).catch((err) => this.emit('error', [err, 'loading the tombstones']))
+  }
+
+  /** Where documents persist. */
+  get store(): Store {
+    return this.#options.store
+  }
+  /** This replica's id in hello messages. */
+  get peerId(): string {
+    return this.#options.peerId
+  }
+  get role(): PeerRole {
+    return this.#options.role
+  }
+  get observer(): ReplicaObserver {
+    return this.#options.observer
+  }
+  get gc(): boolean {
+    return this.#options.gc
+  }
+  get unloadDelay(): number {
+    return this.#options.unloadDelay
+  }
+  get maxPendingBytes(): number {
+    return this.#options.maxPendingBytes
+  }
+  get maxNestingDepth(): number {
+    return this.#options.maxNestingDepth
+  }
+  get maxDocBytes(): number {
+    return this.#options.maxDocBytes
   }
 
   // --- documents ----------------------------------------------------------------
