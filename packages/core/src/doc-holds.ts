@@ -6,6 +6,8 @@
  */
 export class DocHolds {
   private readonly holders = new Set<unknown>()
+  /** The writes and loads in flight (they hold the document until they settle). */
+  private readonly work = new Set<Promise<unknown>>()
   private readonly delay: number
   private readonly release: () => void
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -36,6 +38,23 @@ export class DocHolds {
   holdWhile(holder: unknown, keep: boolean): void {
     if (keep) this.hold(holder)
     else this.let(holder)
+  }
+
+  /** Holds the document while `p` runs (a write or a load); `settled` waits for it, even after `stop`. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.work.add(p)
+    this.hold(p)
+    const done = () => {
+      this.work.delete(p)
+      this.let(p)
+    }
+    p.then(done, done)
+    return p
+  }
+
+  /** Resolves when no write or load tracked so far is still running. */
+  async settled(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work])
   }
 
   /** The document is gone: no release will follow. */

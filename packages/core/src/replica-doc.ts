@@ -42,8 +42,6 @@ export {
  */
 export class ReplicaDoc {
   readonly name: string
-  doc: Y.Doc | undefined
-  awareness: Awareness | undefined
   /** Times the app opened the document and has not closed it. */
   appRefs = 0
   /** Local changes and what upstream relays confirmed of them (clients). */
@@ -52,16 +50,14 @@ export class ReplicaDoc {
   readonly holds: DocHolds
   /** Which session speaks for which presence id (relays). */
   readonly awarenessGuard = new AwarenessGuard()
-  destroyed = false
 
+  private state: DocState = { kind: 'cold' }
   private readonly host: DocHost
-  private warming: Promise<Y.Doc> | undefined
   private rewriting: Promise<void> | undefined
   /** Set while applying an update that may complete pending content (see persistThenApply). */
   private echoToOrigin = false
   /** The loaded document's delete set, shared by its sessions. */
   private readonly deleteSets = new DeleteSetCache()
-  private readonly inflight = new Set<Promise<unknown>>()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
@@ -92,15 +88,36 @@ export class ReplicaDoc {
     return this.host.sessionsOf(this)
   }
 
+  /** The Y.Doc, once loaded (warm). */
+  get doc(): Y.Doc | undefined {
+    return 'doc' in this.state ? this.state.doc : undefined
+  }
+  /** The document's presence, once loaded. */
+  get awareness(): Awareness | undefined {
+    return 'awareness' in this.state ? this.state.awareness : undefined
+  }
   get warm(): boolean {
     return this.doc !== undefined
+  }
+  get destroyed(): boolean {
+    return this.state.kind === 'destroyed'
   }
 
   /** Loads the Y.Doc from the store (once). Resolves after the stored state is applied. */
   load(): Promise<Y.Doc> {
-    if (this.destroyed) return Promise.reject(new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded'))
-    this.warming ??= this.track(this.loadFromStore())
-    return this.warming
+    switch (this.state.kind) {
+      case 'destroyed':
+        return Promise.reject(new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded'))
+      case 'warm':
+        return Promise.resolve(this.state.doc)
+      case 'loading':
+        return this.state.loading
+      case 'cold': {
+        const loading = this.track(this.loadFromStore())
+        this.state = { kind: 'loading', loading }
+        return loading
+      }
+    }
   }
 
   private async loadFromStore(): Promise<Y.Doc> {
@@ -132,8 +149,7 @@ export class ReplicaDoc {
     if (!this.host.policy.hasOwnPresence) awareness.setLocalState(null)
     doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
     awareness.on('update', (change: AwarenessChange, origin: unknown) => this.onAwarenessUpdate(change, origin))
-    this.doc = doc
-    this.awareness = awareness
+    this.state = { kind: 'warm', doc, awareness }
     this.host.observer.docLoaded?.(this.name)
     this.host.statusChanged(this)
     return doc
@@ -388,20 +404,21 @@ export class ReplicaDoc {
   }
 
   /** Resolves when no append or apply started so far is still running. */
-  async settled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+  settled(): Promise<void> {
+    return this.holds.settled()
   }
 
   /** Frees the Y.Doc and awareness, ending every session. The caller removes it from the replica. */
   destroy(notifyPeers: boolean): void {
     if (this.destroyed) return
-    this.destroyed = true
+    const { doc, awareness } = this
+    // Destroyed, but the sessions ending still see the doc and take their presence along.
+    this.state = { kind: 'destroyed', doc, awareness }
     this.holds.stop()
     for (const s of [...this.sessions]) s.end(notifyPeers)
-    this.awareness?.destroy()
-    this.doc?.destroy()
-    this.awareness = undefined
-    this.doc = undefined
+    awareness?.destroy()
+    doc?.destroy()
+    this.state = { kind: 'destroyed' }
   }
 
   /** Number of local changes an upstream relay has not confirmed durable. */
@@ -416,16 +433,19 @@ export class ReplicaDoc {
 
   /** Holds the document while `p` runs (a write or a load). */
   private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p)
-    this.holds.hold(p)
-    const done = () => {
-      this.inflight.delete(p)
-      this.holds.let(p)
-    }
-    p.then(done, done)
-    return p
+    return this.holds.track(p)
   }
 }
+
+/**
+ * cold (known, answered from the store) -> loading -> warm (the Y.Doc in memory) ->
+ * destroyed (dropped from the replica; while it is torn down its sessions still see the doc).
+ */
+type DocState =
+  | { kind: 'cold' }
+  | { kind: 'loading'; loading: Promise<Y.Doc> }
+  | { kind: 'warm'; doc: Y.Doc; awareness: Awareness }
+  | { kind: 'destroyed'; doc?: Y.Doc | undefined; awareness?: Awareness | undefined }
 
 /** The app's hold on a document it has open. */
 const APP = Symbol('converge:app')
