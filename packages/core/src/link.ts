@@ -59,8 +59,8 @@ export class Link extends ObservableV2<LinkEvents> {
   /** The last close code and reason. */
   lastClose: { code: number; reason: string } | undefined
   private state: LinkState = { kind: 'waiting' }
-  private readonly connector: Connector | undefined
-  private readonly first: Transport | undefined
+  /** Where transports come from: a connector (dials, redials) or the one accepted transport. */
+  private readonly source: Transport | Connector
   private stopped = false
   /** The connect timeout and redial backoff (link-timers.ts). */
   private readonly timers = new LinkTimers()
@@ -80,8 +80,7 @@ export class Link extends ObservableV2<LinkEvents> {
     super()
     this.config = config
     this.remote = { remoteId: '', role: config.upstream ? 'relay' : 'client', access: config.access }
-    this.connector = isConnector(link) ? link : undefined
-    this.first = isConnector(link) ? undefined : link
+    this.source = link
     if (!config.handshake) config.limits.heartbeatInterval = 0
     const perMinute = config.limits.remoteErrorsPerMinute
     this.remoteErrors = new RateLimiter(perMinute / 60, perMinute)
@@ -89,13 +88,18 @@ export class Link extends ObservableV2<LinkEvents> {
 
   /** Starts connecting; call once, after every listener is wired. */
   start(): void {
-    if (this.first !== undefined) {
-      this.use(this.first)
+    if (!isConnector(this.source)) {
+      this.use(this.source)
       return
     }
     // In a browser, the network coming back is the moment to redial, not the next backoff tick.
     browserEvents()?.addEventListener('online', this.onNetworkOnline)
     this.dial()
+  }
+
+  /** The connector that dials this link, if it dials (else it was accepted). */
+  private get connector(): Connector | undefined {
+    return isConnector(this.source) ? this.source : undefined
   }
 
   get status(): PeerStatus {

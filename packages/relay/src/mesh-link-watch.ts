@@ -18,7 +18,8 @@ export class MeshLinkWatch {
   private warned = false
   private up = false
   private openedSinceDial = false
-  private peer: Peer | undefined
+  /** The dialed peer, once watched. */
+  peer: Peer | undefined
 
   constructor(
     readonly url: string,

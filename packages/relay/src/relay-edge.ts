@@ -35,7 +35,7 @@ export interface RelayEdgeOptions {
 export class RelayEdge implements TokenGate {
   readonly authRequired: boolean
   private readonly options: RelayEdgeOptions
-  private readonly revocations: RevocationList
+  readonly revocations: RevocationList
   private readonly tokens: TokenWatch
   private readonly caps: ConnectionCaps
   private readonly checkOrigin: (request: IncomingMessage) => string | undefined

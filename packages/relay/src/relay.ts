@@ -13,12 +13,9 @@ import {
   type StoredChange,
   type StoreStats,
 } from '@converge/core'
-import { LevelStore } from '@converge/level'
 import { ReplicaWebSocketServer, websocket } from '@converge/websocket'
 import { type Logger, pino } from 'pino'
-import { AdminApi, sendJson } from './admin-api.js'
-import { ChangeFeed, type ChangesQuery } from './change-feed.js'
-import { DEFAULT_CHANGE_KEEP_ALIVE, serveChanges } from './changes-api.js'
+import type { ChangeFeed, ChangesQuery } from './change-feed.js'
 import type { NatsCluster } from './cluster/nats-cluster.js'
 import { composeObservers } from './compose-observers.js'
 import { openDataDir } from './data-dir.js'
@@ -31,13 +28,12 @@ import { RelayExtensions } from './relay-extensions.js'
 import { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
 import { routeRequest } from './relay-routes.js'
+import { type RelayServices, relayServices } from './relay-services.js'
 import { RevocationList } from './revocations.js'
 import { ServerDocument } from './server-doc.js'
 import { logStartup } from './startup-banner.js'
 import { checkKeys } from './tokens.js'
-import { LevelDeliveryStore, MemoryDeliveryStore } from './webhook-deliveries.js'
-import { WebhookQueue } from './webhook-queue.js'
-import { parseWebhookSpec, Webhooks } from './webhooks.js'
+import type { Webhooks } from './webhooks.js'
 
 export type { RelayOptions }
 
@@ -76,22 +72,15 @@ export class Relay {
   readonly server: Server
   readonly sockets: ReplicaWebSocketServer
   readonly log: Logger
-  readonly meshPeers: Peer[] = []
-  /** The NATS cluster this relay belongs to, with `nats`. */
-  readonly cluster: NatsCluster | undefined
+  /** The mesh links this relay dials (the `peers` option), each watched for people. */
   private readonly meshLinks: MeshLinkWatch[] = []
-  /** The change feed, when the store keeps a change log. */
-  readonly feed: ChangeFeed | undefined
-  /** Webhook deliveries, when webhooks are configured. */
-  readonly webhooks: Webhooks | undefined
-  private readonly webhookQueue: WebhookQueue | undefined
+  /** The optional services: cluster, change feed, webhooks, admin API (relay-services.ts). */
+  private readonly services: RelayServices
   private readonly ext: RelayExtensions
-  readonly revocations: RevocationList
   private readonly edge: RelayEdge
   private readonly options: ResolvedOptions
-  private readonly admin: AdminApi | undefined
-  private ready = false
-  private stopping: Promise<void> | undefined
+  /** starting -> ready (listening) -> stopping. */
+  private phase: { kind: 'starting' | 'ready' } | { kind: 'stopping'; done: Promise<void> } = { kind: 'starting' }
 
   private constructor(
     options: ResolvedOptions,
@@ -102,10 +91,8 @@ export class Relay {
     cluster: NatsCluster | undefined,
   ) {
     this.options = options
-    this.cluster = cluster
     this.store = store
     this.log = log
-    this.revocations = revocations
     this.metrics = new RelayMetrics({
       connections: () => this.sockets.connections,
       store: () => (store as { stats?: StoreStats }).stats,
@@ -125,10 +112,6 @@ export class Relay {
     })
     this.ext.attach(this.replica)
     cluster?.attach(this.replica, this.metrics.registry)
-    this.feed =
-      store.changes === undefined
-        ? undefined
-        : new ChangeFeed(store.changes, options, (err) => log.error({ err }, 'change feed retention failed'))
     this.replica.on('error', (err, context) => log.error({ err }, context))
     const auth = this.ext.auth
     this.edge = new RelayEdge(
@@ -161,27 +144,16 @@ export class Relay {
         log.info({ url: request.url, origin: request.headers.origin, status, reason }, 'upgrade refused')
       },
     })
-    const changesRoute = async (req: IncomingMessage, res: ServerResponse, path: string) => {
-      if (path !== '/api/changes' || req.method !== 'GET') return false
-      if (this.feed === undefined) sendJson(res, 404, { error: 'this relay keeps no change feed' })
-      else await serveChanges(this.feed, req, res, options.changeKeepAlive ?? DEFAULT_CHANGE_KEEP_ALIVE)
-      return true
-    }
-    const targets = (options.webhooks ?? []).map((w) => (typeof w === 'string' ? parseWebhookSpec(w) : w))
-    if (targets.length > 0) {
-      const deliveries = store instanceof LevelStore ? new LevelDeliveryStore(store.db) : new MemoryDeliveryStore()
-      this.webhookQueue = new WebhookQueue(deliveries, options, this.metrics.registry, log)
-      const webhooks = new Webhooks(targets, this.webhookQueue, (err) =>
-        log.error({ err }, 'queueing a webhook failed'),
-      )
-      this.ext.onDocument((doc, what) => (what === 'changed' ? webhooks.changed(doc) : webhooks.deleted(doc)))
-      this.ext.onSettled((p) => webhooks.settled(p))
-      this.webhooks = webhooks
-    }
-    const routes = this.webhooks === undefined ? [changesRoute] : [changesRoute, this.webhooks.route]
-    this.admin = options.adminToken
-      ? new AdminApi(this.replica, options.adminToken, routes, { maxBodyBytes: options.maxAdminBodyBytes, revocations })
-      : undefined
+    this.services = relayServices({
+      options,
+      store,
+      replica: this.replica,
+      ext: this.ext,
+      metrics: this.metrics,
+      log,
+      revocations,
+      cluster,
+    })
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err) => {
         log.error({ err, url: redactUrl(req.url) }, 'request failed')
@@ -271,6 +243,26 @@ export class Relay {
     return relay
   }
 
+  /** The NATS cluster this relay belongs to, with `nats`. */
+  get cluster(): NatsCluster | undefined {
+    return this.services.cluster
+  }
+  /** The change feed, when the store keeps a change log. */
+  get feed(): ChangeFeed | undefined {
+    return this.services.feed
+  }
+  /** Webhook deliveries, when webhooks are configured. */
+  get webhooks(): Webhooks | undefined {
+    return this.services.webhooks
+  }
+  get revocations(): RevocationList {
+    return this.edge.revocations
+  }
+  /** The peers this relay dials (the `peers` option). */
+  get meshPeers(): Peer[] {
+    return this.meshLinks.flatMap((watch) => (watch.peer === undefined ? [] : [watch.peer]))
+  }
+
   private async listen(): Promise<void> {
     await this.webhooks?.start(await this.store.list())
     await new Promise<void>((resolve, reject) => {
@@ -280,7 +272,7 @@ export class Relay {
         resolve()
       })
     })
-    this.ready = true
+    if (this.phase.kind === 'starting') this.phase = { kind: 'ready' }
     for (const url of this.options.peers ?? []) this.dial(url)
     logStartup(this.log, {
       host: this.options.host,
@@ -288,7 +280,7 @@ export class Relay {
       tls: this.options.tlsCert !== undefined,
       data: this.options.store ? '(custom store)' : this.options.data,
       auth: this.edge.required ? 'tokens' : this.ext.auth.active ? 'extension' : 'open',
-      adminApi: this.admin !== undefined,
+      adminApi: this.services.admin !== undefined,
       static: this.options.static,
       peers: this.options.peers ?? [],
     })
@@ -339,7 +331,6 @@ export class Relay {
       token: this.options.peerToken,
     })
     watch.watch(peer)
-    this.meshPeers.push(peer)
     this.meshLinks.push(watch)
   }
 
@@ -356,11 +347,11 @@ export class Relay {
   private route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return routeRequest(
       {
-        ready: this.ready,
+        ready: this.phase.kind === 'ready',
         meshLinks: this.meshLinks,
         cluster: this.cluster,
         metrics: this.metrics,
-        admin: this.admin,
+        admin: this.services.admin,
         metricsToken: this.options.metricsToken,
         static: this.options.static,
         url: () => this.url,
@@ -372,8 +363,8 @@ export class Relay {
 
   /** Stops accepting, closes every connection (1001), writes what is pending, closes the store. */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.ready = false
+    if (this.phase.kind === 'stopping') return this.phase.done
+    const done = (async () => {
       this.edge.stop()
       await this.sockets.close(CloseCode.goingAway, 'relay shutting down')
       await this.replica.destroy()
@@ -384,13 +375,14 @@ export class Relay {
       })
       // Pending settles read the store: before it closes.
       await this.ext.drain()
-      await this.webhookQueue?.stop()
-      this.feed?.close()
+      await this.services.webhookQueue?.stop()
+      this.services.feed?.close()
       await this.ext.destroyed()
       if (this.options.store === undefined) await this.store.close()
       this.log.info('relay stopped')
     })()
-    return this.stopping
+    this.phase = { kind: 'stopping', done }
+    return done
   }
 }
 
