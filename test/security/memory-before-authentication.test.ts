@@ -110,4 +110,4 @@ const holdOpen = (url: string) =>
 
 /** converge_connections_capped_total, read in process (an HTTP fetch would count against the caps). */
 const capped = async (relay: Relay, cap: string) =>
-  (await relay.metrics.capped.get()).values.find((v) => v.labels.cap === cap)?.value ?? 0
+  (await relay.metrics.edge.capped.get()).values.find((v) => v.labels.cap === cap)?.value ?? 0

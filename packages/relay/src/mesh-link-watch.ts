@@ -27,8 +27,8 @@ export class MeshLinkWatch {
     private readonly metrics: RelayMetrics,
     private readonly now: () => number = Date.now,
   ) {
-    metrics.meshLinkUp.set({ peer: url }, 0)
-    metrics.meshDialFailures.inc({ peer: url }, 0)
+    metrics.mesh.linkUp.set({ peer: url }, 0)
+    metrics.mesh.dialFailures.inc({ peer: url }, 0)
   }
 
   /** `connector`, counting each dial: a dial that starts while the link is not up means the last one failed. */
@@ -48,7 +48,7 @@ export class MeshLinkWatch {
       if (status === 'open') this.opened()
       else if (this.up) {
         this.up = false
-        this.metrics.meshLinkUp.set({ peer: this.url }, 0)
+        this.metrics.mesh.linkUp.set({ peer: this.url }, 0)
         this.downSince = this.now()
         this.log.info({ peer: this.url, close: peer.lastClose }, 'mesh link lost, redialing')
       } else this.log.debug({ peer: this.url, status }, 'mesh link')
@@ -66,7 +66,7 @@ export class MeshLinkWatch {
   private failed(): void {
     this.failures++
     this.downSince ??= this.now()
-    this.metrics.meshDialFailures.inc({ peer: this.url })
+    this.metrics.mesh.dialFailures.inc({ peer: this.url })
     const close = this.peer?.lastClose
     this.log.debug({ peer: this.url, attempt: this.failures, close }, 'mesh dial failed, retrying')
     if (this.warned || this.failures < MIN_FAILED_ATTEMPTS) return
@@ -92,6 +92,6 @@ export class MeshLinkWatch {
     this.failures = 0
     this.downSince = undefined
     this.warned = false
-    this.metrics.meshLinkUp.set({ peer: this.url }, 1)
+    this.metrics.mesh.linkUp.set({ peer: this.url }, 1)
   }
 }

@@ -58,7 +58,7 @@ export class RelayEdge implements TokenGate {
       maxHandshakesPerIp: options.maxHandshakesPerIp,
       exempt: options.perIpExempt,
       onRefused: (address, cap) => {
-        metrics.capped.inc({ cap })
+        metrics.edge.capped.inc({ cap })
         log.warn({ address, cap }, 'connection refused: per-address cap')
       },
     })
@@ -73,7 +73,7 @@ export class RelayEdge implements TokenGate {
   checkUpgrade = (request: IncomingMessage): string | undefined => {
     const refusal = this.checkOrigin(request)
     if (refusal !== undefined) {
-      this.metrics.crossOrigin.inc({ check: refusal.startsWith('host') ? 'host' : 'origin' })
+      this.metrics.edge.crossOrigin.inc({ check: refusal.startsWith('host') ? 'host' : 'origin' })
     }
     return refusal
   }

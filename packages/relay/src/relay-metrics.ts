@@ -1,6 +1,30 @@
 import type { ReplicaObserver, StoreStats } from '@converge/core'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
+/** Frames and bytes through the relay's connections, each way. */
+export interface TrafficMetrics {
+  readonly messagesIn: Counter<'type'>
+  readonly messagesOut: Counter<'type'>
+  readonly bytesIn: Counter
+  readonly bytesOut: Counter
+}
+
+/** Upgrades and TCP connections the relay's edge turned away. */
+export interface EdgeMetrics {
+  /** Refused WebSocket upgrades, by HTTP status. */
+  readonly refused: Counter<'status'>
+  /** Upgrades refused by the Origin or Host check. */
+  readonly crossOrigin: Counter<'check'>
+  /** TCP connections dropped by a per-address cap. */
+  readonly capped: Counter<'cap'>
+}
+
+/** The mesh links this relay dials. */
+export interface MeshMetrics {
+  readonly linkUp: Gauge<'peer'>
+  readonly dialFailures: Counter<'peer'>
+}
+
 /**
  * The relay's Prometheus metrics, and the ReplicaObserver that feeds them. Labels are
  * low-cardinality by design: message types and error codes, never peers or documents.
@@ -10,18 +34,12 @@ export class RelayMetrics {
   readonly connections: Gauge
   readonly peers: Gauge<'role'>
   readonly docsLoaded: Gauge
-  readonly messagesIn: Counter<'type'>
-  readonly messagesOut: Counter<'type'>
-  readonly bytesIn: Counter
-  readonly bytesOut: Counter
+  readonly traffic: TrafficMetrics
   readonly persistSeconds: Histogram
   readonly syncSeconds: Histogram
   readonly errors: Counter<'kind'>
-  readonly refused: Counter<'status'>
-  readonly meshLinkUp: Gauge<'peer'>
-  readonly meshDialFailures: Counter<'peer'>
-  readonly crossOrigin: Counter<'check'>
-  readonly capped: Counter<'cap'>
+  readonly edge: EdgeMetrics
+  readonly mesh: MeshMetrics
 
   constructor(sources: { connections: () => number; store: () => StoreStats | undefined }) {
     const registers = [this.registry]
@@ -46,20 +64,22 @@ export class RelayMetrics {
       registers,
     })
     this.docsLoaded = new Gauge({ name: 'converge_docs_loaded', help: 'Documents loaded in memory', registers })
-    this.messagesIn = new Counter({
-      name: 'converge_messages_in_total',
-      help: 'Frames received, by message type',
-      labelNames: ['type'],
-      registers,
-    })
-    this.messagesOut = new Counter({
-      name: 'converge_messages_out_total',
-      help: 'Frames sent, by message type',
-      labelNames: ['type'],
-      registers,
-    })
-    this.bytesIn = new Counter({ name: 'converge_bytes_in_total', help: 'Bytes received in frames', registers })
-    this.bytesOut = new Counter({ name: 'converge_bytes_out_total', help: 'Bytes sent in frames', registers })
+    this.traffic = {
+      messagesIn: new Counter({
+        name: 'converge_messages_in_total',
+        help: 'Frames received, by message type',
+        labelNames: ['type'],
+        registers,
+      }),
+      messagesOut: new Counter({
+        name: 'converge_messages_out_total',
+        help: 'Frames sent, by message type',
+        labelNames: ['type'],
+        registers,
+      }),
+      bytesIn: new Counter({ name: 'converge_bytes_in_total', help: 'Bytes received in frames', registers }),
+      bytesOut: new Counter({ name: 'converge_bytes_out_total', help: 'Bytes sent in frames', registers }),
+    }
     this.persistSeconds = new Histogram({
       name: 'converge_persist_seconds',
       help: 'Time from receiving an update to its durable append',
@@ -78,36 +98,40 @@ export class RelayMetrics {
       labelNames: ['kind'],
       registers,
     })
-    this.refused = new Counter({
-      name: 'converge_upgrades_refused_total',
-      help: 'Refused WebSocket upgrades, by HTTP status',
-      labelNames: ['status'],
-      registers,
-    })
-    this.meshLinkUp = new Gauge({
-      name: 'converge_mesh_link_up',
-      help: 'Whether the mesh link this relay dials to a peer is open (1) or not (0)',
-      labelNames: ['peer'],
-      registers,
-    })
-    this.meshDialFailures = new Counter({
-      name: 'converge_mesh_dial_failures_total',
-      help: 'Dials to a mesh peer that failed before the link opened',
-      labelNames: ['peer'],
-      registers,
-    })
-    this.crossOrigin = new Counter({
-      name: 'converge_upgrades_cross_origin_refused_total',
-      help: 'Upgrades refused with 403 by the Origin or Host check, by check',
-      labelNames: ['check'],
-      registers,
-    })
-    this.capped = new Counter({
-      name: 'converge_connections_capped_total',
-      help: 'TCP connections dropped by a per-address cap, by cap (connections, handshakes)',
-      labelNames: ['cap'],
-      registers,
-    })
+    this.edge = {
+      refused: new Counter({
+        name: 'converge_upgrades_refused_total',
+        help: 'Refused WebSocket upgrades, by HTTP status',
+        labelNames: ['status'],
+        registers,
+      }),
+      crossOrigin: new Counter({
+        name: 'converge_upgrades_cross_origin_refused_total',
+        help: 'Upgrades refused with 403 by the Origin or Host check, by check',
+        labelNames: ['check'],
+        registers,
+      }),
+      capped: new Counter({
+        name: 'converge_connections_capped_total',
+        help: 'TCP connections dropped by a per-address cap, by cap (connections, handshakes)',
+        labelNames: ['cap'],
+        registers,
+      }),
+    }
+    this.mesh = {
+      linkUp: new Gauge({
+        name: 'converge_mesh_link_up',
+        help: 'Whether the mesh link this relay dials to a peer is open (1) or not (0)',
+        labelNames: ['peer'],
+        registers,
+      }),
+      dialFailures: new Counter({
+        name: 'converge_mesh_dial_failures_total',
+        help: 'Dials to a mesh peer that failed before the link opened',
+        labelNames: ['peer'],
+        registers,
+      }),
+    }
     // The store keeps totals since it opened; a counter's collect() sets it to that total.
     const storeCounter = (name: string, help: string, pick: (s: StoreStats) => number) =>
       new Counter({
@@ -131,12 +155,12 @@ export class RelayMetrics {
   observer(): ReplicaObserver {
     return {
       messageIn: (_peer, type, bytes) => {
-        this.messagesIn.inc({ type })
-        this.bytesIn.inc(bytes)
+        this.traffic.messagesIn.inc({ type })
+        this.traffic.bytesIn.inc(bytes)
       },
       messageOut: (_peer, type, bytes) => {
-        this.messagesOut.inc({ type })
-        this.bytesOut.inc(bytes)
+        this.traffic.messagesOut.inc({ type })
+        this.traffic.bytesOut.inc(bytes)
       },
       protocolError: (_peer, code) => this.errors.inc({ kind: code }),
       persisted: (_doc, _bytes, ms) => this.persistSeconds.observe(ms / 1000),

@@ -140,7 +140,7 @@ export class Relay {
         this.ext.watchPeer(peer)
       },
       onRefused: (request, status, reason) => {
-        this.metrics.refused.inc({ status: String(status) })
+        this.metrics.edge.refused.inc({ status: String(status) })
         log.info({ url: request.url, origin: request.headers.origin, status, reason }, 'upgrade refused')
       },
     })
@@ -178,7 +178,7 @@ export class Relay {
         socket,
         () => this.sockets.handleUpgrade(req, socket, head),
         (status, reason) => {
-          this.metrics.refused.inc({ status: String(status) })
+          this.metrics.edge.refused.inc({ status: String(status) })
           log.info({ url: req.url, status, reason }, 'upgrade refused by onUpgrade')
         },
       ),
