@@ -51,7 +51,7 @@ export class NatsAwareness {
         const clients = [...change.added, ...change.updated, ...change.removed]
         try {
           this.nc.publish(this.subjects.awareness(doc), encodeAwarenessUpdate(awareness, clients))
-          this.metrics.awarenessOut.inc()
+          this.metrics.awareness.sent.inc()
         } catch (err) {
           this.reportError(err, `sending presence of ${doc}`)
         }
@@ -82,7 +82,7 @@ export class NatsAwareness {
         if (err !== null) return
         try {
           applyAwarenessUpdate(bridge.awareness, msg.data, NATS_AWARENESS_ORIGIN)
-          this.metrics.awarenessIn.inc()
+          this.metrics.awareness.received.inc()
         } catch (e) {
           // Another relay's bad bytes: drop them, keep the subscription.
           this.reportError(e, `applying presence of ${doc} from NATS`)

@@ -193,7 +193,7 @@ export class NatsCluster {
           this.fromCluster.add(snapshot.state)
           await this.inner.append(doc, snapshot.state)
           state.seq = snapshot.seq
-          this.metrics.snapshotsLoaded.inc()
+          this.metrics.snapshots.loaded.inc()
         }
       }
       const feed = new DocFeed({
@@ -210,7 +210,7 @@ export class NatsCluster {
           feed.caughtUp.then(() => true),
           this.options.catchupTimeout,
         ).catch(() => false)
-        if (!done) this.metrics.catchupTimeouts.inc()
+        if (!done) this.metrics.catchup.timeouts.inc()
       }
     } catch (err) {
       this.reportError(err, `catching up ${doc}`)
@@ -219,7 +219,7 @@ export class NatsCluster {
       state.live = true
       state.liveSince = Date.now()
       await state.feed?.drained()
-      this.metrics.catchupSeconds.observe((performance.now() - started) / 1000)
+      this.metrics.catchup.seconds.observe((performance.now() - started) / 1000)
     }
   }
 
@@ -237,12 +237,12 @@ export class NatsCluster {
       if (state.live && !state.stopped && this.replica !== undefined) await this.replica.applyUpdate(doc, update)
       else await this.inner.append(doc, update)
     } catch (err) {
-      this.metrics.consumeErrors.inc()
+      this.metrics.consume.errors.inc()
       throw err
     }
-    if (!state.live) this.metrics.catchupUpdates.inc()
-    this.metrics.consumed.inc()
-    this.metrics.consumeLagSeconds.observe(Math.max(0, Date.now() - publishedAt) / 1000)
+    if (!state.live) this.metrics.catchup.updates.inc()
+    this.metrics.consume.applied.inc()
+    this.metrics.consume.lagSeconds.observe(Math.max(0, Date.now() - publishedAt) / 1000)
     state.seq = seq
     if (++state.sinceSnapshot >= this.options.snapshotEvery) void this.writeSnapshot(doc, state)
   }
@@ -290,7 +290,7 @@ export class NatsCluster {
       const whole =
         this.replica?.loadedDoc(doc) !== undefined ? await this.replica.encodeState(doc) : await this.inner.load(doc)
       if (whole === undefined) return
-      if (await bucket.put(doc, { seq, state: whole })) this.metrics.snapshotsWritten.inc()
+      if (await bucket.put(doc, { seq, state: whole })) this.metrics.snapshots.written.inc()
       state.sinceSnapshot = 0
     } catch (err) {
       this.reportError(err, `writing the snapshot of ${doc}`)

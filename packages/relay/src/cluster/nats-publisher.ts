@@ -152,17 +152,17 @@ export class NatsPublisher {
       return
     }
     const started = performance.now()
-    this.metrics.publishPending.inc()
+    this.metrics.publish.pending.inc()
     this.channel.publish(doc, update).then(
       () => {
-        this.metrics.publishPending.dec()
-        this.metrics.published.inc()
-        this.metrics.publishAckSeconds.observe((performance.now() - started) / 1000)
+        this.metrics.publish.pending.dec()
+        this.metrics.publish.acked.inc()
+        this.metrics.publish.ackSeconds.observe((performance.now() - started) / 1000)
         this.settle(doc, state, n)
       },
       (err) => {
-        this.metrics.publishPending.dec()
-        this.metrics.publishErrors.inc()
+        this.metrics.publish.pending.dec()
+        this.metrics.publish.errors.inc()
         this.channel.reportError(err, `publishing an update of ${doc}`)
         this.needResync(doc, state)
       },
@@ -184,12 +184,12 @@ export class NatsPublisher {
     try {
       const whole = await this.channel.load(doc)
       if (whole !== undefined) await this.channel.publish(doc, whole)
-      this.metrics.republished.inc()
+      this.metrics.publish.republished.inc()
       state.resyncing = false
       this.settleThrough(doc, state, covers)
     } catch (err) {
       state.resyncing = false
-      this.metrics.publishErrors.inc()
+      this.metrics.publish.errors.inc()
       this.channel.reportError(err, `republishing ${doc}`)
       state.resync = true
       this.scheduleRetry()
@@ -236,6 +236,6 @@ export class NatsPublisher {
   }
 
   private updateGauge(): void {
-    this.metrics.unpublishedDocs.set(this.unpublished)
+    this.metrics.publish.unpublishedDocs.set(this.unpublished)
   }
 }
