@@ -13,6 +13,7 @@ import {
 import { DeleteSetCache, deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
 import { DocHolds } from './doc-holds.js'
 import { DocSize } from './doc-size.js'
+import type { DocState } from './doc-state.js'
 import { ConvergeError } from './errors.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
@@ -436,16 +437,6 @@ export class ReplicaDoc {
     return this.holds.track(p)
   }
 }
-
-/**
- * cold (known, answered from the store) -> loading -> warm (the Y.Doc in memory) ->
- * destroyed (dropped from the replica; while it is torn down its sessions still see the doc).
- */
-type DocState =
-  | { kind: 'cold' }
-  | { kind: 'loading'; loading: Promise<Y.Doc> }
-  | { kind: 'warm'; doc: Y.Doc; awareness: Awareness }
-  | { kind: 'destroyed'; doc?: Y.Doc | undefined; awareness?: Awareness | undefined }
 
 /** The app's hold on a document it has open. */
 const APP = Symbol('converge:app')
