@@ -28,12 +28,3 @@ export class ConvergeError extends Error {
 
 export const isConvergeError = (err: unknown, code?: ErrorCode): err is ConvergeError =>
   err instanceof ConvergeError && (code === undefined || err.code === code)
-
-/**
- * lib0's decoders throw these two shared errors on bytes that end early or overflow. Such a
- * failure can only come from bytes a peer sent (what this side encodes always decodes), so
- * it is malformed input, whichever decoding step met it first.
- */
-const DECODE_FAILURES = new Set(['Unexpected end of array', 'Integer out of Range'])
-
-export const isDecodeError = (err: unknown): boolean => err instanceof Error && DECODE_FAILURES.has(err.message)

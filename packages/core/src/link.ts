@@ -2,7 +2,7 @@ import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
 import type { BackoffOptions } from './backoff.js'
 import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
-import { ConvergeError, isDecodeError } from './errors.js'
+import { ConvergeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
 import { type HandshakeParams, handshake, helloOf, type LinkIdentity, reauthorize, tokenOf } from './handshake.js'
@@ -266,18 +266,13 @@ export class Link extends ObservableV2<LinkEvents> {
    * to, or `closeCode`. A dialing link reconnects unless the code is fatal.
    */
   fail(err: unknown, closeCode?: number): void {
-    // Decoders wrap their own failures as CONVERGE_MALFORMED_MESSAGE; anything else that
-    // escapes is this side's fault, and the peer may retry.
+    // Every decoder of a peer's bytes wraps its failures as CONVERGE_MALFORMED_MESSAGE
+    // (4400); anything else that escapes, a bare lib0 decode error included, is this side's
+    // fault (it misread its own bytes), and the peer may retry (4500).
     const e =
       err instanceof ConvergeError
         ? err
-        : // A client's bytes that fail to decode anywhere are malformed (4400, not retried); between
-          // relays the same failure stays transient (4500) so a mesh link redials and heals.
-          isDecodeError(err) && !this.config.exemptFromRateLimit(this.remote)
-          ? new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `bytes that do not decode: ${(err as Error).message}`, {
-              cause: err,
-            })
-          : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
+        : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
     const code = closeCode ?? closeCodeOf(e.code)
     this.config.observer.protocolError?.(this.remote.remoteId, e.code, code)
     this.emit('error', [e])

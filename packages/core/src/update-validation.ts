@@ -41,7 +41,12 @@ export const validateUpdate = (doc: Y.Doc, update: Uint8Array, name: string, lim
   const gap = hasMissingDependencies(doc, decoded, name)
   const pendingUpdate = doc.store.pendingStructs?.update
   // Types waiting in the pending structs may hang below this update's: count them too.
-  const withPending = pendingUpdate === undefined ? decoded : Y.decodeUpdate(Y.mergeUpdates([pendingUpdate, update]))
+  // Yjs keeps pending structs in its V2 encoding: read as V1 they decode as nothing, or as
+  // a delete set that runs past its end ("Unexpected end of array").
+  const withPending =
+    pendingUpdate === undefined
+      ? decoded
+      : Y.decodeUpdateV2(Y.mergeUpdatesV2([pendingUpdate, Y.convertUpdateFormatV1ToV2(update)]))
   checkNestingDepth(doc, withPending, limits.maxNestingDepth, name)
   if (gap && limits.maxPendingBytes !== undefined) {
     const pending = (pendingUpdate?.length ?? 0) + (doc.store.pendingDs?.length ?? 0)
