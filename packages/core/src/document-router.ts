@@ -14,7 +14,7 @@ import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
 import { Route, slowReaderGate } from './route.js'
 import { SessionRegistry } from './session-registry.js'
-import { docDeleted, isReservedDocName } from './tombstones.js'
+import { docDeleted, isReservedDocName, TOMBSTONES_DOC } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
 export interface RouterDocs {
@@ -65,8 +65,10 @@ export class DocumentRouter {
   // --- access: the only place it is decided ---------------------------------------
 
   private mayRead(route: Route, doc: string): boolean {
-    // The replica's own documents (the tombstones) cross mesh links only.
-    if (isReservedDocName(doc) && !route.mesh) return false
+    // The replica's own documents (the tombstones) cross mesh links only. Every mesh peer
+    // reads the tombstones whatever its scope, so a delete reaches relays scoped to some
+    // documents too: it learns the names of deleted documents, never content (SECURITY.md).
+    if (isReservedDocName(doc)) return route.mesh && (doc === TOMBSTONES_DOC || route.link.remote.access.canRead(doc))
     return route.link.remote.access.canRead(doc)
   }
 

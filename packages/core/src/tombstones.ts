@@ -1,7 +1,8 @@
 /**
  * Deletes that win. A relay records every deleted document in a tombstone map, kept in a
  * reserved document (`.converge/tombstones`, a Y.Map from name to { at }) that the mesh
- * replicates like any other. A tombstoned name is refused to every client (error frame
+ * replicates like any other, to every peer relay whatever its token's scope (only peers
+ * that may write the reserved name write it; see document-router.ts). A tombstoned name is refused to every client (error frame
  * CONVERGE_DOC_DELETED on converge.v1, close 4410 on y-websocket) and its content from any
  * peer is dropped, so neither a client's next full-state update nor a mesh peer's write
  * brings it back; only `recreate` (the admin API) lifts the tombstone.
