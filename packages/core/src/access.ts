@@ -21,6 +21,12 @@ export interface Access {
    * read-only peers included: presence is not document content.
    */
   canPublishPresence?(doc: string): boolean
+  /**
+   * Charges `bytes` of updates this client connection writes to a quota it shares with
+   * other connections (a relay's per-token quota); throws CONVERGE_LIMIT_EXCEEDED past it,
+   * which closes the connection (4513). Absent: no shared quota.
+   */
+  chargeUpdate?(bytes: number): void
 }
 
 export const fullAccess: Access = { canRead: () => true, canWrite: () => true }

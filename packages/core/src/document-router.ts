@@ -328,8 +328,12 @@ export class DocumentRouter {
       }
       return
     }
-    // One client link cannot fill the disk, whatever documents it writes (throws: 4513).
-    if (carriesUpdate(m) && !route.mesh && !route.link.config.initiator) route.updateQuota.charge(m.update.length)
+    // One client link cannot fill the disk, whatever documents it writes, nor can all the
+    // links of one token together (throws: 4513).
+    if (carriesUpdate(m) && !route.mesh && !route.link.config.initiator) {
+      route.updateQuota.charge(m.update.length)
+      route.link.remote.access.chargeUpdate?.(m.update.length)
+    }
     session.receive(m)
   }
 

@@ -5,6 +5,7 @@ import { LOOPBACK_ADDRESSES } from './connection-caps.js'
 import { list, nonNegativeInt } from './option-parsers.js'
 import { FLOW_OPTION_SPEC } from './option-spec-flow.js'
 import { type OptionSpec, option } from './option-spec-types.js'
+import { DEFAULT_MAX_UPDATE_BYTES_PER_TOKEN } from './token-quota.js'
 
 /** The limits on what peers may send and hold: sizes, rates, timeouts, per-IP caps (flow budgets in option-spec-flow.ts). */
 export const LIMIT_OPTION_SPEC: readonly OptionSpec[] = [
@@ -192,6 +193,15 @@ export const LIMIT_OPTION_SPEC: readonly OptionSpec[] = [
     parse: nonNegativeInt,
     peer: { option: 'maxUpdateBytesPerConnection', dial: false },
     doc: 'bytes of updates one client connection may write over its life (4513 beyond; mesh links exempt)',
+  }),
+  option({
+    key: 'maxUpdateBytesPerToken',
+    flag: '--max-update-bytes-per-token <n>',
+    env: 'CONVERGE_MAX_UPDATE_BYTES_PER_TOKEN',
+    default: DEFAULT_MAX_UPDATE_BYTES_PER_TOKEN,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    doc: 'bytes of updates all client connections of one token (its jti, else sub) may write while it lives (4513 beyond; mesh links exempt)',
   }),
   option({
     key: 'maxPeerTextLength',

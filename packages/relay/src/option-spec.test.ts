@@ -59,6 +59,7 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   maxAwarenessStateBytes: true,
   maxAwarenessStatesPerSession: true,
   maxUpdateBytesPerConnection: true,
+  maxUpdateBytesPerToken: true,
   maxPeerTextLength: true,
   remoteErrorsPerMinute: true,
   maxNestingDepth: true,

@@ -3,7 +3,8 @@ import { type Access, ConvergeError, type HelloMessage } from '@converge/core'
 import { compileDocPattern, matchesAny } from './doc-pattern.js'
 import type { AuthenticateResult, HookContext, UpgradePayload } from './extensions.js'
 import type { HookRunner } from './hooks-runner.js'
-import { type TokenClaims, verifyToken } from './tokens.js'
+import { type TokenQuotas, tokenQuotaKey } from './token-quota.js'
+import { type VerifiedClaims, verifyToken } from './tokens.js'
 
 /** How the relay checks tokens (its edge: keys, maximum TTL, revocation, the expiry watch). */
 export interface TokenGate {
@@ -11,7 +12,7 @@ export interface TokenGate {
   readonly required: boolean
   /** Without tokens, peers may claim the relay role. */
   readonly allowUnauthenticatedRelays: boolean
-  verify(token: string, request: IncomingMessage, mux: boolean): Promise<TokenClaims>
+  verify(token: string, request: IncomingMessage, mux: boolean): Promise<VerifiedClaims>
 }
 
 /** The request's cookies, parsed (`a=1; b=2`); a malformed pair is skipped. */
@@ -37,7 +38,13 @@ export const upgradePayloadOf = (request: IncomingMessage): UpgradePayload => ({
 })
 
 /** An Access that carries the connection's context to the replica and to later hooks. */
-const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext, presence = true): Access => {
+const accessWith = (
+  docs: string[],
+  mode: 'read' | 'write',
+  context: HookContext,
+  presence = true,
+  chargeUpdate?: (bytes: number) => void,
+): Access => {
   const patterns = docs.map(compileDocPattern)
   return {
     canRead: (doc) => matchesAny(patterns, doc),
@@ -45,6 +52,7 @@ const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext
     // Presence is not content: read-only tokens publish it too, unless the token says `presence: false`.
     canPublishPresence: (doc) => presence && matchesAny(patterns, doc),
     context,
+    ...(chargeUpdate === undefined ? {} : { chargeUpdate }),
   }
 }
 
@@ -58,12 +66,15 @@ const accessWith = (docs: string[], mode: 'read' | 'write', context: HookContext
 export class RelayAuth {
   private readonly secret: string | undefined
   private readonly hooks: HookRunner
+  /** Bytes of updates per token, all its connections together (maxUpdateBytesPerToken). */
+  private readonly quotas: TokenQuotas | undefined
   /** The relay's token checks (keys, maximum TTL, revocation, expiry), when set. */
   gate: TokenGate | undefined
 
-  constructor(secret: string | undefined, hooks: HookRunner) {
+  constructor(secret: string | undefined, hooks: HookRunner, quotas?: TokenQuotas) {
     this.secret = secret
     this.hooks = hooks
+    this.quotas = quotas
   }
 
   /** Whether connections need deciding at all (otherwise they get full access and no context). */
@@ -97,7 +108,7 @@ export class RelayAuth {
     role: 'client' | 'relay',
     doc?: string,
   ): Promise<Access> {
-    let claims: TokenClaims | undefined
+    let claims: VerifiedClaims | undefined
     let tokenError: unknown
     const required = this.tokensRequired
     if (required) {
@@ -128,11 +139,18 @@ export class RelayAuth {
     }
     const user = result.user ?? claims?.sub
     const context: HookContext = { ...result, ...(user === undefined ? {} : { user }) }
+    const { quotas } = this
+    const verified = claims
+    const chargeUpdate =
+      quotas === undefined || verified === undefined
+        ? undefined
+        : (bytes: number) => quotas.charge(tokenQuotaKey(verified, token), verified.exp, bytes)
     return accessWith(
       result.docs ?? claims?.docs ?? ['**'],
       result.mode ?? claims?.mode ?? 'write',
       context,
       claims?.presence !== false,
+      chargeUpdate,
     )
   }
 }

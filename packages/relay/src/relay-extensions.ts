@@ -10,6 +10,7 @@ import { type DocumentSettledPayload, type Extension, httpStatusOf } from './ext
 import { HookRunner } from './hooks-runner.js'
 import { RelayAuth, upgradePayloadOf } from './relay-auth.js'
 import { seedDocument } from './seed-doc.js'
+import { DEFAULT_MAX_UPDATE_BYTES_PER_TOKEN, TokenQuotas } from './token-quota.js'
 
 /** The observer calls that reach the app's hooks and webhooks. */
 type AppObserver = Required<Pick<ReplicaObserver, 'changed' | 'awareness' | 'docDeleted' | 'docUnloaded'>>
@@ -17,6 +18,8 @@ type AppObserver = Required<Pick<ReplicaObserver, 'changed' | 'awareness' | 'doc
 export interface RelayExtensionsOptions extends SettleOptions {
   extensions?: Extension[]
   authSecret?: string
+  /** Bytes of updates all client connections of one token may write (see token-quota.ts). */
+  maxUpdateBytesPerToken?: number
 }
 
 /**
@@ -36,7 +39,11 @@ export class RelayExtensions {
   constructor(options: RelayExtensionsOptions, registry: Registry, log: Logger) {
     this.log = log
     this.hooks = new HookRunner(options.extensions ?? [], registry, log)
-    this.auth = new RelayAuth(options.authSecret, this.hooks)
+    this.auth = new RelayAuth(
+      options.authSecret,
+      this.hooks,
+      new TokenQuotas(options.maxUpdateBytesPerToken ?? DEFAULT_MAX_UPDATE_BYTES_PER_TOKEN),
+    )
     this.settles = new SettleScheduler(options, (s) => this.settle(s.doc, s.changes, s.users))
   }
 

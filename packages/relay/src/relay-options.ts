@@ -150,6 +150,8 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   maxAwarenessStatesPerSession?: number
   /** Bytes of updates one client connection may write over its life (4513 beyond). */
   maxUpdateBytesPerConnection?: number
+  /** Bytes of updates all client connections of one token (its jti, else sub) may write while it lives (4513 beyond). */
+  maxUpdateBytesPerToken?: number
   /** Longest text a peer chose (its id, an error frame) kept for logs. */
   maxPeerTextLength?: number
   /** Error frames from one client connection logged per minute at most. */
