@@ -198,10 +198,16 @@ export class NatsCluster {
       }
       const feed = new DocFeed({
         js: () => this.js,
+        connected: () => this.isConnected,
         stream: this.options.stream,
         subject: this.subjects.updates(doc),
         after: state.seq,
         apply: (update, seq, publishedAt) => this.applyFromStream(doc, state, update, seq, publishedAt),
+        restarted: (reason) => {
+          this.metrics.consume.feedRestarts.inc()
+          this.log.warn({ doc, reason }, 'restarting a stream consumer that stopped answering')
+        },
+        readBySequence: (count) => this.metrics.consume.sequenceReads.inc(count),
         reportError: (err, context) => this.reportError(err, context),
       })
       state.feed = feed
