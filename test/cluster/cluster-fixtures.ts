@@ -12,9 +12,14 @@ import { nextEvent } from '../helpers/wait.js'
 /** What a test registers to be undone after it (in reverse order). */
 export type Cleanup = Array<() => Promise<void> | void>
 
-/** A JetStream cluster of `nodes` nats-server processes on loopback ports. */
-export const natsCluster = async (cleanup: Cleanup, binary: string, nodes = 3): Promise<NatsServers> => {
-  const nats = await NatsServers.start(binary, nodes)
+/** A JetStream cluster of `nodes` nats-server processes on loopback ports (max_payload 8MB unless given). */
+export const natsCluster = async (
+  cleanup: Cleanup,
+  binary: string,
+  nodes = 3,
+  options: { maxPayload?: string } = {},
+): Promise<NatsServers> => {
+  const nats = await NatsServers.start(binary, nodes, options)
   cleanup.push(() => nats.dispose())
   return nats
 }
