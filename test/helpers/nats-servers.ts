@@ -68,10 +68,14 @@ export class NatsServers {
   readonly nodes: NatsNode[] = []
   dir = ''
 
-  private constructor(private readonly binary: string) {}
+  private constructor(
+    private readonly binary: string,
+    /** The nodes' `max_payload` (nats-server's own default is 1MB). */
+    private readonly maxPayload: string,
+  ) {}
 
-  static async start(binary: string, count = 3): Promise<NatsServers> {
-    const servers = new NatsServers(binary)
+  static async start(binary: string, count = 3, options: { maxPayload?: string } = {}): Promise<NatsServers> {
+    const servers = new NatsServers(binary, options.maxPayload ?? '8MB')
     servers.dir = await tempDir('nats')
     for (let i = 0; i < count; i++) {
       servers.nodes.push({
@@ -108,7 +112,7 @@ export class NatsServers {
       `server_name: ${node.name}`,
       `listen: 127.0.0.1:${node.port}`,
       `http: 127.0.0.1:${node.monitorPort}`,
-      'max_payload: 8MB',
+      `max_payload: ${this.maxPayload}`,
       `jetstream {\n  store_dir: "${join(this.dir, node.name)}"\n  max_memory_store: 64MB\n  max_file_store: 1GB\n}`,
       cluster,
     ].join('\n')

@@ -11,7 +11,7 @@ import { DocFeed } from './nats-doc-feed.js'
 import { NatsMetrics } from './nats-metrics.js'
 import { NATS_DEFAULTS, type NatsClusterOptions, type ResolvedNatsOptions } from './nats-options.js'
 import { NatsPublisher } from './nats-publisher.js'
-import { SnapshotBucket } from './nats-snapshots.js'
+import type { SnapshotBucket } from './nats-snapshots.js'
 import { ClusterSubjects } from './nats-subjects.js'
 
 /** One document's stream consumer and what catch-up and snapshots know about it. */
@@ -198,10 +198,16 @@ export class NatsCluster {
       }
       const feed = new DocFeed({
         js: () => this.js,
+        connected: () => this.isConnected,
         stream: this.options.stream,
         subject: this.subjects.updates(doc),
         after: state.seq,
         apply: (update, seq, publishedAt) => this.applyFromStream(doc, state, update, seq, publishedAt),
+        restarted: (reason) => {
+          this.metrics.consume.feedRestarts.inc()
+          this.log.warn({ doc, reason }, 'restarting a stream consumer that stopped answering')
+        },
+        readBySequence: (count) => this.metrics.consume.sequenceReads.inc(count),
         reportError: (err, context) => this.reportError(err, context),
       })
       state.feed = feed
@@ -339,7 +345,7 @@ export class NatsCluster {
   private async setUp(nc: NatsConnection): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       try {
-        this.snapshots = new SnapshotBucket(await ensureStreamAndBucket(nc, this.options, this.subjects))
+        this.snapshots = await ensureStreamAndBucket(nc, this.options, this.subjects)
         return
       } catch (err) {
         this.log.warn({ err: (err as Error).message, attempt }, 'setting up the JetStream stream and bucket')

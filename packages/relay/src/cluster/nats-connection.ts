@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { DiscardPolicy, jetstreamManager, StorageType } from '@nats-io/jetstream'
-import { type KV, Kvm } from '@nats-io/kv'
+import { Kvm } from '@nats-io/kv'
+import { Objm } from '@nats-io/obj'
 import { type ConnectionOptions, credsAuthenticator, type NatsConnection, nanos } from '@nats-io/transport-node'
 import type { ResolvedNatsOptions } from './nats-options.js'
+import { KV_PAYLOAD_MARGIN, SnapshotBucket } from './nats-snapshots.js'
 import type { ClusterSubjects } from './nats-subjects.js'
+
+/** nats-server's `max_payload` when the server does not say (its default, 1 MiB). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
 /** How a relay connects to NATS: credentials, TLS, and reconnecting forever. */
 export const natsConnectionOptions = (o: ResolvedNatsOptions, name: string): ConnectionOptions => ({
@@ -28,15 +33,16 @@ export const natsConnectionOptions = (o: ResolvedNatsOptions, name: string): Con
 })
 
 /**
- * Creates the stream of updates and the snapshot bucket unless they exist (the first relay
- * to connect does; an existing stream is left as its operator configured it), and opens
- * the bucket.
+ * Creates the stream of updates, the snapshot bucket and the object store of large
+ * snapshots unless they exist (the first relay to connect does; an existing stream is
+ * left as its operator configured it), and opens the bucket and the object store. Snapshots
+ * whose KV value would not fit in one message of this server go to the object store.
  */
 export const ensureStreamAndBucket = async (
   nc: NatsConnection,
   o: ResolvedNatsOptions,
   subjects: ClusterSubjects,
-): Promise<KV> => {
+): Promise<SnapshotBucket> => {
   const jsm = await jetstreamManager(nc, { timeout: o.publishTimeout })
   const exists = await jsm.streams.info(o.stream).then(
     () => true,
@@ -60,5 +66,8 @@ export const ensureStreamAndBucket = async (
         })
       })
   }
-  return new Kvm(nc).create(o.snapshotBucket, { replicas: o.replicas, history: 1 })
+  const kv = await new Kvm(nc).create(o.snapshotBucket, { replicas: o.replicas, history: 1 })
+  const objects = await new Objm(nc).create(o.snapshotObjects, { replicas: o.replicas, storage: StorageType.File })
+  const maxPayload = nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD
+  return new SnapshotBucket(kv, objects, Math.max(0, maxPayload - KV_PAYLOAD_MARGIN))
 }

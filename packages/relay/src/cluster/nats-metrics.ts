@@ -15,6 +15,10 @@ export interface NatsConsumeMetrics {
   readonly applied: Counter
   readonly errors: Counter
   readonly lagSeconds: Histogram
+  /** Consumers ended because they went silent or were lost (their NATS node died), then made again. */
+  readonly feedRestarts: Counter
+  /** Updates read one by one by sequence while no consumer could be made. */
+  readonly sequenceReads: Counter
 }
 
 /** Catching a document up before it loads. */
@@ -103,6 +107,16 @@ export class NatsMetrics {
         name: 'converge_nats_consume_lag_seconds',
         help: 'Consume lag: from an update entering the stream to it being applied here',
         buckets: lagBuckets,
+        registers,
+      }),
+      feedRestarts: new Counter({
+        name: 'converge_nats_feed_restarts_total',
+        help: 'Stream consumers ended because they stopped answering (their NATS node died, say) or were lost, then started again after the last applied update',
+        registers,
+      }),
+      sequenceReads: new Counter({
+        name: 'converge_nats_feed_sequence_reads_total',
+        help: 'Updates read one by one by stream sequence because no stream consumer could be made meanwhile',
         registers,
       }),
     }

@@ -22,6 +22,11 @@ export interface NatsClusterOptions {
   stream?: string
   /** The KV bucket of document snapshots. Default 'CONVERGE_SNAPSHOTS'. */
   snapshotBucket?: string
+  /**
+   * The object store of snapshots too big for one NATS message (the server's `max_payload`,
+   * 1 MiB by default); the KV bucket then names the object. Default 'CONVERGE_SNAPSHOT_OBJECTS'.
+   */
+  snapshotObjects?: string
   /** First token of every subject. Default 'converge' (updates: converge.doc.<doc>, presence: converge.aw.<doc>). */
   subjectPrefix?: string
   /** Replicas of the stream and the bucket when this relay creates them (1 or 3; at most the NATS nodes). Default 1. */
@@ -52,6 +57,7 @@ export const NATS_DEFAULTS = {
   saved: 'replicated' as NatsSavedMode,
   stream: 'CONVERGE_UPDATES',
   snapshotBucket: 'CONVERGE_SNAPSHOTS',
+  snapshotObjects: 'CONVERGE_SNAPSHOT_OBJECTS',
   subjectPrefix: 'converge',
   replicas: 1,
   retention: 0,

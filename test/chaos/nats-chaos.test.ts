@@ -1,0 +1,232 @@
+import * as prng from 'lib0/prng'
+import { afterEach, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { ADMIN_TOKEN, adminArgs } from '../helpers/admin.js'
+import { describeWithNats, NatsServers } from '../helpers/nats-servers.js'
+import { RelayProcess } from '../helpers/relay-process.js'
+import { envInt, seedFor } from '../helpers/seed.js'
+import { TcpProxy } from '../helpers/tcp-proxy.js'
+import { waitFor } from '../helpers/wait.js'
+import type { ReplicaState } from './client-process.js'
+import { ClientSlot } from './client-slot.js'
+
+/** How long faults are injected while clients insert, in s. CI: 20 (the whole test stays near 90 s). */
+const FAULT_SECONDS = envInt('CONVERGE_NATS_CHAOS_SECONDS', 20)
+
+const CHAOS = {
+  natsNodes: 3,
+  relays: 3,
+  clients: 6,
+  doc: 'nats-chaos',
+  /** Pause between two faults, in ms, [min, max]. */
+  faultPause: [400, 1500] as [number, number],
+  /** Relays down at once, at most (one always stays up, so some clients can save). */
+  maxDeadRelays: 2,
+  /** Client processes down at once, at most. */
+  maxDeadClients: 2,
+  /**
+   * NATS nodes killed one at a time while at most this many are down (R3 keeps a quorum);
+   * besides, an outage fault kills every node at once, and they come back one by one.
+   */
+  maxDeadNodes: 1,
+  heartbeat: { interval: 500, timeout: 2_000 },
+  clientBackoff: { initialDelay: 50, maxDelay: 500 },
+  batch: [1, 5] as [number, number],
+  insertPause: [30, 150] as [number, number],
+  clientStartTimeout: 20_000,
+  /** After healing: how long clients may take to get every insert acknowledged, in ms. */
+  quiesceTimeout: 60_000,
+  /** After healing: how long all replicas may take to hold identical state, in ms. */
+  convergeTimeout: 60_000,
+}
+
+const cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
+})
+
+/** A relay's stored state of the chaos document, through its admin API. */
+const relayState = async (relay: RelayProcess): Promise<ReplicaState> => {
+  const res = await fetch(`${relay.httpUrl}/api/docs/${CHAOS.doc}/update`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  })
+  if (res.status !== 200 && res.status !== 404) throw new Error(`relay ${relay.port}: admin API answered ${res.status}`)
+  const doc = new Y.Doc()
+  if (res.status === 200) Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()))
+  return { array: doc.getArray<string>('array').toArray(), stateVector: Y.encodeStateVector(doc) }
+}
+
+const sameState = (a: ReplicaState, b: ReplicaState) =>
+  Buffer.compare(a.stateVector, b.stateVector) === 0 && JSON.stringify(a.array) === JSON.stringify(b.array)
+
+/**
+ * Three nats-server nodes (one JetStream cluster, R3), three relays on it (no mesh links:
+ * the stream is their only path), six client replicas in child processes, two per relay,
+ * each through a TCP proxy the test can cut.
+ */
+const startCluster = async (binary: string, seed: number) => {
+  const nats = await NatsServers.start(binary, CHAOS.natsNodes)
+  cleanup.push(() => nats.dispose())
+  const relays = await Promise.all(
+    Array.from({ length: CHAOS.relays }, async () => {
+      const relay = await RelayProcess.start({
+        readyTimeout: 60_000,
+        extraArgs: [
+          ...adminArgs,
+          '--nats',
+          nats.urls,
+          '--nats-replicas',
+          String(CHAOS.natsNodes),
+          '--heartbeat-interval',
+          String(CHAOS.heartbeat.interval),
+          '--heartbeat-timeout',
+          String(CHAOS.heartbeat.timeout),
+        ],
+      })
+      cleanup.push(() => relay.dispose())
+      return relay
+    }),
+  )
+  const clientLinks: TcpProxy[] = []
+  const clients: ClientSlot[] = []
+  for (let i = 0; i < CHAOS.clients; i++) {
+    const proxy = await TcpProxy.start((relays[i % CHAOS.relays] as RelayProcess).port)
+    cleanup.push(() => proxy.close())
+    clientLinks.push(proxy)
+    const client = await ClientSlot.start({
+      id: `c${i}`,
+      url: proxy.url,
+      doc: CHAOS.doc,
+      seed: seed + i,
+      batch: CHAOS.batch,
+      pause: CHAOS.insertPause,
+      backoff: CHAOS.clientBackoff,
+      heartbeatInterval: CHAOS.heartbeat.interval,
+      heartbeatTimeout: CHAOS.heartbeat.timeout,
+      startTimeout: CHAOS.clientStartTimeout,
+    })
+    cleanup.push(() => client.dispose())
+    clients.push(client)
+  }
+  return { nats, relays, clientLinks, clients }
+}
+
+describeWithNats('chaos: relays on a NATS JetStream cluster, with relays, clients and NATS nodes killed', (binary) => {
+  it(
+    `after ${FAULT_SECONDS} s of SIGKILLed relays, clients and NATS nodes and cut client links, every relay and client of the cluster holds the same state, with every acknowledged insert`,
+    async () => {
+      const seed = seedFor('nats-chaos', import.meta.url)
+      const rng = prng.create(seed)
+      const { nats, relays, clientLinks, clients } = await startCluster(binary, seed)
+      const faults = {
+        relayKills: 0,
+        clientKills: 0,
+        natsNodeKills: 0,
+        natsOutages: 0,
+        restarts: 0,
+        natsNodeRestarts: 0,
+        clientLinkCuts: 0,
+        restores: 0,
+      }
+      const nodeUp = (i: number) => {
+        const child = nats.nodes[i]?.child
+        return child !== undefined && child.exitCode === null && child.signalCode === null
+      }
+      const nodeIds = nats.nodes.map((_, i) => i)
+
+      for (const c of clients) c.current.run()
+      const deadline = Date.now() + FAULT_SECONDS * 1000
+      while (Date.now() < deadline) {
+        // Paces the faults; nothing waits here for a state to be reached.
+        await new Promise((r) => setTimeout(r, prng.int32(rng, CHAOS.faultPause[0], CHAOS.faultPause[1])))
+        const choices: Array<() => Promise<void>> = []
+        const pick = <T>(xs: T[], fault: (x: T) => void | Promise<void>, count: keyof typeof faults) => {
+          if (xs.length === 0) return
+          choices.push(async () => {
+            await fault(prng.oneOf(rng, xs))
+            faults[count]++
+          })
+        }
+        const deadRelays = relays.filter((r) => !r.alive)
+        const deadClients = clients.filter((c) => !c.alive)
+        const deadNodes = nodeIds.filter((i) => !nodeUp(i))
+        if (deadRelays.length < CHAOS.maxDeadRelays)
+          pick(
+            relays.filter((r) => r.alive),
+            (r) => r.kill(),
+            'relayKills',
+          )
+        if (deadClients.length < CHAOS.maxDeadClients)
+          pick(
+            clients.filter((c) => c.alive),
+            (c) => c.kill(),
+            'clientKills',
+          )
+        if (deadNodes.length < CHAOS.maxDeadNodes) pick(nodeIds.filter(nodeUp), (i) => nats.kill(i), 'natsNodeKills')
+        if (deadNodes.length === 0) pick([nats], (n) => n.killAll(), 'natsOutages')
+        pick(deadRelays, (r) => r.start(), 'restarts')
+        pick(deadClients, async (c) => (await c.restart()).run(), 'restarts')
+        pick(deadNodes, (i) => nats.startNode(i), 'natsNodeRestarts')
+        pick(
+          clientLinks.filter((l) => !l.cutOff),
+          (l) => l.cut(),
+          'clientLinkCuts',
+        )
+        pick(
+          clientLinks.filter((l) => l.cutOff),
+          (l) => l.restore(),
+          'restores',
+        )
+        await prng.oneOf(rng, choices)()
+      }
+
+      // Heal: every NATS node, relay and client up, every link restored; then clients stop
+      // once every insert is acknowledged (saved means JetStream acknowledged it).
+      await nats.startAll()
+      for (const relay of relays) if (!relay.alive) await relay.start()
+      for (const client of clients) if (!client.alive) await client.restart()
+      for (const link of clientLinks) link.restore()
+      const healed = performance.now()
+      await Promise.all(clients.map((c) => c.current.stop(CHAOS.quiesceTimeout)))
+
+      let states: ReplicaState[] = []
+      await waitFor(
+        async () => {
+          states = [
+            ...(await Promise.all(clients.map((c) => c.current.state()))),
+            ...(await Promise.all(relays.map(relayState))),
+          ]
+          return states.every((s) => sameState(s, states[0] as ReplicaState))
+        },
+        { timeout: CHAOS.convergeTimeout, interval: 200, what: 'every relay and client to hold the same state' },
+      ).catch((err) => {
+        const sizes = states.map((s) => s.array.length).join(', ')
+        throw new Error(`${(err as Error).message} (inserts held by clients then relays: ${sizes}; seed ${seed})`)
+      })
+      const convergeSeconds = (performance.now() - healed) / 1000
+
+      const final = (states[0] as ReplicaState).array
+      const present = new Set(final)
+      const runs = clients.flatMap((c) => c.incarnations)
+      const acked = runs.flatMap((r) => [...r.acked])
+      const operations = runs.reduce((n, r) => n + r.inserted.size, 0)
+      const lost = acked.filter((id) => !present.has(id))
+      // Inserts a killed client made but no relay acknowledged may die with it: counted, allowed.
+      const unackedGone = runs.flatMap((r) => [...r.inserted].filter((id) => !r.acked.has(id) && !present.has(id)))
+      const faultCount = Object.values(faults).reduce((a, b) => a + b, 0)
+      console.log(
+        `[nats-chaos] operations ${operations}, faults injected ${faultCount} ${JSON.stringify(faults)}, ` +
+          `acknowledged ${acked.length}, lost ${lost.length} (unacknowledged gone with killed clients: ${unackedGone.length}), converged ${convergeSeconds.toFixed(1)} s after healing ` +
+          `(seed ${seed})`,
+      )
+      expect(lost).toEqual([])
+      // No insert is applied twice.
+      expect(present.size).toBe(final.length)
+      // The last incarnations stopped once all their inserts were acknowledged: none is missing.
+      for (const c of clients) expect([...c.current.inserted].filter((id) => !present.has(id))).toEqual([])
+      expect(acked.length).toBeGreaterThan(0)
+      expect(faultCount).toBeGreaterThan(0)
+    },
+    120_000 + FAULT_SECONDS * 3_000,
+  )
+})
