@@ -18,12 +18,11 @@ const MAX_FIELDS = 12
 /**
  * Classes still over the limit, each with the count it may not exceed: still to split
  * (issue 10). NatsCluster: its NATS connection (nc, js, snapshots, connected waiters) and its
- * document feeds are the concepts to extract; LevelStore: its group-commit write queue.
+ * document feeds are the concepts to extract.
  * A class that gets down to the limit leaves this list (a test below says so).
  */
 const STILL_TO_SPLIT: Record<string, number> = {
   'packages/relay/src/cluster/nats-cluster.ts: NatsCluster': 20,
-  'packages/level/src/level-store.ts: LevelStore': 16,
 }
 const root = fileURLToPath(new URL('../..', import.meta.url))
 

@@ -5,15 +5,12 @@ import {
   definedOnly,
   digestOfUpdate,
   EMPTY_UPDATE,
-  FailedTurn,
-  onNextTurn,
   rebuildFromParts,
   type Store,
 } from '@converge/core'
 import { Level } from 'level'
 import * as encoding from 'lib0/encoding'
 import type * as Y from 'yjs'
-import { type Batch, newBatch } from './append-batch.js'
 import { type BatchOp, EMPTY, JSON_VALUE, KEY, VIEW, writeOps } from './batch-ops.js'
 import { Compactor } from './compactor.js'
 import {
@@ -24,13 +21,13 @@ import {
   stateVectorOfEntries,
   sumBytes,
 } from './doc-entries.js'
+import { GroupCommit } from './group-commit.js'
 import { LevelChangeLog } from './level-change-log.js'
 import {
   docOfIndexKey,
   docRange,
   indexKey,
   indexRange,
-  logKey,
   metaKey,
   quarantineKey,
   snapshotKey,
@@ -43,7 +40,6 @@ import {
   type LevelStoreOptions,
   type LevelStoreStats,
 } from './level-store-options.js'
-import { LogChunkWriter } from './log-chunk.js'
 import { mergeParts } from './merge-parts.js'
 
 export type { AnyLevel, LevelStoreOptions, LevelStoreStats } from './level-store-options.js'
@@ -52,9 +48,9 @@ export type { AnyLevel, LevelStoreOptions, LevelStoreStats } from './level-store
  * The converge Store on any abstract-level database: classic-level on disk in Node,
  * IndexedDB in browsers (both through `level`), memory-level in tests.
  *
- * Appends are group-committed: everything appended within one turn of the event loop,
- * across all documents, goes to the database in one batch (one log entry per document),
- * and every append resolves when its batch is written, or rejects when it fails.
+ * Appends are group-committed (group-commit.ts): everything appended within one turn of
+ * the event loop, across all documents, goes to the database in one batch (one log entry
+ * per document), and every append resolves when its batch is written, or rejects when it fails.
  * Compaction merges a document's log into a snapshot in the background; one atomic batch
  * writes the snapshot and deletes exactly the entries it merged, so a crash at any point
  * leaves a loadable document with nothing lost. See README.md for the key layout.
@@ -75,13 +71,7 @@ export class LevelStore implements Store {
   private readonly onError: (err: ConvergeError) => void
   private readonly keys = new WriteKeys()
   private readonly docs = new Map<string, DocInfo>()
-  /** Documents whose index entry this instance has written. */
-  private readonly indexed = new Set<string>()
-  /** Batches not yet written; appends join the last one. */
-  private pending: Batch[] = []
-  private inFlight: Batch | undefined
-  private writeScheduled = false
-  private readonly failedTurn = new FailedTurn()
+  private readonly appends: GroupCommit
   private readonly compactor: Compactor
   /** Compactions and deletions of one document run one after another. */
   private readonly docLocks = new Map<string, Promise<void>>()
@@ -96,6 +86,20 @@ export class LevelStore implements Store {
     this.options = { ...LEVEL_STORE_DEFAULTS, ...definedOnly(rest) }
     this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
     this.changes = this.options.changeLog ? new LevelChangeLog(this.db) : undefined
+    this.appends = new GroupCommit({
+      db: this.db,
+      options: this.options,
+      stats: this.stats,
+      keys: this.keys,
+      changes: this.changes,
+      logged: (doc, chunk) => {
+        const info = this.info(doc)
+        info.logCount += chunk.count
+        info.logBytes += chunk.bytes
+        info.version++
+        this.compactor.maybeCompact(doc, info)
+      },
+    })
     this.compactor = new Compactor({
       db: this.db,
       options: this.options,
@@ -124,92 +128,7 @@ export class LevelStore implements Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    const refusal = this.failedTurn.refusal()
-    if (refusal !== undefined) return Promise.reject(refusal)
-    let batch = this.pending[this.pending.length - 1]
-    if (
-      batch === undefined ||
-      batch.count >= this.options.maxBatchUpdates ||
-      batch.bytes >= this.options.maxBatchBytes
-    ) {
-      batch = newBatch()
-      this.pending.push(batch)
-    }
-    let chunk = batch.docs.get(doc)
-    if (chunk === undefined) {
-      chunk = new LogChunkWriter()
-      batch.docs.set(doc, chunk)
-    }
-    // Copied now: the caller's bytes may be a view on a buffer it reuses.
-    chunk.add(update)
-    if (this.changes !== undefined) batch.changes.push({ doc, update: update.slice(), meta })
-    batch.count++
-    batch.bytes += update.length
-    if (this.inFlight === undefined && !this.writeScheduled) {
-      this.writeScheduled = true
-      onNextTurn(() => this.writePending())
-    }
-    return batch.done
-  }
-
-  /** Writes batches one at a time until none is left; appends made meanwhile fill the next. */
-  private async writePending(): Promise<void> {
-    this.writeScheduled = false
-    if (this.inFlight !== undefined) return
-    for (let batch = this.pending.shift(); batch !== undefined; batch = this.pending.shift()) {
-      this.inFlight = batch
-      await this.writeBatch(batch)
-      this.inFlight = undefined
-    }
-  }
-
-  private async writeBatch(batch: Batch): Promise<void> {
-    const ops: BatchOp[] = []
-    for (const [doc, chunk] of batch.docs) {
-      ops.push({ type: 'put', key: logKey(doc, this.keys.next()), value: chunk.finish(), ...VIEW })
-      // Once per document and instance (and again by every compaction, so a document that
-      // another instance deleted and this one wrote again is listed again after a while).
-      if (!this.indexed.has(doc)) ops.push({ type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW })
-    }
-    let commitChanges: (() => void) | undefined
-    try {
-      if (this.changes !== undefined) {
-        const changes = await this.changes.opsFor(batch.changes, Date.now())
-        ops.push(...changes.ops)
-        commitChanges = changes.commit
-      }
-      await writeOps(this.db, this.options.sync, ops)
-    } catch (cause) {
-      this.stats.writeErrors++
-      batch.reject(
-        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.count} appends failed`, { cause }),
-      )
-      // Appends land in order (see Store): those made while this batch was written, and
-      // those made before its callers could react, may build on it, so they fail with it.
-      for (const later of this.pending.splice(0)) {
-        later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
-      }
-      this.failedTurn.fail(cause)
-      return
-    }
-    commitChanges?.()
-    this.stats.batches++
-    this.stats.appended += batch.count
-    for (const [doc, chunk] of batch.docs) {
-      this.indexed.add(doc)
-      const info = this.info(doc)
-      info.logCount += chunk.count
-      info.logBytes += chunk.bytes
-      info.version++
-      this.compactor.maybeCompact(doc, info)
-    }
-    batch.resolve()
-  }
-
-  /** Resolves when every append made so far has been written (or has failed). */
-  private async written(): Promise<void> {
-    const last = this.pending[this.pending.length - 1] ?? this.inFlight
-    if (last !== undefined) await last.done.catch(noop)
+    return this.appends.append(doc, update, meta)
   }
 
   // --- reads --------------------------------------------------------------------
@@ -361,7 +280,7 @@ export class LevelStore implements Store {
   async delete(doc: string): Promise<void> {
     this.checkOpen()
     // Appends made before the call are part of what is deleted.
-    await this.written()
+    await this.appends.written()
     this.compactor.forget(doc)
     await this.withDocLock(doc, async () => {
       const keys: string[] = await this.db.keys({ ...docRange(doc), ...KEY }).all()
@@ -375,7 +294,7 @@ export class LevelStore implements Store {
         this.stats.writeErrors++
         throw new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `deleting ${doc} failed`, { cause })
       }
-      this.indexed.delete(doc)
+      this.appends.deleted(doc)
       const info = this.info(doc)
       this.docs.set(doc, { logCount: 0, logBytes: 0, snapshotBytes: 0, deletedBytes: 0, version: info.version + 1 })
     })
@@ -384,7 +303,7 @@ export class LevelStore implements Store {
   /** Writes what is queued, stops compactions (a running one stops at its next step), and closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.written()
+      await this.appends.written()
       const compaction = this.compactor.stop()
       await Promise.allSettled([compaction, ...this.docLocks.values()])
       await this.db.close()

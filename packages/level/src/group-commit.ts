@@ -1,0 +1,132 @@
+import { type AppendMeta, ConvergeError, FailedTurn, onNextTurn } from '@converge/core'
+import { type Batch, newBatch } from './append-batch.js'
+import { type BatchOp, EMPTY, VIEW, writeOps } from './batch-ops.js'
+import type { LevelChangeLog } from './level-change-log.js'
+import { indexKey, logKey, type WriteKeys } from './level-keys.js'
+import type { AnyLevel, LEVEL_STORE_DEFAULTS, LevelStoreStats } from './level-store-options.js'
+import { LogChunkWriter } from './log-chunk.js'
+
+/** What a GroupCommit uses of its LevelStore. */
+export interface GroupCommitHost {
+  readonly db: AnyLevel
+  readonly options: typeof LEVEL_STORE_DEFAULTS
+  /** Counts `batches`, `appended` and the `writeErrors` of appends. */
+  readonly stats: LevelStoreStats
+  /** Shared with compaction: every entry key of the instance is unique. */
+  readonly keys: WriteKeys
+  /** Its records go into the batch of their updates. */
+  readonly changes: LevelChangeLog | undefined
+  /** `chunk` (a document's updates of one batch) is durable; called before the batch's appends resolve. */
+  logged(doc: string, chunk: LogChunkWriter): void
+}
+
+/**
+ * The write queue of a LevelStore's appends (group commit): every append made within one
+ * turn of the event loop, across all documents, joins one batch, written as one atomic
+ * LevelDB batch with one log entry per document (and the change log's records). One batch
+ * is written at a time; appends made meanwhile fill the next, so batches grow exactly when
+ * writes are slow. A batch's appends share one promise: it resolves once the batch is
+ * durable and rejects if it failed, together with every batch queued after it.
+ */
+export class GroupCommit {
+  /** Batches not yet written; appends join the last one. */
+  private pending: Batch[] = []
+  private inFlight: Batch | undefined
+  private writeScheduled = false
+  private readonly failedTurn = new FailedTurn()
+  /** Documents whose index entry this instance has written. */
+  private readonly indexed = new Set<string>()
+
+  constructor(private readonly host: GroupCommitHost) {}
+
+  /** Queues `update` for the next batch; resolves when that batch is written. */
+  append(doc: string, update: Uint8Array, meta: AppendMeta | undefined): Promise<void> {
+    const refusal = this.failedTurn.refusal()
+    if (refusal !== undefined) return Promise.reject(refusal)
+    const { maxBatchUpdates, maxBatchBytes } = this.host.options
+    let batch = this.pending[this.pending.length - 1]
+    if (batch === undefined || batch.count >= maxBatchUpdates || batch.bytes >= maxBatchBytes) {
+      batch = newBatch()
+      this.pending.push(batch)
+    }
+    let chunk = batch.docs.get(doc)
+    if (chunk === undefined) {
+      chunk = new LogChunkWriter()
+      batch.docs.set(doc, chunk)
+    }
+    // Copied now: the caller's bytes may be a view on a buffer it reuses.
+    chunk.add(update)
+    if (this.host.changes !== undefined) batch.changes.push({ doc, update: update.slice(), meta })
+    batch.count++
+    batch.bytes += update.length
+    if (this.inFlight === undefined && !this.writeScheduled) {
+      this.writeScheduled = true
+      onNextTurn(() => this.writePending())
+    }
+    return batch.done
+  }
+
+  /** Resolves when every append made so far has been written (or has failed). */
+  async written(): Promise<void> {
+    const last = this.pending[this.pending.length - 1] ?? this.inFlight
+    if (last !== undefined) await last.done.catch(noop)
+  }
+
+  /** `doc` was deleted: its next append writes its index entry again. */
+  deleted(doc: string): void {
+    this.indexed.delete(doc)
+  }
+
+  /** Writes batches one at a time until none is left; appends made meanwhile fill the next. */
+  private async writePending(): Promise<void> {
+    this.writeScheduled = false
+    if (this.inFlight !== undefined) return
+    for (let batch = this.pending.shift(); batch !== undefined; batch = this.pending.shift()) {
+      this.inFlight = batch
+      await this.writeBatch(batch)
+      this.inFlight = undefined
+    }
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    const { db, options, stats, keys, changes } = this.host
+    const ops: BatchOp[] = []
+    for (const [doc, chunk] of batch.docs) {
+      ops.push({ type: 'put', key: logKey(doc, keys.next()), value: chunk.finish(), ...VIEW })
+      // Once per document and instance (and again by every compaction, so a document that
+      // another instance deleted and this one wrote again is listed again after a while).
+      if (!this.indexed.has(doc)) ops.push({ type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW })
+    }
+    let commitChanges: (() => void) | undefined
+    try {
+      if (changes !== undefined) {
+        const changeOps = await changes.opsFor(batch.changes, Date.now())
+        ops.push(...changeOps.ops)
+        commitChanges = changeOps.commit
+      }
+      await writeOps(db, options.sync, ops)
+    } catch (cause) {
+      stats.writeErrors++
+      batch.reject(
+        new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.count} appends failed`, { cause }),
+      )
+      // Appends land in order (see Store): those made while this batch was written, and
+      // those made before its callers could react, may build on it, so they fail with it.
+      for (const later of this.pending.splice(0)) {
+        later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
+      }
+      this.failedTurn.fail(cause)
+      return
+    }
+    commitChanges?.()
+    stats.batches++
+    stats.appended += batch.count
+    for (const [doc, chunk] of batch.docs) {
+      this.indexed.add(doc)
+      this.host.logged(doc, chunk)
+    }
+    batch.resolve()
+  }
+}
+
+const noop = () => undefined
