@@ -5,7 +5,10 @@
  * Prints tables and writes test/bench/results/<out>.json. A benchmark, not a timed test.
  *
  *   npm run bench:store [-- --quick] [--updates N] [--window N] [--docs N] [--runs N]
- *                       [--repeat N] [--no-y-leveldb] [--keep] [--out store]
+ *                       [--repeat N] [--no-y-leveldb] [--change-log] [--keep] [--out store]
+ *
+ * `--change-log` turns on LevelStore's change log (what a relay's change feed uses: one
+ * record per append, in the same batch) in every converge scenario.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     repeat: { type: 'string', default: '3' },
     'no-y-leveldb': { type: 'boolean', default: false },
+    'change-log': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     out: { type: 'string', default: 'store' },
   },
@@ -45,6 +49,7 @@ const { values: args } = parseArgs({
 
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10))
 const DOC = 'automerge-paper'
+const changeLog = args['change-log'] === true
 
 interface Replay {
   scenario: string
@@ -166,7 +171,7 @@ const main = async () => {
   let compactMs = Number.NaN
   const convergeReplay = async () => {
     const dir = await freshDir('converge')
-    const target = await convergeTarget(dir)
+    const target = await convergeTarget(dir, { changeLog })
     convergeRuns.push(await measure(oneDoc, target, [DOC], updates, window))
     const started = performance.now()
     await target.compact(DOC)
@@ -199,7 +204,7 @@ const main = async () => {
   if (yRow !== undefined) replays.push(yRow)
 
   // 2. One append at a time: group commit has nothing to group.
-  let target = await convergeTarget(await freshDir('sequential'))
+  let target = await convergeTarget(await freshDir('sequential'), { changeLog })
   replays.push(await measure('1 doc, one append at a time', target, [DOC], updates, 1))
   await target.close()
 
@@ -208,7 +213,7 @@ const main = async () => {
   const docs = Array.from({ length: docCount }, (_, i) => `doc-${i}`)
   const manyDocs = `${docCount} docs × ${perDoc.length.toLocaleString('en-US')} updates, each one at a time`
   for (const sync of [true, false]) {
-    target = await convergeTarget(await freshDir(sync ? 'fsync' : 'many'), { sync })
+    target = await convergeTarget(await freshDir(sync ? 'fsync' : 'many'), { sync, changeLog })
     replays.push(await measure(manyDocs, target, docs, perDoc, 1))
     await target.close()
   }

@@ -29,7 +29,7 @@ export const convergeTarget = async (dir: string, options: LevelStoreOptions = {
   const store = new LevelStore(dir, options)
   await store.open()
   return {
-    name: options.sync === true ? 'converge LevelStore (sync)' : 'converge LevelStore',
+    name: `converge LevelStore${options.changeLog === true ? ' + change log' : ''}${options.sync === true ? ' (sync)' : ''}`,
     append: (doc, update) => store.append(doc, update),
     compact: (doc) => store.compact(doc),
     close: () => store.close(),
