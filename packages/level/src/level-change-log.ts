@@ -13,12 +13,17 @@ import type { AnyLevel } from './level-store.js'
 /**
  * The change log of a LevelStore, in its own key range of the same database:
  *
- *   c\0<seq as 16 hex digits>   one record per durable update (see encodeRecord)
- *   k\0changes                  the latest sequence number written, as decimal text
+ *   c\0<last seq as 16 hex digits>   the records of one group commit, one per durable
+ *                                    update, sequence numbers up to this one (see
+ *                                    encodeBatchEntry); databases written before hold one
+ *                                    record per entry (encodeRecord), read alike
+ *   k\0changes                       the latest sequence number written, as decimal text
  *
- * The store puts a batch's records and the counter in the same LevelDB batch as its
- * updates (`opsFor`), so a record exists exactly when its update is durable. Document
- * compaction never touches this range; only `trim` (the retention) removes records.
+ * The store puts a batch's entry and the counter in the same LevelDB batch as its updates
+ * (`opsFor`), so a record exists exactly when its update is durable. One entry per batch,
+ * not per record: a LevelDB put per update doubled the cost of an append. Readers still
+ * get one record per sequence number. Document compaction never touches this range; only
+ * `trim` (the retention) removes entries, whole.
  */
 const PREFIX = 'c\u0000'
 const END = 'c\u0001'
@@ -52,6 +57,46 @@ export const encodeRecord = (c: Omit<StoredChange, 'seq'>): Uint8Array => {
   return encoding.toUint8Array(e)
 }
 
+/** First byte of a batch entry; a one-record entry starts with its doc name's length, never 0. */
+const BATCH_ENTRY = 0
+
+/**
+ * The records of one batch, sequence numbers `first` on, all with the batch's time:
+ * uint8 0, varUint first, varUint time, then per record varString doc,
+ * varUint8Array update, varUint8Array stateVector, varString who ('' = none).
+ */
+export const encodeBatchEntry = (first: number, time: number, changes: PendingChange[]): Uint8Array => {
+  const e = encoding.createEncoder()
+  encoding.writeUint8(e, BATCH_ENTRY)
+  encoding.writeVarUint(e, first)
+  encoding.writeVarUint(e, time)
+  for (const { doc, update, meta } of changes) {
+    encoding.writeVarString(e, doc)
+    encoding.writeVarUint8Array(e, update)
+    encoding.writeVarUint8Array(e, meta?.stateVector ?? EMPTY_STATE_VECTOR)
+    encoding.writeVarString(e, meta?.who ?? '')
+  }
+  return encoding.toUint8Array(e)
+}
+
+/** The records of the entry whose key holds `last`: a batch entry or a one-record entry. */
+export const decodeEntry = (last: number, value: Uint8Array): StoredChange[] => {
+  if (value[0] !== BATCH_ENTRY) return [decodeRecord(last, value)]
+  const d = decoding.createDecoder(value)
+  decoding.readUint8(d)
+  const first = decoding.readVarUint(d)
+  const time = decoding.readVarUint(d)
+  const out: StoredChange[] = []
+  for (let seq = first; seq <= last; seq++) {
+    const doc = decoding.readVarString(d)
+    const update = decoding.readVarUint8Array(d)
+    const stateVector = decoding.readVarUint8Array(d)
+    const who = decoding.readVarString(d)
+    out.push({ seq, doc, update, stateVector, who: who === '' ? undefined : who, time })
+  }
+  return out
+}
+
 export const decodeRecord = (seq: number, value: Uint8Array): StoredChange => {
   const d = decoding.createDecoder(value)
   const doc = decoding.readVarString(d)
@@ -81,8 +126,10 @@ export class LevelChangeLog implements ChangeLog {
       this.latest = counter === undefined ? 0 : Number(counter)
       let first: number | undefined
       for await (const [key, value] of this.db.iterator({ gte: PREFIX, lt: END, ...VIEW })) {
-        first ??= seqOfKey(key)
-        this.bytes += changeRecordBytes(decodeRecord(0, value))
+        for (const record of decodeEntry(seqOfKey(key), value)) {
+          first ??= record.seq
+          this.bytes += changeRecordBytes(record)
+        }
       }
       this.oldest = first ?? this.latest + 1
     })()
@@ -93,12 +140,13 @@ export class LevelChangeLog implements ChangeLog {
   async opsFor(changes: PendingChange[], time: number): Promise<{ ops: ChangeOp[]; commit: () => void }> {
     await this.init()
     const ops: ChangeOp[] = []
-    let seq = this.latest
+    const seq = this.latest + changes.length
     let bytes = 0
     for (const { doc, update, meta } of changes) {
-      const record = { doc, update, stateVector: meta?.stateVector ?? EMPTY_STATE_VECTOR, who: meta?.who, time }
-      ops.push({ type: 'put', key: recordKey(++seq), value: encodeRecord(record), ...VIEW })
-      bytes += changeRecordBytes(record)
+      bytes += changeRecordBytes({ doc, update, stateVector: meta?.stateVector ?? EMPTY_STATE_VECTOR, who: meta?.who })
+    }
+    if (changes.length > 0) {
+      ops.push({ type: 'put', key: recordKey(seq), value: encodeBatchEntry(this.latest + 1, time, changes), ...VIEW })
     }
     ops.push({ type: 'put', key: COUNTER_KEY, value: String(seq), ...UTF8 })
     return {
@@ -115,9 +163,13 @@ export class LevelChangeLog implements ChangeLog {
   async read(since: number, limit: number): Promise<StoredChange[]> {
     await this.init()
     const out: StoredChange[] = []
-    const it = this.db.iterator({ gt: recordKey(Math.max(0, since)), lt: END, limit, ...VIEW })
-    for await (const [key, value] of it) out.push(decodeRecord(seqOfKey(key), value))
-    return out
+    // The first entry whose last sequence is above `since` holds since + 1.
+    const it = this.db.iterator({ gt: recordKey(Math.max(0, since)), lt: END, ...VIEW })
+    for await (const [key, value] of it) {
+      for (const record of decodeEntry(seqOfKey(key), value)) if (record.seq > since) out.push(record)
+      if (out.length >= limit) break
+    }
+    return out.slice(0, limit)
   }
 
   async bounds(): Promise<{ oldest: number; latest: number }> {
@@ -131,17 +183,22 @@ export class LevelChangeLog implements ChangeLog {
     const maxBytes = retention.maxBytes ?? Infinity
     const keys: string[] = []
     let bytes = this.bytes
+    let dropped = 0
+    // Whole entries: the records of a batch share its time, and dropping a batch that
+    // crosses `maxBytes` keeps the log under it.
     for await (const [key, value] of this.db.iterator({ gte: PREFIX, lt: END, ...VIEW })) {
-      const record = decodeRecord(seqOfKey(key), value)
-      if (record.time > cutoff && bytes <= maxBytes) break
-      bytes -= changeRecordBytes(record)
+      const records = decodeEntry(seqOfKey(key), value)
+      const first = records[0]
+      if (first === undefined || (first.time > cutoff && bytes <= maxBytes)) break
+      for (const record of records) bytes -= changeRecordBytes(record)
+      dropped += records.length
       keys.push(key)
     }
     if (keys.length === 0) return 0
     await this.db.batch(keys.map((key) => ({ type: 'del' as const, key, keyEncoding: 'utf8' })))
     this.bytes = bytes
     this.oldest = seqOfKey(keys[keys.length - 1] as string) + 1
-    return keys.length
+    return dropped
   }
 
   watch(listener: (latest: number) => void): () => void {
