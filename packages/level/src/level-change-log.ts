@@ -79,20 +79,24 @@ export const encodeBatchEntry = (first: number, time: number, changes: PendingCh
   return encoding.toUint8Array(e)
 }
 
-/** The records of the entry whose key holds `last`: a batch entry or a one-record entry. */
-export const decodeEntry = (last: number, value: Uint8Array): StoredChange[] => {
-  if (value[0] !== BATCH_ENTRY) return [decodeRecord(last, value)]
+/**
+ * The records of the entry whose key holds `last` (a batch entry or a one-record entry),
+ * from sequence number `from` on, at most `max`: a reader paging through a big batch
+ * skips what it has read without building it.
+ */
+export const decodeEntry = (last: number, value: Uint8Array, from = 0, max = Infinity): StoredChange[] => {
+  if (value[0] !== BATCH_ENTRY) return last >= from && max > 0 ? [decodeRecord(last, value)] : []
   const d = decoding.createDecoder(value)
   decoding.readUint8(d)
   const first = decoding.readVarUint(d)
   const time = decoding.readVarUint(d)
   const out: StoredChange[] = []
-  for (let seq = first; seq <= last; seq++) {
+  for (let seq = first; seq <= last && out.length < max; seq++) {
     const doc = decoding.readVarString(d)
     const update = decoding.readVarUint8Array(d)
     const stateVector = decoding.readVarUint8Array(d)
     const who = decoding.readVarString(d)
-    out.push({ seq, doc, update, stateVector, who: who === '' ? undefined : who, time })
+    if (seq >= from) out.push({ seq, doc, update, stateVector, who: who === '' ? undefined : who, time })
   }
   return out
 }
@@ -166,10 +170,10 @@ export class LevelChangeLog implements ChangeLog {
     // The first entry whose last sequence is above `since` holds since + 1.
     const it = this.db.iterator({ gt: recordKey(Math.max(0, since)), lt: END, ...VIEW })
     for await (const [key, value] of it) {
-      for (const record of decodeEntry(seqOfKey(key), value)) if (record.seq > since) out.push(record)
+      out.push(...decodeEntry(seqOfKey(key), value, since + 1, limit - out.length))
       if (out.length >= limit) break
     }
-    return out.slice(0, limit)
+    return out
   }
 
   async bounds(): Promise<{ oldest: number; latest: number }> {
