@@ -1,7 +1,8 @@
 import { type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
 import { readAwarenessClients } from './awareness-ids.js'
-import type { AttachedSession } from './replica-doc-host.js'
+import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
+import type { AttachedSession, DocHost } from './replica-doc-host.js'
 
 // The presence (awareness) of one document as its sessions bring and take it.
 
@@ -46,4 +47,27 @@ export const removeOrphanedPresence = (
   for (const s of sessions) for (const c of s.awarenessClients) stillHeld.add(c)
   const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
   if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
+}
+
+/** How long a document's presence changes are merged before they go out (0: at once). */
+export const presenceDelay = (host: DocHost): number =>
+  host.policy.coalescesPresence ? (host.awarenessCoalesceMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs) : 0
+
+/**
+ * Sends the current presence of `clients` to every started session but `origin`: one
+ * update, encoded once, whose message each framing encodes once (broadcast.ts).
+ */
+export const broadcastPresence = (
+  awareness: Awareness | undefined,
+  sessions: Iterable<AttachedSession>,
+  clients: number[],
+  origin: unknown,
+): void => {
+  if (awareness === undefined) return
+  let update: Uint8Array | undefined
+  for (const s of sessions) {
+    if (s === origin || !s.started) continue
+    update ??= encodeAwarenessUpdate(awareness, clients)
+    s.sendAwareness(update)
+  }
 }

@@ -2,6 +2,7 @@ import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { Backlog } from './backlog.js'
+import { sharedMessage } from './broadcast.js'
 import { type DeleteDigests, decodeDeleteDigests } from './delete-set-chunks.js'
 import { ConvergeError, isConvergeError } from './errors.js'
 import type { DocMessage, Message } from './messages.js'
@@ -391,12 +392,12 @@ export class DocSession implements AttachedSession {
     if (this.ended) return
     // A client's changes before its step 2 travel in it (see `answered`).
     if (this.peer.updatesAfterStep2 && !this.answered) return
-    this.sendCarrying({ type: 'update', doc: this.doc, update }, this.rdoc.saves.localChanges)
+    this.sendCarrying(sharedMessage('update', this.doc, update), this.rdoc.saves.localChanges)
   }
 
   sendAwareness(update: Uint8Array): void {
     if (this.ended) return
-    this.peer.send({ type: 'awareness', doc: this.doc, update })
+    this.peer.send(sharedMessage('awareness', this.doc, update))
   }
 
   private sendCarrying(m: Message, localChanges: number): void {

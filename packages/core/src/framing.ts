@@ -9,7 +9,12 @@ import { decodeYWebsocketFrame, encodeYWebsocketFrame } from './y-websocket-code
 /** How frames are laid out on the connection (the option users pass). */
 export type Framing = 'converge.v1' | { yWebsocketDoc: string }
 
+/** The framings by name: frames of one message are alike within a framing (see broadcast.ts). */
+export type FramingName = 'converge.v1' | 'y-websocket'
+
 export interface FrameStrategy {
+  /** Which framing: two strategies of one name encode a message to the same bytes. */
+  readonly name: FramingName
   /**
    * The framing carries converge.v1's control messages (hello, subscribe, saved, error,
    * ping, inventory, sync-step1-deletes): many documents on one connection.
@@ -24,6 +29,7 @@ export interface FrameStrategy {
 }
 
 const convergeV1: FrameStrategy = {
+  name: 'converge.v1',
   control: true,
   soleDoc: undefined,
   encode: encodeMuxFrame,
@@ -31,6 +37,7 @@ const convergeV1: FrameStrategy = {
 }
 
 const yWebsocket = (doc: string): FrameStrategy => ({
+  name: 'y-websocket',
   control: false,
   soleDoc: doc,
   encode: (m) => (isYMessage(m) ? encodeYWebsocketFrame(m) : undefined),

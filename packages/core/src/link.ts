@@ -1,6 +1,7 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
 import type { BackoffOptions } from './backoff.js'
+import { encodeFrame } from './broadcast.js'
 import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
 import { ConvergeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
@@ -333,7 +334,7 @@ export class Link extends ObservableV2<LinkEvents> {
   send(m: Message): void {
     const transport = this.current()
     if (transport === undefined || transport.state !== 'open') return
-    const frame = this.config.framing.encode(m)
+    const frame = encodeFrame(this.config.framing, m)
     if (frame === undefined) return
     this.config.observer.messageOut?.(this.remote.remoteId, m.type, frame.length)
     transport.send(frame)

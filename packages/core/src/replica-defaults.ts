@@ -8,6 +8,11 @@ import type { Store } from './store.js'
 export const DEFAULT_REPLICA_OPTIONS = {
   /** A relay drops a document from memory this long after its last client left, in ms. */
   unloadDelay: 30_000,
+  /**
+   * A relay merges a document's presence changes and sends them at most this often, in ms
+   * (joins and leaves go at once). 0 sends each change at once.
+   */
+  awarenessCoalesceMs: 50,
   /** Bytes of updates with missing dependencies one document may hold. */
   maxPendingBytes: 4 * 1024 * 1024,
   /** Deepest nesting of shared types an update may create (Yjs overflows the stack past about 3,000). */
@@ -24,6 +29,7 @@ export interface ResolvedReplicaOptions {
   readonly observer: ReplicaObserver
   readonly gc: boolean
   readonly unloadDelay: number
+  readonly awarenessCoalesceMs: number
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number
@@ -38,6 +44,7 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   observer: options.observer ?? {},
   gc: options.gc ?? true,
   unloadDelay: options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay,
+  awarenessCoalesceMs: options.awarenessCoalesceMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs,
   maxPendingBytes: options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
   maxNestingDepth: options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth,
   maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,

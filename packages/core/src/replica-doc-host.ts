@@ -42,6 +42,8 @@ export interface DocHost {
   readonly policy: RolePolicy
   readonly gc: boolean
   readonly unloadDelay: number
+  /** See ReplicaOptions.awarenessCoalesceMs (default DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs). */
+  readonly awarenessCoalesceMs?: number
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number

@@ -1,13 +1,16 @@
-import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
+import { AwarenessCoalescer } from './awareness-coalescer.js'
 import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
 import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
 import {
   type AwarenessChange,
   admitPresence,
+  broadcastPresence,
   encodeAllAwarenessStates,
+  presenceDelay,
   removeOrphanedPresence,
 } from './doc-awareness.js'
 import { DeleteSetCache, deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
@@ -62,6 +65,8 @@ export class ReplicaDoc {
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
+  /** Merges presence changes before they go out (made on the first one). */
+  private presence: AwarenessCoalescer | undefined
 
   constructor(host: DocHost, name: string) {
     this.host = host
@@ -337,13 +342,12 @@ export class ReplicaDoc {
     // A client passes on only its own presence; relays pass on everyone's.
     if (this.host.policy.hasOwnPresence && fromSession) return
     this.host.observer.awareness?.(this.name, change, this.sessionOf(origin)?.context)
-    const clients = [...change.added, ...change.updated, ...change.removed]
-    const update = encodeAwarenessUpdate(awareness, clients)
     // Presence crosses the mesh even on a document nobody has edited yet.
     this.host.linkDoc(this)
-    for (const s of this.sessions) {
-      if (s !== origin && s.started) s.sendAwareness(update)
-    }
+    this.presence ??= new AwarenessCoalescer(presenceDelay(this.host), (clients, from) =>
+      broadcastPresence(this.awareness, this.sessions, clients, from),
+    )
+    this.presence.change(change, origin)
   }
 
   receiveStateless(payload: string, session: AttachedSession): void {
@@ -416,6 +420,7 @@ export class ReplicaDoc {
     // Destroyed, but the sessions ending still see the doc and take their presence along.
     this.state = { kind: 'destroyed', doc, awareness }
     this.holds.stop()
+    this.presence?.dispose()
     for (const s of [...this.sessions]) s.end(notifyPeers)
     awareness?.destroy()
     doc?.destroy()

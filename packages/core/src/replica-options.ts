@@ -15,6 +15,14 @@ export interface ReplicaOptions {
   role?: PeerRole
   /** A relay drops a document from memory after this many ms with no client on it. Default 30_000. */
   unloadDelay?: number
+  /**
+   * A relay merges the presence (awareness) changes of a document and passes them on at
+   * most once per this many ms, as one update encoded once for every session, so its work
+   * grows with the readers rather than readers × writers. A client joining or leaving goes
+   * out at once. 0 passes each change on at once. Clients send their own presence at once.
+   * Default 50.
+   */
+  awarenessCoalesceMs?: number
   /** Yjs garbage collection of deleted content. Default true. */
   gc?: boolean
   /**

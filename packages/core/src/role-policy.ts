@@ -21,6 +21,8 @@ export interface RolePolicy {
   readonly validatesUpdates: boolean
   /** Has presence of its own; passes on only that (a relay passes on everyone's, and has none). */
   readonly hasOwnPresence: boolean
+  /** Merges presence changes before passing them on (awarenessCoalesceMs); a client sends its own at once. */
+  readonly coalescesPresence: boolean
   /** Gives every mesh link a session on each document that changes. */
   readonly streamsToMesh: boolean
   /** Streams updates on a session only after its own step 2 went out (see DocSession.answered). */
@@ -37,6 +39,7 @@ const client: RolePolicy = {
   tracksSaves: true,
   validatesUpdates: false,
   hasOwnPresence: true,
+  coalescesPresence: false,
   streamsToMesh: false,
   updatesAfterStep2: true,
   unloadDelay: () => 0,
@@ -50,6 +53,7 @@ const relay: RolePolicy = {
   tracksSaves: false,
   validatesUpdates: true,
   hasOwnPresence: false,
+  coalescesPresence: true,
   streamsToMesh: true,
   updatesAfterStep2: false,
   unloadDelay: (configured) => configured,

@@ -51,4 +51,13 @@ export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
     parse: nonNegativeInt,
     doc: 'drop a document from memory this long after its last client left',
   }),
+  option({
+    key: 'awarenessCoalesceMs',
+    flag: '--awareness-coalesce <ms>',
+    env: 'CONVERGE_AWARENESS_COALESCE_MS',
+    default: DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: "merge a document's presence changes and send them at most this often (joins and leaves at once); 0: each at once",
+  }),
 ]

@@ -37,6 +37,7 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   static: true,
   adminToken: true,
   unloadDelay: true,
+  awarenessCoalesceMs: true,
   maxMessageBytes: true,
   maxPendingBytes: true,
   maxMessagesPerSecond: true,

@@ -105,6 +105,8 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   adminToken?: string
   /** Drop a document from memory this long after its last client left, in ms. */
   unloadDelay?: number
+  /** Merge a document's presence changes and send them at most this often, in ms (joins and leaves at once); 0: each at once. */
+  awarenessCoalesceMs?: number
   /** Largest WebSocket frame accepted, in bytes. */
   maxMessageBytes?: number
   /** Most bytes of updates with missing dependencies one document may hold (4513 beyond). */

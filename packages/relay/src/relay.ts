@@ -103,6 +103,7 @@ export class Relay {
       store,
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
+      awarenessCoalesceMs: options.awarenessCoalesceMs,
       maxPendingBytes: options.maxPendingBytes,
       maxNestingDepth: options.maxNestingDepth,
       maxDocBytes: options.maxDocBytes,

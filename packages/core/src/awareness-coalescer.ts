@@ -1,0 +1,69 @@
+/**
+ * Presence coalescing on a relay: awareness changes of one document are merged and go out
+ * at most once per `delayMs`, as one update holding the latest state of every client that
+ * changed, encoded once for all sessions (broadcast.ts). A relay's presence work then grows
+ * with its readers, not readers × writers. A client joining or leaving (an added or removed
+ * state) goes out at once, with whatever was pending.
+ */
+import type { AwarenessChange } from './doc-awareness.js'
+
+/** Sends the current state of `clients`; `origin` is the one session they all came from, if one. */
+export type PresenceFlush = (clients: number[], origin: unknown) => void
+
+/** Marks a batch whose changes came from more than one origin: it goes to every session. */
+const MIXED = Symbol('converge:mixed-origins')
+
+export class AwarenessCoalescer {
+  private readonly delayMs: number
+  private readonly flush: PresenceFlush
+  private readonly pending = new Set<number>()
+  private origin: unknown = undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(delayMs: number, flush: PresenceFlush) {
+    this.delayMs = delayMs
+    this.flush = flush
+  }
+
+  /** Clients whose latest state waits to go out. */
+  get pendingClients(): number {
+    return this.pending.size
+  }
+
+  /** Takes one awareness 'update' event (from `origin`). */
+  change(change: AwarenessChange, origin: unknown): void {
+    if (this.pending.size === 0) this.origin = origin
+    else if (this.origin !== origin) this.origin = MIXED
+    for (const c of change.added) this.pending.add(c)
+    for (const c of change.updated) this.pending.add(c)
+    for (const c of change.removed) this.pending.add(c)
+    if (this.delayMs <= 0 || change.added.length > 0 || change.removed.length > 0) {
+      this.flushNow()
+      return
+    }
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flushNow(), this.delayMs)
+      ;(this.timer as { unref?: () => void }).unref?.()
+    }
+  }
+
+  /** Sends what is pending now. */
+  flushNow(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.pending.size === 0) return
+    const clients = [...this.pending]
+    const origin = this.origin === MIXED ? undefined : this.origin
+    this.pending.clear()
+    this.origin = undefined
+    this.flush(clients, origin)
+  }
+
+  /** Drops what is pending (the document is unloading). */
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.pending.clear()
+    this.origin = undefined
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Encode once, send many. A message that goes alike to many links (a document's update or
+ * presence change, a shared sync answer) is one object, made by `sharedMessage`, and each
+ * framing encodes it once: every socket of that framing is handed the same bytes. Frames
+ * are never written to after encoding, so sharing them is safe.
+ */
+import type { FrameStrategy, FramingName } from './framing.js'
+import type { AwarenessMessage, Message, SyncStep2Message, UpdateMessage } from './messages.js'
+
+/** The messages one document sends alike to many sessions. */
+export type SharedMessage = UpdateMessage | AwarenessMessage | SyncStep2Message
+
+/** The frames of a shared message, per framing (null: the framing does not carry it). */
+type Frames = { [K in FramingName]?: Uint8Array | null }
+
+/** The message made for a payload, so every session sending that payload sends one object. */
+const byPayload = new WeakMap<Uint8Array, SharedMessage>()
+const framesOf = new WeakMap<Message, Frames>()
+
+/** The one message object carrying `payload` as `type` on `doc` (made on first use). */
+export const sharedMessage = (type: SharedMessage['type'], doc: string, payload: Uint8Array): SharedMessage => {
+  const known = byPayload.get(payload)
+  if (known !== undefined && known.type === type && known.doc === doc) return known
+  const m: SharedMessage = { type, doc, update: payload }
+  byPayload.set(payload, m)
+  framesOf.set(m, {})
+  return m
+}
+
+/** The frame of `m` in `framing`: encoded once per framing for a shared message, else each time. */
+export const encodeFrame = (framing: FrameStrategy, m: Message): Uint8Array | undefined => {
+  const frames = framesOf.get(m)
+  if (frames === undefined) return framing.encode(m)
+  const cached = frames[framing.name]
+  if (cached !== undefined) return cached ?? undefined
+  const frame = framing.encode(m)
+  frames[framing.name] = frame ?? null
+  return frame
+}
