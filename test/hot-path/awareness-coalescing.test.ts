@@ -1,0 +1,148 @@
+/**
+ * Presence coalescing (awareness-coalescer.ts): a relay merges a document's presence
+ * changes and passes them on at a bounded rate; what a reader ends up seeing is the same
+ * state it would see without merging, and joins and leaves go out at once.
+ */
+import { MemoryNetwork, Replica } from '@converge/core'
+import * as prng from 'lib0/prng'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { AwarenessCoalescer } from '../../packages/core/src/awareness-coalescer.js'
+import { seedFor } from '../helpers/seed.js'
+import { waitFor } from '../helpers/wait.js'
+
+const DOC = 'doc'
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const c of cleanups.splice(0)) await c()
+})
+
+describe('AwarenessCoalescer', () => {
+  it('changes within the window go out once, as the union of their clients, with a single origin kept', () => {
+    vi.useFakeTimers()
+    const flushed: Array<{ clients: number[]; origin: unknown }> = []
+    const c = new AwarenessCoalescer(50, (clients, origin) => flushed.push({ clients: [...clients].sort(), origin }))
+    for (let i = 0; i < 20; i++) c.change({ added: [], updated: [1 + (i % 3)], removed: [] }, 'a')
+    expect(flushed).toEqual([])
+    vi.advanceTimersByTime(50)
+    expect(flushed).toEqual([{ clients: [1, 2, 3], origin: 'a' }])
+    c.change({ added: [], updated: [1], removed: [] }, 'a')
+    c.change({ added: [], updated: [2], removed: [] }, 'b')
+    vi.advanceTimersByTime(50)
+    // Mixed origins: nobody is left out.
+    expect(flushed[1]).toEqual({ clients: [1, 2], origin: undefined })
+  })
+
+  it('a join or a leave goes out at once, with what was pending', () => {
+    vi.useFakeTimers()
+    const flushed: number[][] = []
+    const c = new AwarenessCoalescer(50, (clients) => flushed.push([...clients].sort()))
+    c.change({ added: [], updated: [1], removed: [] }, 'a')
+    c.change({ added: [2], updated: [], removed: [] }, 'b')
+    expect(flushed).toEqual([[1, 2]])
+    c.change({ added: [], updated: [], removed: [1] }, 'a')
+    expect(flushed).toEqual([[1, 2], [1]])
+    vi.advanceTimersByTime(100)
+    expect(flushed).toHaveLength(2)
+  })
+
+  it('0 ms sends every change at once', () => {
+    const flushed: number[][] = []
+    const c = new AwarenessCoalescer(0, (clients) => flushed.push(clients))
+    c.change({ added: [], updated: [1], removed: [] }, 'a')
+    c.change({ added: [], updated: [1], removed: [] }, 'a')
+    expect(flushed).toEqual([[1], [1]])
+  })
+})
+
+interface Cursor {
+  cursor: number
+  name: string
+}
+
+/** The states of `ids` as `replica` sees them (absent: null). */
+const view = (replica: Replica, ids: number[]) =>
+  ids.map((id) => (replica.awareness(DOC).getStates().get(id) as Cursor | undefined) ?? null)
+
+describe('presence through a coalescing relay', () => {
+  it('the presence a reader ends up with equals the writers’ final presence, merged or not (seeded)', async () => {
+    const seed = seedFor('awareness coalescing', import.meta.url)
+    const gen = prng.create(seed)
+    const delays = prng.create(seed + 1)
+    const net = new MemoryNetwork({ random: () => prng.real53(delays) })
+    // Two relays: one merges presence (20 ms), one sends each change at once.
+    const merging = new Replica({ role: 'relay', peerId: 'merging', awarenessCoalesceMs: 20 })
+    const direct = new Replica({ role: 'relay', peerId: 'direct', awarenessCoalesceMs: 0 })
+    for (const [name, relay] of [
+      ['merging', merging],
+      ['direct', direct],
+    ] as const) {
+      net.listen(name, (t) => relay.accept(t))
+      net.listen(`${name}/y-websocket`, (t) => relay.accept(t, { framing: { yWebsocketDoc: DOC } }))
+    }
+    const clients: Replica[] = []
+    const make = async (relay: string, name: string, yWebsocket: boolean) => {
+      const r = new Replica({ peerId: name })
+      clients.push(r)
+      await r.open(DOC)
+      r.connect(
+        net.connector(yWebsocket ? `${relay}/y-websocket` : relay, name),
+        yWebsocket ? { framing: { yWebsocketDoc: DOC } } : {},
+      )
+      await r.whenSynced(DOC, { timeout: 10_000 })
+      return r
+    }
+    cleanups.push(async () => {
+      for (const c of clients) await c.destroy()
+      await merging.destroy()
+      await direct.destroy()
+    })
+    const relays = ['merging', 'direct'] as const
+    const writers = new Map<string, Replica[]>()
+    const readers = new Map<string, Replica[]>()
+    for (const relay of relays) {
+      writers.set(relay, [await make(relay, `${relay}-w0`, false), await make(relay, `${relay}-w1`, true)])
+      writers.get(relay)?.push(await make(relay, `${relay}-w2`, false))
+      readers.set(relay, [await make(relay, `${relay}-r0`, true), await make(relay, `${relay}-r1`, false)])
+    }
+
+    // The same seeded script of moves, joins and leaves on both relays' writers.
+    const steps = 60
+    for (let step = 0; step < steps; step++) {
+      const w = prng.uint32(gen, 0, 2)
+      const action = prng.uint32(gen, 0, 9)
+      const cursor = prng.uint32(gen, 0, 1_000)
+      for (const relay of relays) {
+        const awareness = (writers.get(relay) as Replica[])[w]?.awareness(DOC)
+        if (awareness === undefined) continue
+        if (action === 0) awareness.setLocalState(null)
+        else awareness.setLocalState({ cursor, name: `w${w}` })
+      }
+      // Some steps land in one merge window, some across windows.
+      if (prng.bool(gen)) await new Promise((resolve) => setTimeout(resolve, prng.uint32(gen, 0, 25)))
+    }
+
+    for (const relay of relays) {
+      const ws = writers.get(relay) as Replica[]
+      const ids = ws.map((w) => w.awareness(DOC).clientID)
+      const truth = ws.map((w) => (w.awareness(DOC).getLocalState() as Cursor | null) ?? null)
+      for (const reader of readers.get(relay) as Replica[]) {
+        await waitFor(() => JSON.stringify(view(reader, ids)) === JSON.stringify(truth), {
+          timeout: 10_000,
+          what: `${reader.peerId} on ${relay} to see the writers' final presence (seed ${seed})`,
+        }).catch((err) => {
+          throw new Error(`${err.message}: saw ${JSON.stringify(view(reader, ids))}, want ${JSON.stringify(truth)}`)
+        })
+      }
+    }
+    // Merged or not, the readers of both relays see the same presence.
+    const finalOf = (relay: string) =>
+      (readers.get(relay) as Replica[]).map((r) =>
+        view(
+          r,
+          (writers.get(relay) as Replica[]).map((w) => w.awareness(DOC).clientID),
+        ),
+      )
+    expect(finalOf('merging')).toEqual(finalOf('direct'))
+  })
+})
