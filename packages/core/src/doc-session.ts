@@ -9,7 +9,7 @@ import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { SessionAcks } from './save-tracker.js'
-import { syncStep2Parts } from './split-diff.js'
+import { answerParts } from './sync-answer-cache.js'
 
 /** What a session needs from the link it runs on (the router's view of it). */
 export interface SessionLink {
@@ -226,17 +226,20 @@ export class DocSession implements AttachedSession {
     if (warm !== undefined) {
       // Answered in this turn: no change can fall between the diff and `local`. A diff
       // beyond maxSyncChunkBytes goes as several updates, then the step 2 (split-diff.ts).
-      const parts = syncStep2Parts(
+      // Answers without delete digests are shared by the peers at one state vector (sync-answer-cache.ts).
+      const parts = answerParts(
+        this.rdoc.syncAnswers,
         warm,
         stateVector,
-        this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
         this.options.maxSyncChunkBytes,
+        () => this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
         () => this.rdoc.diffLoaded(warm, Y.encodeStateVector(warm), theirDeletes),
+        theirDeletes !== undefined,
       )
       const step2 = parts.pop() as Uint8Array
       // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
-      for (const update of parts) this.sendCarrying({ type: 'update', doc: this.doc, update }, 0)
-      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update: step2 }, local)
+      for (const update of parts) this.sendCarrying(sharedMessage('update', this.doc, update), 0)
+      this.sendCarrying(sharedMessage('sync-step2', this.doc, step2), local)
       this.markAnswered()
       return
     }

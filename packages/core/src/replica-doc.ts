@@ -23,6 +23,7 @@ import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from 
 import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { loadStoredDoc } from './stored-doc.js'
+import { SyncAnswerCache } from './sync-answer-cache.js'
 import { storedPartCheck, validateUpdate } from './update-validation.js'
 
 export { diffOfDoc } from './doc-diff.js'
@@ -52,6 +53,8 @@ export class ReplicaDoc {
   readonly saves: SaveTracker
   /** Who keeps the document in memory; the last to let go releases it. */
   readonly holds: DocHolds
+  /** Sync answers shared by the peers asking at one state vector (sync-answer-cache.ts). */
+  readonly syncAnswers = new SyncAnswerCache()
   /** Which session speaks for which presence id (relays). */
   readonly awarenessGuard = new AwarenessGuard()
 
@@ -281,6 +284,7 @@ export class ReplicaDoc {
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     this.deleteSets.clear()
+    this.syncAnswers.clear()
     if (origin === LOAD_ORIGIN) return
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
@@ -422,6 +426,7 @@ export class ReplicaDoc {
     this.holds.stop()
     this.presence?.dispose()
     for (const s of [...this.sessions]) s.end(notifyPeers)
+    this.syncAnswers.clear()
     awareness?.destroy()
     doc?.destroy()
     this.state = { kind: 'destroyed' }
