@@ -25,7 +25,8 @@ interface Entry {
 /** The answers of one loaded document, by state vector. */
 export class SyncAnswerCache {
   private doc: Y.Doc | undefined
-  private readonly entries = new Map<string, Entry>()
+  /** Made on the first answer kept: most documents never keep one. */
+  private entries: Map<string, Entry> | undefined
 
   /**
    * The updates that answer a sync step 1 with state vector `sv` (see syncStep2Parts):
@@ -37,7 +38,7 @@ export class SyncAnswerCache {
     if (this.doc !== doc) this.clear()
     // Links may split answers at different sizes: the chunk size is part of the key.
     const key = `${maxChunkBytes}:${keyOf(sv)}`
-    const kept = this.entries.get(key)
+    const kept = this.entries?.get(key)
     const { pendingStructs, pendingDs } = doc.store
     if (kept !== undefined && kept.pendingStructs === pendingStructs && kept.pendingDs === pendingDs) {
       return [...kept.parts]
@@ -46,6 +47,7 @@ export class SyncAnswerCache {
     let bytes = 0
     for (const p of parts) bytes += p.length
     if (bytes >= MIN_SHARED_ANSWER_BYTES) {
+      this.entries ??= new Map()
       if (this.entries.size >= MAX_SHARED_ANSWERS) this.entries.delete(this.entries.keys().next().value as string)
       this.doc = doc
       this.entries.set(key, { parts: [...parts], pendingStructs, pendingDs })
@@ -55,12 +57,12 @@ export class SyncAnswerCache {
 
   /** State vectors with a kept answer. */
   get size(): number {
-    return this.entries.size
+    return this.entries?.size ?? 0
   }
 
   /** The document changed: no kept answer is current any more. */
   clear(): void {
-    this.entries.clear()
+    this.entries = undefined
     this.doc = undefined
   }
 }
