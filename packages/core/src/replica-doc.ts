@@ -2,18 +2,17 @@ import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
-import { AwarenessCoalescer } from './awareness-coalescer.js'
 import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
 import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
 import {
   type AwarenessChange,
   admitPresence,
-  broadcastPresence,
   encodeAllAwarenessStates,
   presenceDelay,
   removeOrphanedPresence,
 } from './doc-awareness.js'
-import { DeleteSetCache, deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
+import { deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
+import { DocFanOut } from './doc-fan-out.js'
 import { DocHolds } from './doc-holds.js'
 import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
@@ -23,7 +22,7 @@ import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from 
 import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { loadStoredDoc } from './stored-doc.js'
-import { SyncAnswerCache } from './sync-answer-cache.js'
+import type { SyncAnswerCache } from './sync-answer-cache.js'
 import { storedPartCheck, validateUpdate } from './update-validation.js'
 
 export { diffOfDoc } from './doc-diff.js'
@@ -53,8 +52,6 @@ export class ReplicaDoc {
   readonly saves: SaveTracker
   /** Who keeps the document in memory; the last to let go releases it. */
   readonly holds: DocHolds
-  /** Sync answers shared by the peers asking at one state vector (sync-answer-cache.ts). */
-  readonly syncAnswers = new SyncAnswerCache()
   /** Which session speaks for which presence id (relays). */
   readonly awarenessGuard = new AwarenessGuard()
 
@@ -63,13 +60,11 @@ export class ReplicaDoc {
   private rewriting: Promise<void> | undefined
   /** Set while applying an update that may complete pending content (see persistThenApply). */
   private echoToOrigin = false
-  /** The loaded document's delete set, shared by its sessions. */
-  private readonly deleteSets = new DeleteSetCache()
+  /** Its delete set, shared sync answers and merged presence (doc-fan-out.ts). */
+  private readonly fanOut = new DocFanOut()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
-  /** Merges presence changes before they go out (made on the first one). */
-  private presence: AwarenessCoalescer | undefined
 
   constructor(host: DocHost, name: string) {
     this.host = host
@@ -192,14 +187,19 @@ export class ReplicaDoc {
    * delete-set-chunks.ts); undefined when they would not be much smaller than the set.
    */
   async deleteDigests(): Promise<Uint8Array | undefined> {
-    if (this.doc !== undefined) return deleteDigestsOf(this.deleteSets.of(this.doc))
+    if (this.doc !== undefined) return deleteDigestsOf(this.fanOut.deleteSets.of(this.doc))
     const stored = await this.host.store.load(this.name)
     return deleteDigestsOf(stored === undefined ? undefined : deleteSetOfUpdate(stored))
   }
 
+  /** Sync answers shared by the peers asking at one state vector (sync-answer-cache.ts). */
+  get syncAnswers(): SyncAnswerCache {
+    return this.fanOut.syncAnswers
+  }
+
   /** What a peer lacks, from the loaded document (in this turn, so nothing can change meanwhile). */
   diffLoaded(doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
-    return diffOfDoc(doc, sv, theirDeletes, theirDeletes === undefined ? undefined : this.deleteSets.of(doc))
+    return diffOfDoc(doc, sv, theirDeletes, theirDeletes === undefined ? undefined : this.fanOut.deleteSets.of(doc))
   }
 
   /**
@@ -283,8 +283,7 @@ export class ReplicaDoc {
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
-    this.deleteSets.clear()
-    this.syncAnswers.clear()
+    this.fanOut.changed()
     if (origin === LOAD_ORIGIN) return
     const fromSession = this.sessionOf(origin) !== undefined
     if (!fromSession && origin !== DURABLE_ORIGIN) {
@@ -348,10 +347,13 @@ export class ReplicaDoc {
     this.host.observer.awareness?.(this.name, change, this.sessionOf(origin)?.context)
     // Presence crosses the mesh even on a document nobody has edited yet.
     this.host.linkDoc(this)
-    this.presence ??= new AwarenessCoalescer(presenceDelay(this.host), (clients, from) =>
-      broadcastPresence(this.awareness, this.sessions, clients, from),
+    this.fanOut.presenceChanged(
+      change,
+      origin,
+      presenceDelay(this.host),
+      () => this.awareness,
+      () => this.sessions,
     )
-    this.presence.change(change, origin)
   }
 
   receiveStateless(payload: string, session: AttachedSession): void {
@@ -424,9 +426,8 @@ export class ReplicaDoc {
     // Destroyed, but the sessions ending still see the doc and take their presence along.
     this.state = { kind: 'destroyed', doc, awareness }
     this.holds.stop()
-    this.presence?.dispose()
+    this.fanOut.dispose()
     for (const s of [...this.sessions]) s.end(notifyPeers)
-    this.syncAnswers.clear()
     awareness?.destroy()
     doc?.destroy()
     this.state = { kind: 'destroyed' }

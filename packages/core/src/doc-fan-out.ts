@@ -1,0 +1,48 @@
+/**
+ * What one loaded document derives once and sends alike to many sessions: its delete set
+ * (for delete digests), the sync answers peers at one state vector share
+ * (sync-answer-cache.ts), and its presence changes merged before they go out
+ * (awareness-coalescer.ts). One object, so a document holds it in one field and clears it
+ * in one call when it changes.
+ */
+import type { Awareness } from 'y-protocols/awareness'
+import { AwarenessCoalescer } from './awareness-coalescer.js'
+import { type AwarenessChange, broadcastPresence } from './doc-awareness.js'
+import { DeleteSetCache } from './doc-diff.js'
+import type { AttachedSession } from './replica-doc-host.js'
+import { SyncAnswerCache } from './sync-answer-cache.js'
+
+export class DocFanOut {
+  /** The loaded document's delete set, shared by its sessions. */
+  readonly deleteSets = new DeleteSetCache()
+  /** Sync answers shared by the peers asking at one state vector. */
+  readonly syncAnswers = new SyncAnswerCache()
+  /** Made on the first presence change. */
+  private presence: AwarenessCoalescer | undefined
+
+  /** The Y.Doc changed: what was derived from it is stale. */
+  changed(): void {
+    this.deleteSets.clear()
+    this.syncAnswers.clear()
+  }
+
+  /** A presence change of the document: goes to `sessions` (but `origin`) once merged, after `delayMs`. */
+  presenceChanged(
+    change: AwarenessChange,
+    origin: unknown,
+    delayMs: number,
+    awareness: () => Awareness | undefined,
+    sessions: () => Iterable<AttachedSession>,
+  ): void {
+    this.presence ??= new AwarenessCoalescer(delayMs, (clients, from) =>
+      broadcastPresence(awareness(), sessions(), clients, from),
+    )
+    this.presence.change(change, origin)
+  }
+
+  /** The document unloads: nothing pending goes out, nothing derived is kept. */
+  dispose(): void {
+    this.presence?.dispose()
+    this.changed()
+  }
+}
