@@ -7,6 +7,8 @@ import { MemoryNetwork, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AwarenessCoalescer } from '../../packages/core/src/awareness-coalescer.js'
+import { AwarenessGuard } from '../../packages/core/src/awareness-guard.js'
+import { encodeAwarenessEntries } from '../../packages/core/src/awareness-ids.js'
 import { seedFor } from '../helpers/seed.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -52,6 +54,36 @@ describe('AwarenessCoalescer', () => {
     c.change({ added: [], updated: [1], removed: [] }, 'a')
     c.change({ added: [], updated: [1], removed: [] }, 'a')
     expect(flushed).toEqual([[1], [1]])
+  })
+})
+
+describe('echoes of merged presence', () => {
+  it('a late echo of states whose owners left is no claim: the echoing session is not closed, and nothing is applied', () => {
+    const guard = new AwarenessGuard()
+    const leaver = { awarenessClients: new Set<number>() }
+    const echoer = { awarenessClients: new Set<number>() }
+    const ids = Array.from({ length: 12 }, (_, i) => 100 + i)
+    // What the relay knows: each id's clock; states present until their owner leaves.
+    const clocks = new Map(ids.map((id) => [id, 3]))
+    const states = new Set(ids)
+    const hasState = (id: number) => states.has(id)
+    const clockOf = (id: number) => clocks.get(id)
+    const merged = encodeAwarenessEntries(ids.map((client) => ({ client, clock: 3, state: '{"cursor":1}' })))
+    guard.admit(merged, leaver, hasState, 1, 100, clockOf)
+    for (const id of ids) leaver.awarenessClients.add(id)
+    // The owner leaves: its states are removed (Yjs bumps each clock).
+    guard.releaseAll(leaver)
+    for (const id of ids) {
+      states.delete(id)
+      clocks.set(id, 4)
+    }
+    // A stock client echoes the merged message it was sent before: 12 ids, past the limit of 8.
+    const admitted = guard.admit(merged, echoer, hasState, 1, 8, clockOf)
+    expect(admitted.update).toBeUndefined()
+    expect(admitted.present).toEqual([])
+    // A genuinely newer state still counts: 9 fresh ids from one session are refused.
+    const fresh = encodeAwarenessEntries(ids.slice(0, 9).map((client) => ({ client, clock: 5, state: '{}' })))
+    expect(() => guard.admit(fresh, echoer, hasState, 1, 8, clockOf)).toThrow(/more than 8/)
   })
 })
 

@@ -29,7 +29,11 @@ export class AwarenessGuard {
   /**
    * Filters `update` from `session`. `hasState(id)` tells whether a state for the id is
    * still held (an owner whose state timed out owns it no more); `localId` is this
-   * replica's own awareness id, which no peer may speak for. Throws
+   * replica's own awareness id, which no peer may speak for. `clockOf(id)` is the clock
+   * known for the id: an entry no newer than it changes nothing (Yjs would ignore it) and
+   * is left out, so it neither claims an id nor costs an apply. Stock y-websocket clients
+   * echo every presence update they receive back to the server; a late echo of a client
+   * that has left must not count against the echoing session. Throws
    * CONVERGE_LIMIT_EXCEEDED when the session would speak for more than `maxStates` ids.
    */
   admit(
@@ -38,6 +42,7 @@ export class AwarenessGuard {
     hasState: (id: number) => boolean,
     localId: number,
     maxStates: number,
+    clockOf: (id: number) => number | undefined = () => undefined,
   ): AdmittedAwareness {
     const entries = readAwarenessEntries(update)
     const kept: AwarenessEntry[] = []
@@ -45,7 +50,7 @@ export class AwarenessGuard {
     for (const e of entries) {
       const owner = this.owners.get(e.client)
       const foreign = owner !== undefined && owner !== session && hasState(e.client)
-      if (foreign || e.client === localId) continue
+      if (foreign || e.client === localId || isStale(e, clockOf(e.client))) continue
       if (e.state !== 'null' && owner !== session && !session.awarenessClients.has(e.client)) claims++
       kept.push(e)
     }
@@ -80,3 +85,7 @@ export class AwarenessGuard {
     for (const [id, owner] of this.owners) if (owner === session) this.owners.delete(id)
   }
 }
+
+/** An entry Yjs would not apply: older than the known clock, or a state at that very clock (only a removal applies there). */
+const isStale = (e: AwarenessEntry, known: number | undefined): boolean =>
+  known !== undefined && (e.clock < known || (e.clock === known && e.state !== 'null'))

@@ -27,7 +27,14 @@ export const admitPresence = (
   maxStates: number,
 ): AdmittedAwareness => {
   if (hasOwnPresence || awareness === undefined) return { update, ...readAwarenessClients(update), dropped: 0 }
-  return guard.admit(update, session, (id) => awareness.getStates().has(id), awareness.clientID, maxStates)
+  return guard.admit(
+    update,
+    session,
+    (id) => awareness.getStates().has(id),
+    awareness.clientID,
+    maxStates,
+    (id) => awareness.meta.get(id)?.clock,
+  )
 }
 
 /** Every awareness state known, encoded, or undefined when there is none. */
