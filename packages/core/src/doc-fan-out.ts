@@ -12,6 +12,12 @@ import { DeleteSetCache } from './doc-diff.js'
 import type { AttachedSession } from './replica-doc-host.js'
 import { SyncAnswerCache } from './sync-answer-cache.js'
 
+/** The document whose presence goes out: its presence and sessions as they are when it does. */
+export interface PresenceSource {
+  readonly awareness: Awareness | undefined
+  readonly sessions: Iterable<AttachedSession>
+}
+
 export class DocFanOut {
   /** The loaded document's delete set, shared by its sessions. */
   readonly deleteSets = new DeleteSetCache()
@@ -26,16 +32,10 @@ export class DocFanOut {
     this.syncAnswers.clear()
   }
 
-  /** A presence change of the document: goes to `sessions` (but `origin`) once merged, after `delayMs`. */
-  presenceChanged(
-    change: AwarenessChange,
-    origin: unknown,
-    delayMs: number,
-    awareness: () => Awareness | undefined,
-    sessions: () => Iterable<AttachedSession>,
-  ): void {
+  /** A presence change of `doc`: goes to its sessions (but `origin`) once merged, after `delayMs`. */
+  presenceChanged(change: AwarenessChange, origin: unknown, delayMs: number, doc: PresenceSource): void {
     this.presence ??= new AwarenessCoalescer(delayMs, (clients, from) =>
-      broadcastPresence(awareness(), sessions(), clients, from),
+      broadcastPresence(doc.awareness, doc.sessions, clients, from),
     )
     this.presence.change(change, origin)
   }

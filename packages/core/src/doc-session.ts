@@ -228,7 +228,7 @@ export class DocSession implements AttachedSession {
       // beyond maxSyncChunkBytes goes as several updates, then the step 2 (split-diff.ts).
       // Answers without delete digests are shared by the peers at one state vector (sync-answer-cache.ts).
       const parts = answerParts(
-        this.rdoc.syncAnswers,
+        this.rdoc.fanOut.syncAnswers,
         warm,
         stateVector,
         this.options.maxSyncChunkBytes,

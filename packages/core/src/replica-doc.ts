@@ -22,7 +22,6 @@ import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from 
 import { SaveTracker } from './save-tracker.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { loadStoredDoc } from './stored-doc.js'
-import type { SyncAnswerCache } from './sync-answer-cache.js'
 import { storedPartCheck, validateUpdate } from './update-validation.js'
 
 export { diffOfDoc } from './doc-diff.js'
@@ -61,7 +60,7 @@ export class ReplicaDoc {
   /** Set while applying an update that may complete pending content (see persistThenApply). */
   private echoToOrigin = false
   /** Its delete set, shared sync answers and merged presence (doc-fan-out.ts). */
-  private readonly fanOut = new DocFanOut()
+  readonly fanOut = new DocFanOut()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
@@ -190,11 +189,6 @@ export class ReplicaDoc {
     if (this.doc !== undefined) return deleteDigestsOf(this.fanOut.deleteSets.of(this.doc))
     const stored = await this.host.store.load(this.name)
     return deleteDigestsOf(stored === undefined ? undefined : deleteSetOfUpdate(stored))
-  }
-
-  /** Sync answers shared by the peers asking at one state vector (sync-answer-cache.ts). */
-  get syncAnswers(): SyncAnswerCache {
-    return this.fanOut.syncAnswers
   }
 
   /** What a peer lacks, from the loaded document (in this turn, so nothing can change meanwhile). */
@@ -347,13 +341,7 @@ export class ReplicaDoc {
     this.host.observer.awareness?.(this.name, change, this.sessionOf(origin)?.context)
     // Presence crosses the mesh even on a document nobody has edited yet.
     this.host.linkDoc(this)
-    this.fanOut.presenceChanged(
-      change,
-      origin,
-      presenceDelay(this.host),
-      () => this.awareness,
-      () => this.sessions,
-    )
+    this.fanOut.presenceChanged(change, origin, presenceDelay(this.host), this)
   }
 
   receiveStateless(payload: string, session: AttachedSession): void {
