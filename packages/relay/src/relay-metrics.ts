@@ -1,13 +1,6 @@
 import type { ReplicaObserver, StoreStats } from '@converge/core'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-
-/** Frames and bytes through the relay's connections, each way. */
-export interface TrafficMetrics {
-  readonly messagesIn: Counter<'type'>
-  readonly messagesOut: Counter<'type'>
-  readonly bytesIn: Counter
-  readonly bytesOut: Counter
-}
+import { TrafficTally } from './traffic-tally.js'
 
 /** Upgrades and TCP connections the relay's edge turned away. */
 export interface EdgeMetrics {
@@ -34,7 +27,7 @@ export class RelayMetrics {
   readonly connections: Gauge
   readonly peers: Gauge<'role'>
   readonly docsLoaded: Gauge
-  readonly traffic: TrafficMetrics
+  readonly traffic: TrafficTally
   readonly persistSeconds: Histogram
   readonly syncSeconds: Histogram
   readonly errors: Counter<'kind'>
@@ -64,22 +57,7 @@ export class RelayMetrics {
       registers,
     })
     this.docsLoaded = new Gauge({ name: 'converge_docs_loaded', help: 'Documents loaded in memory', registers })
-    this.traffic = {
-      messagesIn: new Counter({
-        name: 'converge_messages_in_total',
-        help: 'Frames received, by message type',
-        labelNames: ['type'],
-        registers,
-      }),
-      messagesOut: new Counter({
-        name: 'converge_messages_out_total',
-        help: 'Frames sent, by message type',
-        labelNames: ['type'],
-        registers,
-      }),
-      bytesIn: new Counter({ name: 'converge_bytes_in_total', help: 'Bytes received in frames', registers }),
-      bytesOut: new Counter({ name: 'converge_bytes_out_total', help: 'Bytes sent in frames', registers }),
-    }
+    this.traffic = new TrafficTally(registers)
     this.persistSeconds = new Histogram({
       name: 'converge_persist_seconds',
       help: 'Time from receiving an update to its durable append',
@@ -154,14 +132,8 @@ export class RelayMetrics {
   /** The observer to give the relay's replica. */
   observer(): ReplicaObserver {
     return {
-      messageIn: (_peer, type, bytes) => {
-        this.traffic.messagesIn.inc({ type })
-        this.traffic.bytesIn.inc(bytes)
-      },
-      messageOut: (_peer, type, bytes) => {
-        this.traffic.messagesOut.inc({ type })
-        this.traffic.bytesOut.inc(bytes)
-      },
+      messageIn: (_peer, type, bytes) => this.traffic.received(type, bytes),
+      messageOut: (_peer, type, bytes) => this.traffic.sent(type, bytes),
       protocolError: (_peer, code) => this.errors.inc({ kind: code }),
       persisted: (_doc, _bytes, ms) => this.persistSeconds.observe(ms / 1000),
       storeError: () => this.errors.inc({ kind: 'CONVERGE_STORE_WRITE_FAILED' }),
