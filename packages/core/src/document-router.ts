@@ -163,9 +163,7 @@ export class DocumentRouter {
     if (route.mesh) this.meshLinks--
     route.mesh = false
     for (const s of [...route.sessions.values()]) s.end(false)
-    route.writeDenied.clear()
-    route.presenceDenied.clear()
-    route.antiEntropy.reset()
+    route.reset()
   }
 
   // --- documents the app opens and closes, and live forwarding ----------------------
@@ -315,15 +313,13 @@ export class DocumentRouter {
   /** Hands `m` to its session; a write the remote may not make is dropped, and the remote told once. */
   private deliver(route: Route, session: DocSession, m: DocMessage): void {
     if (carriesUpdate(m) && !this.mayWrite(route, m.doc)) {
-      if (!route.writeDenied.has(m.doc)) {
-        route.writeDenied.add(m.doc)
+      if (route.firstRefusal(m.doc, 'write')) {
         route.send({ type: 'error', doc: m.doc, code: 'CONVERGE_FORBIDDEN', message: 'read-only access' })
       }
       return
     }
     if (m.type === 'awareness' && !this.mayPublishPresence(route, m.doc)) {
-      if (!route.presenceDenied.has(m.doc)) {
-        route.presenceDenied.add(m.doc)
+      if (route.firstRefusal(m.doc, 'presence')) {
         route.send({ type: 'error', doc: m.doc, code: 'CONVERGE_FORBIDDEN', message: 'no presence access' })
       }
       return

@@ -74,8 +74,8 @@ export class Link extends ObservableV2<LinkEvents> {
   /** Flow control of the current transport (flow-control.ts). */
   private flow: ConnectionFlow | undefined
   private exempt = false
-  /** Error frames from the remote that may still be reported (see remoteErrorsPerMinute). */
-  private readonly remoteErrors: RateLimiter
+  /** Error frames from the remote that may still be reported (see remoteErrorsPerMinute; made on the first). */
+  private remoteErrors: RateLimiter | undefined
 
   constructor(config: LinkConfig, link: Transport | Connector) {
     super()
@@ -83,8 +83,6 @@ export class Link extends ObservableV2<LinkEvents> {
     this.remote = { remoteId: '', role: config.upstream ? 'relay' : 'client', access: config.access }
     this.source = link
     if (!config.handshake) config.limits.heartbeatInterval = 0
-    const perMinute = config.limits.remoteErrorsPerMinute
-    this.remoteErrors = new RateLimiter(perMinute / 60, perMinute)
   }
 
   /** Starts connecting; call once, after every listener is wired. */
@@ -313,6 +311,13 @@ export class Link extends ObservableV2<LinkEvents> {
     )
   }
 
+  /** One more error frame from the remote may be reported (a relay logs a flood of them as a trickle). */
+  private takeRemoteError(): boolean {
+    const perMinute = this.config.limits.remoteErrorsPerMinute
+    this.remoteErrors ??= new RateLimiter(perMinute / 60, perMinute)
+    return this.remoteErrors.take()
+  }
+
   // --- frames ---------------------------------------------------------------------
 
   /** A received message for `doc` is in flight until `done` settles (flow control, see FlowOptions). */
@@ -393,7 +398,7 @@ export class Link extends ObservableV2<LinkEvents> {
         return
       case 'error': {
         // A relay logs what its peers report: a flood of them is cut to a trickle, each one short.
-        if (!this.config.initiator && !this.remoteErrors.take()) return
+        if (!this.config.initiator && !this.takeRemoteError()) return
         const { maxPeerTextLength } = this.config.limits
         const bounded = { ...m, code: peerText(m.code, 64), message: peerText(m.message, maxPeerTextLength) }
         if (m.doc === '') {

@@ -15,14 +15,17 @@ import type { RolePolicy } from './role-policy.js'
 import type { SessionRegistry } from './session-registry.js'
 import { SlowReaderGate } from './slow-reader.js'
 
+/** What a link may be refused on a document (and told so once). */
+export type Refusal = 'write' | 'presence'
+
 /** One link as the router sees it: its sessions, anti-entropy, and what it was refused. */
 export class Route implements SessionLink {
   readonly link: Link
-  readonly antiEntropy: AntiEntropy
-  /** Documents whose writes this link was told it may not make (told once per session). */
-  readonly writeDenied = new Set<string>()
-  /** Documents whose presence this link was told it may not publish (told once per session). */
-  readonly presenceDenied = new Set<string>()
+  /** What this link was told it may not do, per document (told once per session; made on the first refusal). */
+  private refusals: Map<string, Set<Refusal>> | undefined
+  /** Made on first use: only mesh links compare inventories. */
+  private madeAntiEntropy: AntiEntropy | undefined
+  private readonly newAntiEntropy: (route: Route) => AntiEntropy
   /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
   readonly updateQuota: ByteQuota
   /** Both ends are relays (set when the link opens). */
@@ -43,8 +46,33 @@ export class Route implements SessionLink {
     this.policy = policy
     this.reportError = reportError
     this.link = link
-    this.antiEntropy = antiEntropy(this)
+    this.newAntiEntropy = antiEntropy
     this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
+  }
+
+  /** The link's anti-entropy (made on first use: only mesh links run one). */
+  get antiEntropy(): AntiEntropy {
+    this.madeAntiEntropy ??= this.newAntiEntropy(this)
+    return this.madeAntiEntropy
+  }
+
+  /** The link closed: anti-entropy (if it ever ran) starts over, and refusals are told again. */
+  reset(): void {
+    this.madeAntiEntropy?.reset()
+    this.refusals = undefined
+  }
+
+  /** True the first time `what` is refused on `doc` in this session: the remote is told once. */
+  firstRefusal(doc: string, what: Refusal): boolean {
+    this.refusals ??= new Map()
+    let told = this.refusals.get(doc)
+    if (told === undefined) {
+      told = new Set()
+      this.refusals.set(doc, told)
+    }
+    if (told.has(what)) return false
+    told.add(what)
+    return true
   }
 
   /** This link's sessions by document (read from the router's registry, their one owner). */
@@ -82,8 +110,7 @@ export class Route implements SessionLink {
   /** The one removal path of a session: out of the registry, then its document lets it go. */
   sessionEnded(session: DocSession): void {
     if (!this.registry.remove(session)) return
-    this.writeDenied.delete(session.doc)
-    this.presenceDenied.delete(session.doc)
+    this.refusals?.delete(session.doc)
     session.rdoc.sessionEnded(session)
   }
   reportRefusal(doc: string, reason: string): void {
