@@ -80,6 +80,17 @@ const hocuspocusClient = (doc: Y.Doc, provider: HocuspocusProvider): BenchClient
   }
 }
 
+/**
+ * Destroys a provider's socket. A `ws` socket closed while still connecting (the provider
+ * reconnecting) emits 'error' with no listener, which would end the whole run: it is
+ * expected here, so it is swallowed.
+ */
+const destroySocket = (socket: HocuspocusProviderWebsocket): void => {
+  const ws = socket.webSocket as unknown as { on?: (event: string, fn: () => void) => void } | null
+  ws?.on?.('error', () => {})
+  socket.destroy()
+}
+
 /** @hocuspocus/provider's HocuspocusProvider with `ws`. */
 export const hocuspocusProviderClient: ClientKind = {
   name: 'hocuspocus-provider',
@@ -96,7 +107,7 @@ export const hocuspocusProviderClient: ClientKind = {
       ...client,
       async close() {
         await client.close()
-        socket.destroy()
+        destroySocket(socket)
       },
     }
   },
@@ -114,7 +125,7 @@ export const hocuspocusProviderClient: ClientKind = {
       ...c,
       async close() {
         await c.close()
-        if (--open === 0) socket.destroy()
+        if (--open === 0) destroySocket(socket)
       },
     }))
   },

@@ -4,10 +4,13 @@
  * full garbage collection, so heap figures compare live objects rather than GC timing.
  * It only reads, and only when asked; it does not keep the process alive.
  */
+import { writeHeapSnapshot } from 'node:v8'
 
 export interface MemoryRequest {
   type: 'memory'
   id: number
+  /** When set: also write a heap snapshot (after the GC) to this path. */
+  snapshot?: string
 }
 
 export interface MemoryReading {
@@ -35,7 +38,11 @@ if (send !== undefined) {
     if (m?.type !== 'memory') return
     const before = process.memoryUsage()
     collect().then(
-      (collected) => send({ id: m.id, before, afterGc: process.memoryUsage(), collected }),
+      (collected) => {
+        const afterGc = process.memoryUsage()
+        if (m.snapshot !== undefined) writeHeapSnapshot(m.snapshot)
+        send({ id: m.id, before, afterGc, collected })
+      },
       (err) => send({ id: m.id, error: String(err) }),
     )
   })

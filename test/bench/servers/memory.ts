@@ -7,6 +7,7 @@
  * and the unload delay has passed (converge: --unload-delay; the anchors unload a document
  * when its last client leaves).
  */
+import { join } from 'node:path'
 import * as Y from 'yjs'
 import { type CoreLoad, CoreLoadWatch } from '../lib/core-load.js'
 import { svObject } from '../lib/state-vector.js'
@@ -83,10 +84,10 @@ export interface MemoryResult {
 
 const MiB = 2 ** 20
 
-const reading = async (server: RunningServer): Promise<MemoryPoint> => {
+const reading = async (server: RunningServer, snapshot?: string): Promise<MemoryPoint> => {
   // RSS as the server left it (what an operator sees), then the heap after a full GC.
   const rss = server.process.rssBytes()
-  const m: MemoryReading = await server.memory()
+  const m: MemoryReading = await server.memory(snapshot)
   return { rssMiB: rss / MiB, heapUsedMiB: m.afterGc.heapUsed / MiB, externalMiB: m.afterGc.external / MiB }
 }
 
@@ -154,7 +155,14 @@ export const runMemory = (
         'the documents to persist',
       )
       await sleep(options.settleMs)
-      const open = await reading(server)
+      // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot of the server with every document open (for profiling).
+      const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR
+      const open = await reading(
+        server,
+        dir === undefined
+          ? undefined
+          : join(dir, `${target.name}-${client.name}${multiplexed ? '-1conn' : ''}.heapsnapshot`),
+      )
       await inBatches(clients, options.concurrency, (c) => c.close())
       await sleep(options.unloadDelayMs)
       await convergeUnloaded(server, loadedBefore, options.timeout)

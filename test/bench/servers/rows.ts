@@ -41,10 +41,16 @@ export const failed = (r: Row<unknown>, columns: number): Cell[] => [
 /** Share of its core at or above which a process is taken to be the bottleneck. */
 export const SATURATED = 0.9
 
-/** Which side bounded a measurement: the load generator's core, the server's, or neither. */
+/**
+ * Which side bounded a measurement: "load gen." when the load generator used its core,
+ * "load core" when it and other processes together filled it (the clients could not keep
+ * up, on a shared machine), likewise "server" / "server core", else "neither".
+ */
 export const boundBy = (c: CoreLoad | undefined): string => {
   if (c === undefined) return '–'
   if (c.load >= SATURATED) return 'load gen.'
+  if (c.load + c.otherOnLoadCore >= SATURATED) return 'load core'
   if (c.server >= SATURATED) return 'server'
+  if (c.server + c.otherOnServerCore >= SATURATED) return 'server core'
   return 'neither'
 }

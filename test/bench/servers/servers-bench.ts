@@ -166,33 +166,49 @@ const main = async () => {
     `servers: ${targets.map((t) => `${t.label} [${t.persistence}]`).join('; ')}`,
     'ratios: "converge ×" = how many times better the converge relay with its own client did (> 1: converge better)',
     'busy % server/load: share of its core the server and the load generator used; other % (noise): share of the server core / load core that other processes took',
-    'bound by: "load gen." when the load generator used ≥ 90 % of its core (its clients, not the server, set the pace: compare server CPU there), "server" when the server did',
+    'bound by: "load gen." when the load generator used ≥ 90 % of its core (its clients, not the server, set the pace: compare server CPU there), "load core" when it and other processes together did; "server" / "server core" likewise',
   ].join('\n')
   process.stdout.write(`${header}\n`)
   const results: Record<string, unknown> = {}
 
   const rows: ScenarioRows = {}
-  const print = (text: string) => process.stdout.write(`\n${text}\n`)
+  const date = new Date().toISOString()
+  const save = () =>
+    writeResults(args.out as string, {
+      benchmark: 'servers',
+      command,
+      date,
+      machine,
+      pinning,
+      trace: { name: trace.name, source: trace.source, transactions: trace.txns.length },
+      servers: targets.map((t) => ({ name: t.name, label: t.label, persistence: t.persistence })),
+      results,
+    })
+  // Each scenario's table as soon as it is done, and the JSON so far (a crash keeps what ran).
+  const print = async (text: string) => {
+    process.stdout.write(`\n${text}\n`)
+    await save()
+  }
 
   if (scenarios.includes('throughput')) {
     const o = options.throughput
     rows.throughput = await run('throughput', configs(), (c) => runThroughput(c.target, c.client, trace, o))
     results.throughput = { options: o, rows: rows.throughput }
-    print(throughputTable(rows.throughput, o))
+    await print(throughputTable(rows.throughput, o))
   }
 
   if (scenarios.includes('fan-out')) {
     const o = options.fanOut
     rows.fanOut = await run('fan-out', configs(), (c) => runFanOut(c.target, c.client, trace, o))
     results.fanOut = { options: o, rows: rows.fanOut }
-    print(fanOutTable(rows.fanOut, o))
+    await print(fanOutTable(rows.fanOut, o))
   }
 
   if (scenarios.includes('cold-sync')) {
     const o = options.coldSync
     rows.coldSync = await run('cold-sync', configs(), (c) => runColdSync(c.target, c.client, trace, o))
     results.coldSync = { options: o, rows: rows.coldSync }
-    print(coldSyncTable(rows.coldSync, o, trace.name))
+    await print(coldSyncTable(rows.coldSync, o, trace.name))
   }
 
   if (scenarios.includes('memory')) {
@@ -200,14 +216,14 @@ const main = async () => {
     const list = configs({ multiplexed: args.multiplexed === true, floor: true })
     rows.memory = await run('memory', list, (c) => runMemory(c.target, c.client, trace, o, c.multiplexed))
     results.memory = { options: o, rows: rows.memory }
-    print(memoryTable(rows.memory, o))
+    await print(memoryTable(rows.memory, o))
   }
 
   if (scenarios.includes('presence')) {
     const o = options.presence
     rows.presence = await run('presence', configs({ stockOnly: true }), (c) => runPresence(c.target, c.client, o))
     results.presence = { options: o, rows: rows.presence }
-    print(presenceTable(rows.presence, o))
+    await print(presenceTable(rows.presence, o))
   }
 
   if (scenarios.includes('join-storm')) {
@@ -216,23 +232,14 @@ const main = async () => {
     rows.joinStorm = await run('join-storm', list, (c) => runJoinStorm(c.target, c.client, trace, o))
     results.joinStorm = { options: o, rows: rows.joinStorm }
     const workload = `${trace.name} typed into ${o.copies} texts, ${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC'}`
-    print(joinStormTable(rows.joinStorm, o, workload))
+    await print(joinStormTable(rows.joinStorm, o, workload))
   }
 
   const goals = goalsOf(rows)
   results.goals = goals
-  if (goals.length > 0) print(goalsTable(goals))
+  if (goals.length > 0) await print(goalsTable(goals))
 
-  const file = await writeResults(args.out as string, {
-    benchmark: 'servers',
-    command,
-    date: new Date().toISOString(),
-    machine,
-    pinning,
-    trace: { name: trace.name, source: trace.source, transactions: trace.txns.length },
-    servers: targets.map((t) => ({ name: t.name, label: t.label, persistence: t.persistence })),
-    results,
-  })
+  const file = await save()
   process.stdout.write(`\nJSON: ${file}\n`)
 }
 

@@ -38,8 +38,8 @@ export interface RunningServer {
   drain(doc: string, want: StateVectorObject): Promise<DrainTimes>
   /** Prometheus text, for servers that have it (converge). */
   metrics?(): Promise<string>
-  /** The server's memory, before and after a forced full GC (memory-probe.ts). */
-  memory(): Promise<MemoryReading>
+  /** The server's memory, before and after a forced full GC (memory-probe.ts); `snapshot`: also write a heap snapshot there. */
+  memory(snapshot?: string): Promise<MemoryReading>
   stop(): Promise<void>
 }
 
@@ -65,8 +65,10 @@ const probeArgs = (): string[] => [
   pathToFileURL(besideThisFile(import.meta.url, 'memory-probe.js')).href,
 ]
 
-const askMemory = (proc: ServerProcess) => async (): Promise<MemoryReading> =>
-  (await proc.request({ type: 'memory' })) as unknown as MemoryReading
+const askMemory =
+  (proc: ServerProcess) =>
+  async (snapshot?: string): Promise<MemoryReading> =>
+    (await proc.request({ type: 'memory', snapshot })) as unknown as MemoryReading
 
 /** How often the converge drain polls the admin API, in ms. Default 20. */
 export const CONVERGE_DRAIN_POLL_MS = 20
