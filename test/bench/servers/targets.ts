@@ -101,7 +101,9 @@ export const convergeTarget: ServerTarget = {
       url: `ws://127.0.0.1:${port}`,
       async drain(doc, want) {
         for (;;) {
-          const state = await fetchDocState(port, doc)
+          if (!proc.alive) throw new Error(`the converge relay exited:\n${proc.output}`)
+          // A failed poll (a reset connection on a loaded machine) is retried, not fatal.
+          const state = await fetchDocState(port, doc).catch(() => undefined)
           if (state !== undefined && svCovers(svObject(Y.encodeStateVectorFromUpdate(state)), want)) {
             const at = epochNow()
             return { appliedAt: at, durableAt: at }
