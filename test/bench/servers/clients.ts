@@ -2,15 +2,18 @@ import { MemoryStore, Replica } from '@converge/core'
 import { websocket } from '@converge/websocket'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import WebSocket from 'ws'
+import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 
 /** The stock clients the benchmark drives servers with. */
-export type ClientName = 'converge' | 'y-websocket' | 'hocuspocus-provider'
+export type ClientName = 'converge' | 'y-websocket' | 'hocuspocus-provider' | 'raw-ws'
 
 /** One document of one client, as the scenarios see it. */
 export interface BenchClient {
   readonly doc: Y.Doc
+  /** The client's presence (y-protocols Awareness), for the stock clients that have one. */
+  readonly awareness?: Awareness
   /** Resolves once the client reports its first sync with the server. */
   synced(): Promise<void>
   close(): Promise<void>
@@ -46,6 +49,7 @@ export const yWebsocketClient: ClientKind = {
     const syncedOnce = provider.synced ? Promise.resolve() : once(provider, 'synced')
     return {
       doc,
+      awareness: provider.awareness,
       synced: () => syncedOnce,
       async close() {
         provider.destroy()
@@ -67,12 +71,24 @@ const hocuspocusClient = (doc: Y.Doc, provider: HocuspocusProvider): BenchClient
       })
   return {
     doc,
+    awareness: provider.awareness ?? undefined,
     synced: () => syncedOnce,
     async close() {
       provider.destroy()
       doc.destroy()
     },
   }
+}
+
+/**
+ * Destroys a provider's socket. A `ws` socket closed while still connecting (the provider
+ * reconnecting) emits 'error' with no listener, which would end the whole run: it is
+ * expected here, so it is swallowed.
+ */
+const destroySocket = (socket: HocuspocusProviderWebsocket): void => {
+  const ws = socket.webSocket as unknown as { on?: (event: string, fn: () => void) => void } | null
+  ws?.on?.('error', () => {})
+  socket.destroy()
 }
 
 /** @hocuspocus/provider's HocuspocusProvider with `ws`. */
@@ -91,7 +107,7 @@ export const hocuspocusProviderClient: ClientKind = {
       ...client,
       async close() {
         await client.close()
-        socket.destroy()
+        destroySocket(socket)
       },
     }
   },
@@ -109,7 +125,7 @@ export const hocuspocusProviderClient: ClientKind = {
       ...c,
       async close() {
         await c.close()
-        if (--open === 0) socket.destroy()
+        if (--open === 0) destroySocket(socket)
       },
     }))
   },
@@ -146,8 +162,41 @@ const openConverge = async (url: string, docNames: string[], seed?: Uint8Array):
   )
 }
 
+/**
+ * A bare `ws` socket to /<doc> of the bare-ws floor server (bare-ws-server.ts): sends the
+ * seed bytes as one message; synced once the server answered. Its doc stays empty.
+ */
+export const rawWsClient: ClientKind = {
+  name: 'raw-ws',
+  label: 'ws',
+  async open(url, docName, seed) {
+    const socket = new WebSocket(`${url}/${encodeURIComponent(docName)}`)
+    // The server sends one message on connection, then one per message received.
+    let expected = seed === undefined ? 1 : 2
+    const synced = new Promise<void>((resolve, reject) => {
+      socket.on('message', () => {
+        if (--expected === 0) resolve()
+      })
+      socket.once('error', reject)
+    })
+    socket.once('open', () => {
+      if (seed !== undefined) socket.send(seed)
+    })
+    const doc = new Y.Doc()
+    return {
+      doc,
+      synced: () => synced,
+      async close() {
+        socket.close()
+        doc.destroy()
+      },
+    }
+  },
+}
+
 export const clientKinds: Record<ClientName, ClientKind> = {
   converge: convergeClient,
   'y-websocket': yWebsocketClient,
   'hocuspocus-provider': hocuspocusProviderClient,
+  'raw-ws': rawWsClient,
 }

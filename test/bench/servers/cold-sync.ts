@@ -39,7 +39,7 @@ export interface ColdSyncResult {
 }
 
 /** Resolves when `client.doc` holds every struct of `want`. */
-const holds = (client: BenchClient, want: StateVectorObject): Promise<void> =>
+export const holds = (client: BenchClient, want: StateVectorObject): Promise<void> =>
   new Promise((resolve) => {
     const check = () => {
       if (svCovers(svObject(Y.encodeStateVector(client.doc)), want)) {

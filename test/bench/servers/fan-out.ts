@@ -14,7 +14,7 @@ import type { ServerTarget } from './targets.js'
 import { inBatches, withServer } from './with-server.js'
 
 export interface FanOutOptions {
-  /** Readers on the document. Default 50. */
+  /** Readers on the document. Default 100. */
   readers: number
   /** Updates measured, one character each. Default 250. */
   updates: number
@@ -29,7 +29,7 @@ export interface FanOutOptions {
 }
 
 export const FAN_OUT_DEFAULTS: FanOutOptions = {
-  readers: 50,
+  readers: 100,
   updates: 250,
   rate: 50,
   warmupUpdates: 50,

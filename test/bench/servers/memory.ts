@@ -1,53 +1,111 @@
 /**
  * Scenario (d), memory: K documents open on the server, each holding the first S
- * transactions of the trace, each opened by a client. Reported: the server's resident
- * memory added per open document (RSS with K open − RSS before, ÷ K), and how fast the K
- * documents were opened and synced.
+ * transactions of the trace, each opened by C clients (the first sends the document, the
+ * others sync it from the server). Reported: the server's resident memory (VmRSS) and live
+ * heap (V8 heapUsed after a forced full GC, memory-probe.ts) added per open document, how
+ * fast the documents were opened and synced, and what is left once every client has left
+ * and the unload delay has passed (converge: --unload-delay; the anchors unload a document
+ * when its last client leaves).
  */
+import { join } from 'node:path'
 import * as Y from 'yjs'
 import { type CoreLoad, CoreLoadWatch } from '../lib/core-load.js'
 import { svObject } from '../lib/state-vector.js'
 import { finalStateOf, type Trace } from '../lib/trace.js'
-import { sleep, withTimeout } from '../lib/wait.js'
+import { sleep, waitFor, withTimeout } from '../lib/wait.js'
 import type { BenchClient, ClientKind } from './clients.js'
 import { epochNow } from './drain-probe.js'
-import type { ServerTarget } from './targets.js'
+import type { MemoryReading } from './memory-probe.js'
+import type { RunningServer, ServerTarget } from './targets.js'
 import { inBatches, withServer } from './with-server.js'
 
 export interface MemoryOptions {
-  /** Documents open at once. Default 500. */
+  /** Documents open at once. Default 1_000. */
   docs: number
+  /** Clients per document. Default 2. */
+  clientsPerDoc: number
   /** Trace transactions in each document. Default 2_000. */
   editsPerDoc: number
-  /** Clients (or documents, multiplexed) opened at once. Default 50. */
+  /** Documents opened at once (each by all its clients). Default 50. */
   concurrency: number
-  /** Quiet time before each RSS reading, in ms. Default 2_000. */
+  /** Quiet time before each reading, in ms. Default 2_000. */
   settleMs: number
-  /** Longest wait for all documents to open and persist, in ms. Default 120_000. */
+  /** The converge relay's --unload-delay in this scenario, ms (its default is 30 s). Default 1_000. */
+  unloadDelayMs: number
+  /** Longest wait for all documents to open and persist, in ms. Default 180_000. */
   timeout: number
 }
 
 export const MEMORY_DEFAULTS: MemoryOptions = {
-  docs: 500,
+  docs: 1_000,
+  clientsPerDoc: 2,
   editsPerDoc: 2_000,
   concurrency: 50,
   settleMs: 2_000,
-  timeout: 120_000,
+  unloadDelayMs: 1_000,
+  timeout: 180_000,
+}
+
+/** Memory of the server at one moment: RSS as it was, heap after a full GC (MiB). */
+export interface MemoryPoint {
+  rssMiB: number
+  heapUsedMiB: number
+  /** Memory of C++ objects bound to JS (Buffers included), after the GC. */
+  externalMiB: number
 }
 
 export interface MemoryResult {
   docs: number
+  clientsPerDoc: number
   docBytes: number
-  /** One connection per document, or all documents on one connection. */
+  /** Connections the server held: one per client, or one per client "slot" multiplexed. */
   connections: number
-  baselineRssMiB: number
-  openRssMiB: number
-  /** (RSS with the documents open − baseline) ÷ documents, in KiB. */
+  baseline: MemoryPoint
+  open: MemoryPoint
+  /** After every client left and the unload delay (+ settle) passed. */
+  unloaded: MemoryPoint
+  /** (RSS open − baseline) ÷ documents, KiB. */
   perDocKiB: number
-  /** Documents opened and synced per second (persistence is awaited after, untimed). */
+  /** (heapUsed open − baseline) ÷ documents, KiB, after a full GC each time. */
+  heapPerDocKiB: number
+  /** (external open − baseline) ÷ documents, KiB. */
+  externalPerDocKiB: number
+  /** (RSS unloaded − baseline) ÷ documents, KiB: what unloading did not give back. */
+  rssLeftPerDocKiB: number
+  /** (heapUsed unloaded − baseline) ÷ documents, KiB. */
+  heapLeftPerDocKiB: number
+  /** Documents opened and synced (all their clients) per second (persistence is awaited after, untimed). */
   openedPerSecond: number
+  /** The converge relay's unload delay in this run (ms); the anchors unload at once. */
+  unloadDelayMs: number
   /** The cores while the documents were opened. */
   cores: CoreLoad
+}
+
+const MiB = 2 ** 20
+
+const reading = async (server: RunningServer, snapshot?: string): Promise<MemoryPoint> => {
+  // RSS as the server left it (what an operator sees), then the heap after a full GC.
+  const rss = server.process.rssBytes()
+  const m: MemoryReading = await server.memory(snapshot)
+  return { rssMiB: rss / MiB, heapUsedMiB: m.afterGc.heapUsed / MiB, externalMiB: m.afterGc.external / MiB }
+}
+
+/** converge: its loaded-documents gauge (the relay keeps its own system documents loaded too). */
+const docsLoaded = async (server: RunningServer): Promise<number> => {
+  if (server.metrics === undefined) return Number.NaN
+  const m = /^converge_docs_loaded(?:\{[^}]*\})? (\S+)$/m.exec(await server.metrics())
+  return m === null ? Number.NaN : Number(m[1])
+}
+
+/** converge: until its loaded-documents gauge is back at `baseline` (every bench document unloaded). */
+const convergeUnloaded = async (server: RunningServer, baseline: number, timeout: number): Promise<void> => {
+  if (!Number.isFinite(baseline)) return
+  await waitFor(async () => (await docsLoaded(server)) <= baseline, {
+    timeout,
+    interval: 100,
+    what: 'the relay to unload every document',
+  })
 }
 
 export const runMemory = (
@@ -57,45 +115,77 @@ export const runMemory = (
   options: MemoryOptions,
   multiplexed: boolean,
 ): Promise<MemoryResult> =>
-  withServer(target, async (server) => {
-    const seed = finalStateOf(trace, Math.min(options.editsPerDoc, trace.txns.length))
-    const want = svObject(Y.encodeStateVectorFromUpdate(seed))
-    const names = Array.from({ length: options.docs }, (_, i) => `memory-${i}`)
-    await sleep(options.settleMs)
-    const baseline = server.process.rssBytes()
-    const t0 = epochNow()
-    const watch = new CoreLoadWatch([server.process.pid])
-    let clients: BenchClient[]
-    if (multiplexed) {
-      if (client.openMany === undefined) throw new Error(`${client.name} cannot multiplex`)
-      clients = await client.openMany(server.url, names, seed)
-      await withTimeout(Promise.all(clients.map((c) => c.synced())), options.timeout, 'the documents to sync')
-    } else {
-      clients = await inBatches(names, options.concurrency, async (name) => {
-        const c = await client.open(server.url, name, seed)
-        await withTimeout(c.synced(), options.timeout, `${name} to sync`)
-        return c
-      })
-    }
-    const openedMs = epochNow() - t0
-    const cores = watch.stop()
-    // Every document stored before memory is read, so no server is caught mid-write.
-    await withTimeout(
-      inBatches(names, options.concurrency, (name) => server.drain(name, want)),
-      options.timeout,
-      'the documents to persist',
-    )
-    await sleep(options.settleMs)
-    const open = server.process.rssBytes()
-    await inBatches(clients, options.concurrency, (c) => c.close())
-    return {
-      docs: options.docs,
-      docBytes: seed.length,
-      connections: multiplexed ? 1 : options.docs,
-      baselineRssMiB: baseline / 2 ** 20,
-      openRssMiB: open / 2 ** 20,
-      perDocKiB: (open - baseline) / options.docs / 1024,
-      openedPerSecond: (options.docs * 1000) / openedMs,
-      cores,
-    }
-  })
+  withServer(
+    target,
+    async (server) => {
+      const seed = finalStateOf(trace, Math.min(options.editsPerDoc, trace.txns.length))
+      const want = svObject(Y.encodeStateVectorFromUpdate(seed))
+      const names = Array.from({ length: options.docs }, (_, i) => `memory-${i}`)
+      await sleep(options.settleMs)
+      const baseline = await reading(server)
+      const loadedBefore = await docsLoaded(server)
+      const t0 = epochNow()
+      const watch = new CoreLoadWatch([server.process.pid])
+      const clients: BenchClient[] = []
+      if (multiplexed) {
+        if (client.openMany === undefined) throw new Error(`${client.name} cannot multiplex`)
+        for (let c = 0; c < options.clientsPerDoc; c++) {
+          const slot = await client.openMany(server.url, names, c === 0 ? seed : undefined)
+          await withTimeout(Promise.all(slot.map((x) => x.synced())), options.timeout, 'the documents to sync')
+          clients.push(...slot)
+        }
+      } else {
+        const perDoc = await inBatches(names, options.concurrency, async (name) => {
+          const mine: BenchClient[] = []
+          for (let c = 0; c < options.clientsPerDoc; c++) {
+            const x = await client.open(server.url, name, c === 0 ? seed : undefined)
+            mine.push(x)
+            await withTimeout(x.synced(), options.timeout, `${name} to sync`)
+          }
+          return mine
+        })
+        clients.push(...perDoc.flat())
+      }
+      const openedMs = epochNow() - t0
+      const cores = watch.stop()
+      // Every document stored before memory is read, so no server is caught mid-write.
+      await withTimeout(
+        inBatches(names, options.concurrency, (name) => server.drain(name, want)),
+        options.timeout,
+        'the documents to persist',
+      )
+      await sleep(options.settleMs)
+      // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot of the server with every document open (for profiling).
+      const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR
+      const open = await reading(
+        server,
+        dir === undefined
+          ? undefined
+          : join(dir, `${target.name}-${client.name}${multiplexed ? '-1conn' : ''}.heapsnapshot`),
+      )
+      await inBatches(clients, options.concurrency, (c) => c.close())
+      await sleep(options.unloadDelayMs)
+      await convergeUnloaded(server, loadedBefore, options.timeout)
+      await sleep(options.settleMs)
+      const unloaded = await reading(server)
+      const perDoc = (mib: number) => (mib * 1024) / options.docs
+      return {
+        docs: options.docs,
+        clientsPerDoc: options.clientsPerDoc,
+        docBytes: seed.length,
+        connections: multiplexed ? options.clientsPerDoc : options.docs * options.clientsPerDoc,
+        baseline,
+        open,
+        unloaded,
+        perDocKiB: perDoc(open.rssMiB - baseline.rssMiB),
+        heapPerDocKiB: perDoc(open.heapUsedMiB - baseline.heapUsedMiB),
+        externalPerDocKiB: perDoc(open.externalMiB - baseline.externalMiB),
+        rssLeftPerDocKiB: perDoc(unloaded.rssMiB - baseline.rssMiB),
+        heapLeftPerDocKiB: perDoc(unloaded.heapUsedMiB - baseline.heapUsedMiB),
+        openedPerSecond: (options.docs * 1000) / openedMs,
+        unloadDelayMs: options.unloadDelayMs,
+        cores,
+      }
+    },
+    { unloadDelayMs: options.unloadDelayMs },
+  )

@@ -1,49 +1,51 @@
 /**
  * Server benchmark: the converge relay beside @y/websocket-server (y-leveldb) and
  * Hocuspocus (LevelDB), one after another in one run, each server its own process pinned
- * to core 0 and this load generator pinned to core 1. Prints a table per scenario and
- * writes test/bench/results/<out>.json. See test/bench/README.md.
+ * to core 0 and this load generator pinned to core 1. Prints a table per scenario, the
+ * issue 12 goals table, and writes test/bench/results/<out>.json. See test/bench/README.md.
  *
- *   node test/bench/dist/servers/servers-bench.js [--quick] [--scenarios throughput,fan-out,cold-sync,memory]
- *     [--servers converge,y-websocket-server,hocuspocus] [--out servers]
+ *   node test/bench/dist/servers/servers-bench.js [--quick]
+ *     [--scenarios throughput,fan-out,cold-sync,memory,presence,join-storm]
+ *     [--servers converge,y-websocket-server,hocuspocus,bare-ws] [--clients converge,y-websocket,hocuspocus-provider]
+ *     [--multiplexed] [--out servers]
  */
 import { parseArgs } from 'node:util'
-import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import {
-  advantage,
-  type Cell,
-  cliArgs,
-  commandLine,
-  describeMachine,
-  kib,
-  machineFacts,
-  runMain,
-  table,
-  writeResults,
-} from '../lib/report.js'
+import { cliArgs, commandLine, describeMachine, machineFacts, runMain, writeResults } from '../lib/report.js'
 import { loadTrace } from '../lib/trace.js'
-import { type ClientKind, clientKinds } from './clients.js'
+import { type ClientKind, type ClientName, clientKinds } from './clients.js'
 import { COLD_SYNC_DEFAULTS, runColdSync } from './cold-sync.js'
 import { FAN_OUT_DEFAULTS, runFanOut } from './fan-out.js'
+import { goalsOf, goalsTable, type ScenarioRows } from './goals.js'
+import { JOIN_STORM_DEFAULTS, runJoinStorm } from './join-storm.js'
 import { MEMORY_DEFAULTS, runMemory } from './memory.js'
-import { type ServerName, type ServerTarget, serverTargets } from './targets.js'
+import { PRESENCE_DEFAULTS, runPresence } from './presence.js'
+import type { Row } from './rows.js'
+import { coldSyncTable, fanOutTable, joinStormTable, memoryTable, presenceTable, throughputTable } from './tables.js'
+import { bareWsTarget, type ServerTarget, serverTargets } from './targets.js'
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput.js'
 
-const SCENARIOS = ['throughput', 'fan-out', 'cold-sync', 'memory'] as const
+const SCENARIOS = ['throughput', 'fan-out', 'cold-sync', 'memory', 'presence', 'join-storm'] as const
 type Scenario = (typeof SCENARIOS)[number]
+const ALL_TARGETS = [...serverTargets, bareWsTarget]
+const ALL_CLIENTS = Object.keys(clientKinds) as ClientName[]
 
 const { values: args } = parseArgs({
   args: cliArgs(),
   options: {
     quick: { type: 'boolean', default: false },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
-    servers: { type: 'string', default: serverTargets.map((t) => t.name).join(',') },
+    servers: { type: 'string', default: ALL_TARGETS.map((t) => t.name).join(',') },
+    clients: { type: 'string', default: ALL_CLIENTS.join(',') },
+    multiplexed: { type: 'boolean', default: false },
     out: { type: 'string', default: 'servers' },
     edits: { type: 'string' },
     readers: { type: 'string' },
     docs: { type: 'string' },
     rounds: { type: 'string' },
+    'presence-clients': { type: 'string' },
+    'storm-clients': { type: 'string' },
+    'storm-copies': { type: 'string' },
   },
 })
 
@@ -69,16 +71,30 @@ const options = {
     docs: int(args.docs, quick ? 50 : MEMORY_DEFAULTS.docs),
     settleMs: quick ? 500 : MEMORY_DEFAULTS.settleMs,
   },
+  presence: {
+    ...PRESENCE_DEFAULTS,
+    clients: int(args['presence-clients'], quick ? 20 : PRESENCE_DEFAULTS.clients),
+    seconds: quick ? 3 : PRESENCE_DEFAULTS.seconds,
+    warmupSeconds: quick ? 1 : PRESENCE_DEFAULTS.warmupSeconds,
+  },
+  joinStorm: {
+    ...JOIN_STORM_DEFAULTS,
+    clients: int(args['storm-clients'], quick ? 5 : JOIN_STORM_DEFAULTS.clients),
+    copies: int(args['storm-copies'], quick ? 1 : JOIN_STORM_DEFAULTS.copies),
+  },
 }
 
 const scenarios = (args.scenarios as string).split(',').filter(Boolean) as Scenario[]
 for (const s of scenarios)
   if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`)
 const targets = (args.servers as string).split(',').map((name) => {
-  const t = serverTargets.find((x) => x.name === name)
-  if (t === undefined) throw new Error(`unknown server ${name} (${serverTargets.map((x) => x.name).join(', ')})`)
+  const t = ALL_TARGETS.find((x) => x.name === name)
+  if (t === undefined) throw new Error(`unknown server ${name} (${ALL_TARGETS.map((x) => x.name).join(', ')})`)
   return t
 })
+const clientNames = (args.clients as string).split(',') as ClientName[]
+for (const c of clientNames)
+  if (!ALL_CLIENTS.includes(c)) throw new Error(`unknown client ${c} (${ALL_CLIENTS.join(', ')})`)
 
 interface Config {
   target: ServerTarget
@@ -86,24 +102,25 @@ interface Config {
   multiplexed: boolean
 }
 
-const configs = (withMultiplexed: boolean): Config[] =>
-  targets.flatMap((target) =>
-    target.clients.flatMap((name) => {
-      const client = clientKinds[name]
-      const one = [{ target, client, multiplexed: false }]
-      return withMultiplexed && client.openMany !== undefined ? [...one, { target, client, multiplexed: true }] : one
-    }),
-  )
+/**
+ * The server × client pairs of a scenario. `floor`: the bare ws server too (memory only);
+ * `stockOnly`: stock clients only (presence and join storm: what the goals compare).
+ */
+const configs = ({ multiplexed = false, floor = false, stockOnly = false } = {}): Config[] =>
+  targets
+    .filter((t) => floor || t !== bareWsTarget)
+    .flatMap((target) =>
+      target.clients
+        .filter((name) => clientNames.includes(name) || name === 'raw-ws')
+        .filter((name) => !stockOnly || name !== 'converge')
+        .flatMap((name) => {
+          const client = clientKinds[name]
+          const one = [{ target, client, multiplexed: false }]
+          return multiplexed && client.openMany !== undefined ? [...one, { target, client, multiplexed: true }] : one
+        }),
+    )
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
-
-interface Row<R> {
-  server: ServerName
-  client: string
-  multiplexed: boolean
-  result?: R
-  error?: string
-}
 
 const run = async <R>(scenario: string, list: Config[], fn: (c: Config) => Promise<R>): Promise<Row<R>[]> => {
   const rows: Row<R>[] = []
@@ -123,21 +140,6 @@ const run = async <R>(scenario: string, list: Config[], fn: (c: Config) => Promi
   }
   return rows
 }
-
-/** The row every ratio compares with: the converge relay driven by converge's own client. */
-const baselineOf = <R>(rows: Row<R>[], multiplexed = false): R | undefined =>
-  rows.find((r) => r.server === 'converge' && r.client === 'converge' && r.multiplexed === multiplexed)?.result
-
-const label = (r: Row<unknown>) => {
-  const target = serverTargets.find((t) => t.name === r.server) as ServerTarget
-  return [target.label, `${clientKinds[r.client as keyof typeof clientKinds].label}${r.multiplexed ? ' (1 conn)' : ''}`]
-}
-
-const failed = (r: Row<unknown>, columns: number): Cell[] => [
-  ...label(r),
-  `failed: ${r.error}`,
-  ...Array(columns - 3).fill(''),
-]
 
 const main = async () => {
   // Stock y-websocket providers each add a process 'exit' listener: hundreds are expected here.
@@ -164,173 +166,80 @@ const main = async () => {
     `servers: ${targets.map((t) => `${t.label} [${t.persistence}]`).join('; ')}`,
     'ratios: "converge ×" = how many times better the converge relay with its own client did (> 1: converge better)',
     'busy % server/load: share of its core the server and the load generator used; other % (noise): share of the server core / load core that other processes took',
+    'bound by: "load gen." when the load generator used ≥ 90 % of its core (its clients, not the server, set the pace: compare server CPU there), "load core" when it and other processes together did; "server" / "server core" likewise',
   ].join('\n')
   process.stdout.write(`${header}\n`)
   const results: Record<string, unknown> = {}
 
+  const rows: ScenarioRows = {}
+  const date = new Date().toISOString()
+  const save = () =>
+    writeResults(args.out as string, {
+      benchmark: 'servers',
+      command,
+      date,
+      machine,
+      pinning,
+      trace: { name: trace.name, source: trace.source, transactions: trace.txns.length },
+      servers: targets.map((t) => ({ name: t.name, label: t.label, persistence: t.persistence })),
+      results,
+    })
+  // Each scenario's table as soon as it is done, and the JSON so far (a crash keeps what ran).
+  const print = async (text: string) => {
+    process.stdout.write(`\n${text}\n`)
+    await save()
+  }
+
   if (scenarios.includes('throughput')) {
     const o = options.throughput
-    const rows = await run('throughput', configs(false), (c) => runThroughput(c.target, c.client, trace, o))
-    results.throughput = { options: o, rows }
-    const base = baselineOf(rows)
-    process.stdout.write(
-      `\n## (a) Update throughput: ${o.writers} writers × ${o.edits} trace edits, one document each\n\n${table(
-        [
-          'server',
-          'client',
-          'applied/s',
-          'durable/s',
-          'server CPU µs/update',
-          'busy % server/load',
-          'other % (noise)',
-          'converge × (durable/s)',
-          'converge × (CPU/update)',
-        ],
-        rows.map((r) =>
-          r.result === undefined
-            ? failed(r, 9)
-            : [
-                ...label(r),
-                r.result.appliedPerSecond,
-                r.result.durablePerSecond,
-                r.result.serverCpuUsPerUpdate,
-                formatOwnLoad(r.result.cores),
-                formatOtherLoad(r.result.cores),
-                advantage(base?.durablePerSecond ?? Number.NaN, r.result.durablePerSecond, true),
-                advantage(base?.serverCpuUsPerUpdate ?? Number.NaN, r.result.serverCpuUsPerUpdate, false),
-              ],
-        ),
-      )}\n`,
-    )
+    rows.throughput = await run('throughput', configs(), (c) => runThroughput(c.target, c.client, trace, o))
+    results.throughput = { options: o, rows: rows.throughput }
+    await print(throughputTable(rows.throughput, o))
   }
 
   if (scenarios.includes('fan-out')) {
     const o = options.fanOut
-    const rows = await run('fan-out', configs(false), (c) => runFanOut(c.target, c.client, trace, o))
-    results.fanOut = { options: o, rows }
-    const base = baselineOf(rows)
-    process.stdout.write(
-      `\n## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${table(
-        [
-          'server',
-          'client',
-          'p50',
-          'p99',
-          'max',
-          'last reader p50',
-          'last reader p99',
-          'busy % server/load',
-          'other % (noise)',
-          'relay persist p50/p99 ≤',
-          'converge × (p50)',
-          'converge × (p99)',
-        ],
-        rows.map((r) =>
-          r.result === undefined
-            ? failed(r, 12)
-            : [
-                ...label(r),
-                r.result.delivery.p50,
-                r.result.delivery.p99,
-                r.result.delivery.max,
-                r.result.lastReader.p50,
-                r.result.lastReader.p99,
-                formatOwnLoad(r.result.cores),
-                formatOtherLoad(r.result.cores),
-                r.result.persist === undefined ? '–' : `${r.result.persist.p50} / ${r.result.persist.p99}`,
-                advantage(base?.delivery.p50 ?? Number.NaN, r.result.delivery.p50, false),
-                advantage(base?.delivery.p99 ?? Number.NaN, r.result.delivery.p99, false),
-              ],
-        ),
-      )}\n`,
-    )
+    rows.fanOut = await run('fan-out', configs(), (c) => runFanOut(c.target, c.client, trace, o))
+    results.fanOut = { options: o, rows: rows.fanOut }
+    await print(fanOutTable(rows.fanOut, o))
   }
 
   if (scenarios.includes('cold-sync')) {
     const o = options.coldSync
-    const rows = await run('cold-sync', configs(false), (c) => runColdSync(c.target, c.client, trace, o))
-    results.coldSync = { options: o, rows }
-    const base = baselineOf(rows)
-    const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-    process.stdout.write(
-      `\n## (c) Sync of the whole ${trace.name} document (${Math.round(kib(bytes))} KiB) by a fresh client, median of ${o.rounds} restarts (ms)\n\n${table(
-        [
-          'server',
-          'client',
-          'cold',
-          'warm',
-          'server CPU, cold (ms)',
-          'server CPU, warm (ms)',
-          'other % (noise)',
-          'converge × (cold)',
-          'converge × (warm)',
-        ],
-        rows.map((r) =>
-          r.result === undefined
-            ? failed(r, 9)
-            : [
-                ...label(r),
-                r.result.coldMedianMs,
-                r.result.warmMedianMs,
-                r.result.coldServerCpuMs,
-                r.result.warmServerCpuMs,
-                formatOtherLoad(r.result.cores),
-                advantage(base?.coldMedianMs ?? Number.NaN, r.result.coldMedianMs, false),
-                advantage(base?.warmMedianMs ?? Number.NaN, r.result.warmMedianMs, false),
-              ],
-        ),
-      )}\n`,
-    )
+    rows.coldSync = await run('cold-sync', configs(), (c) => runColdSync(c.target, c.client, trace, o))
+    results.coldSync = { options: o, rows: rows.coldSync }
+    await print(coldSyncTable(rows.coldSync, o, trace.name))
   }
 
   if (scenarios.includes('memory')) {
     const o = options.memory
-    const rows = await run('memory', configs(true), (c) => runMemory(c.target, c.client, trace, o, c.multiplexed))
-    results.memory = { options: o, rows }
-    const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-    process.stdout.write(
-      `\n## (d) Memory: ${o.docs} documents open (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB), server RSS\n\n${table(
-        [
-          'server',
-          'client',
-          'connections',
-          'RSS before (MiB)',
-          'RSS open (MiB)',
-          'KiB per doc',
-          'docs opened/s',
-          'other % (noise)',
-          'converge × (KiB/doc)',
-        ],
-        rows.map((r) =>
-          r.result === undefined
-            ? failed(r, 9)
-            : [
-                ...label(r),
-                r.result.connections,
-                r.result.baselineRssMiB,
-                r.result.openRssMiB,
-                r.result.perDocKiB,
-                r.result.openedPerSecond,
-                formatOtherLoad(r.result.cores),
-                // One connection per doc compares with converge's own client on one connection per doc;
-                // multiplexed rows with converge's client multiplexed.
-                advantage(baselineOf(rows, r.multiplexed)?.perDocKiB ?? Number.NaN, r.result.perDocKiB, false),
-              ],
-        ),
-      )}\n`,
-    )
+    const list = configs({ multiplexed: args.multiplexed === true, floor: true })
+    rows.memory = await run('memory', list, (c) => runMemory(c.target, c.client, trace, o, c.multiplexed))
+    results.memory = { options: o, rows: rows.memory }
+    await print(memoryTable(rows.memory, o))
   }
 
-  const file = await writeResults(args.out as string, {
-    benchmark: 'servers',
-    command,
-    date: new Date().toISOString(),
-    machine,
-    pinning,
-    trace: { name: trace.name, source: trace.source, transactions: trace.txns.length },
-    servers: targets.map((t) => ({ name: t.name, label: t.label, persistence: t.persistence })),
-    results,
-  })
+  if (scenarios.includes('presence')) {
+    const o = options.presence
+    rows.presence = await run('presence', configs({ stockOnly: true }), (c) => runPresence(c.target, c.client, o))
+    results.presence = { options: o, rows: rows.presence }
+    await print(presenceTable(rows.presence, o))
+  }
+
+  if (scenarios.includes('join-storm')) {
+    const o = options.joinStorm
+    const list = configs({ stockOnly: true })
+    rows.joinStorm = await run('join-storm', list, (c) => runJoinStorm(c.target, c.client, trace, o))
+    results.joinStorm = { options: o, rows: rows.joinStorm }
+    const workload = `${trace.name} typed into ${o.copies} texts, ${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC'}`
+    await print(joinStormTable(rows.joinStorm, o, workload))
+  }
+
+  const goals = goalsOf(rows)
+  results.goals = goals
+  if (goals.length > 0) await print(goalsTable(goals))
+
+  const file = await save()
   process.stdout.write(`\nJSON: ${file}\n`)
 }
 

@@ -10,8 +10,18 @@ import { type StateVectorObject, svCovers, svObject } from '../lib/state-vector.
 import { sleep } from '../lib/wait.js'
 import type { ClientName } from './clients.js'
 import { type DrainReply, epochNow } from './drain-probe.js'
+import type { MemoryReading } from './memory-probe.js'
 
-export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus'
+export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus' | 'bare-ws'
+
+/** How a scenario wants a server started. */
+export interface StartOptions {
+  /**
+   * converge only: --unload-delay, ms (the relay keeps a document this long after its last
+   * client left). The anchors unload a document as soon as its last client leaves.
+   */
+  unloadDelayMs?: number
+}
 
 /** When a document held a state: in memory (applied) and on disk (durable), epoch ms. */
 export interface DrainTimes {
@@ -28,6 +38,8 @@ export interface RunningServer {
   drain(doc: string, want: StateVectorObject): Promise<DrainTimes>
   /** Prometheus text, for servers that have it (converge). */
   metrics?(): Promise<string>
+  /** The server's memory, before and after a forced full GC (memory-probe.ts); `snapshot`: also write a heap snapshot there. */
+  memory(snapshot?: string): Promise<MemoryReading>
   stop(): Promise<void>
 }
 
@@ -39,8 +51,24 @@ export interface ServerTarget {
   persistence: string
   /** The stock clients it is driven with. */
   clients: ClientName[]
-  start(data: string): Promise<RunningServer>
+  start(data: string, options?: StartOptions): Promise<RunningServer>
 }
+
+/**
+ * Node flags every server runs with: the memory probe preloaded (it answers `memory` over
+ * IPC) and --expose-gc so that it can collect before reading the heap. Nothing else in the
+ * servers changes; the probe does no work until asked.
+ */
+const probeArgs = (): string[] => [
+  '--expose-gc',
+  '--import',
+  pathToFileURL(besideThisFile(import.meta.url, 'memory-probe.js')).href,
+]
+
+const askMemory =
+  (proc: ServerProcess) =>
+  async (snapshot?: string): Promise<MemoryReading> =>
+    (await proc.request({ type: 'memory', snapshot })) as unknown as MemoryReading
 
 /** How often the converge drain polls the admin API, in ms. Default 20. */
 export const CONVERGE_DRAIN_POLL_MS = 20
@@ -58,11 +86,14 @@ export const convergeTarget: ServerTarget = {
   label: 'converge relay',
   persistence: 'LevelStore (classic-level), group commit, no fsync (default)',
   clients: ['converge', 'y-websocket'],
-  async start(data) {
+  async start(data, options = {}) {
     const port = await freePort()
+    const extra = options.unloadDelayMs === undefined ? [] : ['--unload-delay', String(options.unloadDelayMs)]
+    const [node, ...rest] = convergeRelayArgv(port, data, extra)
     const proc = await ServerProcess.start({
       name: 'converge relay',
-      argv: convergeRelayArgv(port, data),
+      argv: [node as string, ...probeArgs(), ...rest],
+      ipc: true,
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     })
     return {
@@ -70,7 +101,9 @@ export const convergeTarget: ServerTarget = {
       url: `ws://127.0.0.1:${port}`,
       async drain(doc, want) {
         for (;;) {
-          const state = await fetchDocState(port, doc)
+          if (!proc.alive) throw new Error(`the converge relay exited:\n${proc.output}`)
+          // A failed poll (a reset connection on a loaded machine) is retried, not fatal.
+          const state = await fetchDocState(port, doc).catch(() => undefined)
           if (state !== undefined && svCovers(svObject(Y.encodeStateVectorFromUpdate(state)), want)) {
             const at = epochNow()
             return { appliedAt: at, durableAt: at }
@@ -79,6 +112,7 @@ export const convergeTarget: ServerTarget = {
         }
       },
       metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+      memory: askMemory(proc),
       stop: () => proc.stop(),
     }
   },
@@ -106,6 +140,7 @@ export const yWebsocketServerTarget: ServerTarget = {
       name: '@y/websocket-server',
       argv: [
         process.execPath,
+        ...probeArgs(),
         '--import',
         pathToFileURL(besideThisFile(import.meta.url, 'y-websocket-server-probe.js')).href,
         join(anchorDir('@y/websocket-server'), 'src', 'server.js'),
@@ -114,7 +149,13 @@ export const yWebsocketServerTarget: ServerTarget = {
       ipc: true,
       readyUrl: `http://127.0.0.1:${port}/`,
     })
-    return { process: proc, url: `ws://127.0.0.1:${port}`, drain: ipcDrain(proc), stop: () => proc.stop() }
+    return {
+      process: proc,
+      url: `ws://127.0.0.1:${port}`,
+      drain: ipcDrain(proc),
+      memory: askMemory(proc),
+      stop: () => proc.stop(),
+    }
   },
 }
 
@@ -128,13 +169,49 @@ export const hocuspocusTarget: ServerTarget = {
     const port = await freePort()
     const proc = await ServerProcess.start({
       name: '@hocuspocus/server',
-      argv: [process.execPath, besideThisFile(import.meta.url, 'hocuspocus-server.js')],
+      argv: [process.execPath, ...probeArgs(), besideThisFile(import.meta.url, 'hocuspocus-server.js')],
       env: { HOST: '127.0.0.1', PORT: String(port), DATA: data },
       ipc: true,
       readyUrl: `http://127.0.0.1:${port}/`,
     })
-    return { process: proc, url: `ws://127.0.0.1:${port}`, drain: ipcDrain(proc), stop: () => proc.stop() }
+    return {
+      process: proc,
+      url: `ws://127.0.0.1:${port}`,
+      drain: ipcDrain(proc),
+      memory: askMemory(proc),
+      stop: () => proc.stop(),
+    }
   },
 }
 
+/**
+ * The memory floor (memory scenario only): a bare `ws` server holding the same sockets and
+ * document bytes and doing nothing else (bare-ws-server.ts), driven by bare `ws` sockets.
+ */
+export const bareWsTarget: ServerTarget = {
+  name: 'bare-ws',
+  label: 'bare ws (floor)',
+  persistence: 'none (holds the bytes in memory)',
+  clients: ['raw-ws'],
+  async start() {
+    const port = await freePort()
+    const proc = await ServerProcess.start({
+      name: 'bare ws',
+      argv: [process.execPath, ...probeArgs(), besideThisFile(import.meta.url, 'bare-ws-server.js')],
+      env: { HOST: '127.0.0.1', PORT: String(port) },
+      ipc: true,
+      readyUrl: `http://127.0.0.1:${port}/`,
+    })
+    return {
+      process: proc,
+      url: `ws://127.0.0.1:${port}`,
+      // The bytes are held as soon as the server answered the client.
+      drain: async () => ({ appliedAt: epochNow(), durableAt: epochNow() }),
+      memory: askMemory(proc),
+      stop: () => proc.stop(),
+    }
+  },
+}
+
+/** The sync servers compared in every scenario. */
 export const serverTargets: ServerTarget[] = [convergeTarget, yWebsocketServerTarget, hocuspocusTarget]

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RunningServer, ServerTarget } from './targets.js'
+import type { RunningServer, ServerTarget, StartOptions } from './targets.js'
 
 /** A fresh data directory for one server run. */
 export const dataDir = (name: string): Promise<string> => mkdtemp(join(tmpdir(), `converge-bench-${name}-`))
@@ -10,10 +10,11 @@ export const dataDir = (name: string): Promise<string> => mkdtemp(join(tmpdir(),
 export const withServer = async <T>(
   target: ServerTarget,
   fn: (server: RunningServer, data: string) => Promise<T>,
+  options?: StartOptions,
 ): Promise<T> => {
   const data = await dataDir(target.name)
   try {
-    const server = await target.start(data)
+    const server = await target.start(data, options)
     try {
       return await fn(server, data)
     } finally {

@@ -1,0 +1,164 @@
+/**
+ * The goals of issue 12, checked on one run: the converge relay driven by the stock
+ * y-websocket client against the best anchor (@y/websocket-server or Hocuspocus, each
+ * with its stock client) per scenario.
+ */
+import { type Cell, table } from '../lib/report.js'
+import type { ColdSyncResult } from './cold-sync.js'
+import type { FanOutResult } from './fan-out.js'
+import type { JoinStormResult } from './join-storm.js'
+import type { MemoryResult } from './memory.js'
+import type { PresenceResult } from './presence.js'
+import { anchorRows, label, type Row, stockConvergeOf } from './rows.js'
+import type { ThroughputResult } from './throughput.js'
+
+export interface ScenarioRows {
+  throughput?: Row<ThroughputResult>[]
+  fanOut?: Row<FanOutResult>[]
+  coldSync?: Row<ColdSyncResult>[]
+  memory?: Row<MemoryResult>[]
+  presence?: Row<PresenceResult>[]
+  joinStorm?: Row<JoinStormResult>[]
+}
+
+export interface Goal {
+  what: string
+  goal: string
+  converge: number
+  bestAnchor: number
+  bestAnchorName: string
+  /** bestAnchor ÷ converge for lower-is-better figures (converge ÷ bestAnchor otherwise): > 1 means converge better. */
+  ratio: number
+  met: boolean
+}
+
+/** The best anchor row for `figure` (lowest, or highest when `higherIsBetter`). */
+const best = <R>(rows: Row<R>[], figure: (r: R) => number, higherIsBetter = false) => {
+  const anchors = anchorRows(rows).filter((r) => Number.isFinite(figure(r.result)))
+  if (anchors.length === 0) return undefined
+  const pick = anchors.reduce((a, b) => (higherIsBetter === figure(b.result) > figure(a.result) ? b : a))
+  return { value: figure(pick.result), name: label(pick)[0] }
+}
+
+const goal = <R>(
+  rows: Row<R>[] | undefined,
+  what: string,
+  text: string,
+  figure: (r: R) => number,
+  met: (converge: number, bestAnchor: number, c: R) => boolean,
+  higherIsBetter = false,
+): Goal | undefined => {
+  if (rows === undefined) return undefined
+  const c = stockConvergeOf(rows)
+  const b = best(rows, figure, higherIsBetter)
+  if (c === undefined || b === undefined) return undefined
+  const v = figure(c)
+  return {
+    what,
+    goal: text,
+    converge: v,
+    bestAnchor: b.value,
+    bestAnchorName: b.name,
+    ratio: higherIsBetter ? v / b.value : b.value / v,
+    met: met(v, b.value, c),
+  }
+}
+
+/** Every goal the run has figures for. */
+export const goalsOf = (s: ScenarioRows): Goal[] => {
+  const presenceP99 = (rows: Row<PresenceResult>[]) =>
+    Math.min(
+      ...anchorRows(rows)
+        .map((r) => r.result.delivery.p99)
+        .filter(Number.isFinite),
+    )
+  return [
+    goal(
+      s.fanOut,
+      'fan-out: delivery p99 (ms)',
+      '≤ best anchor and ≤ 5 ms',
+      (r) => r.delivery.p99,
+      (c, b) => c <= b && c <= 5,
+    ),
+    goal(
+      s.memory,
+      'memory: RSS per open doc (KiB)',
+      '≤ 36 KB (~35 KiB)',
+      (r) => r.perDocKiB,
+      (c) => c * 1.024 <= 36,
+    ),
+    goal(
+      s.memory,
+      'memory: heap per open doc (KiB)',
+      '(reported; no goal of its own)',
+      (r) => r.heapPerDocKiB,
+      (c, b) => c <= b,
+    ),
+    goal(
+      s.memory,
+      'memory: heap left per doc after unload (KiB)',
+      'back at the baseline (≤ 1 KiB/doc)',
+      (r) => r.heapLeftPerDocKiB,
+      (c) => c <= 1,
+    ),
+    goal(
+      s.presence,
+      'presence: server CPU (% of a core)',
+      '≤ ½ best anchor, awareness p99 ≤ anchors’ + 50 ms',
+      (r) => r.serverCpuShare * 100,
+      (c, b, r) => c <= b / 2 && r.delivery.p99 <= presenceP99(s.presence as Row<PresenceResult>[]) + 50,
+    ),
+    goal(
+      s.joinStorm,
+      'join storm: server CPU (s)',
+      '≤ ½ best anchor',
+      (r) => r.serverCpuMs / 1000,
+      (c, b) => c <= b / 2,
+    ),
+    goal(
+      s.joinStorm,
+      'join storm: peak RSS (MiB)',
+      '≤ best anchor',
+      (r) => r.peakRssMiB,
+      (c, b) => c <= b,
+    ),
+    goal(
+      s.coldSync,
+      'warm sync (ms)',
+      '≤ best anchor',
+      (r) => r.warmMedianMs,
+      (c, b) => c <= b,
+    ),
+    goal(
+      s.coldSync,
+      'cold sync (ms)',
+      'keep the lead',
+      (r) => r.coldMedianMs,
+      (c, b) => c <= b,
+    ),
+    goal(
+      s.throughput,
+      'updates persisted/s',
+      'keep the lead',
+      (r) => r.durablePerSecond,
+      (c, b) => c >= b,
+      true,
+    ),
+  ].filter((g): g is Goal => g !== undefined)
+}
+
+const ratioCell = (r: number): Cell => (Number.isFinite(r) ? `×${r >= 10 ? r.toFixed(1) : r.toFixed(2)}` : '–')
+
+export const goalsTable = (goals: Goal[]): string =>
+  `## Issue 12 goals: converge relay + stock y-websocket vs the best anchor, this run\n\n${table(
+    ['scenario', 'converge', 'best anchor', 'anchor', 'converge × (> 1: better)', 'goal', 'met'],
+    goals.map((g) => [
+      g.what,
+      g.converge,
+      g.bestAnchor,
+      g.bestAnchorName,
+      ratioCell(g.ratio),
+      g.goal,
+      g.met ? 'yes' : 'NO',
+    ]),
+  )}`

@@ -1,0 +1,221 @@
+/** The markdown table of each servers-bench scenario. */
+import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
+import { advantage, kib, table } from '../lib/report.js'
+import type { ColdSyncOptions, ColdSyncResult } from './cold-sync.js'
+import type { FanOutOptions, FanOutResult } from './fan-out.js'
+import type { JoinStormOptions, JoinStormResult } from './join-storm.js'
+import type { MemoryOptions, MemoryResult } from './memory.js'
+import type { PresenceOptions, PresenceResult } from './presence.js'
+import { baselineOf, boundBy, failed, label, type Row } from './rows.js'
+import type { ThroughputOptions, ThroughputResult } from './throughput.js'
+
+const pct = (share: number) => Math.round(share * 100)
+
+export const throughputTable = (rows: Row<ThroughputResult>[], o: ThroughputOptions): string => {
+  const base = baselineOf(rows)
+  return `## (a) Update throughput: ${o.writers} writers × ${o.edits} trace edits, one document each\n\n${table(
+    [
+      'server',
+      'client',
+      'applied/s',
+      'durable/s',
+      'server CPU µs/update',
+      'busy % server/load',
+      'other % (noise)',
+      'converge × (durable/s)',
+      'converge × (CPU/update)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 9)
+        : [
+            ...label(r),
+            r.result.appliedPerSecond,
+            r.result.durablePerSecond,
+            r.result.serverCpuUsPerUpdate,
+            formatOwnLoad(r.result.cores),
+            formatOtherLoad(r.result.cores),
+            advantage(base?.durablePerSecond ?? Number.NaN, r.result.durablePerSecond, true),
+            advantage(base?.serverCpuUsPerUpdate ?? Number.NaN, r.result.serverCpuUsPerUpdate, false),
+          ],
+    ),
+  )}`
+}
+
+export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string => {
+  const base = baselineOf(rows)
+  return `## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${table(
+    [
+      'server',
+      'client',
+      'p50',
+      'p99',
+      'max',
+      'last reader p50',
+      'last reader p99',
+      'server CPU % of a core',
+      'busy % server/load',
+      'bound by',
+      'other % (noise)',
+      'relay persist p50/p99 ≤',
+      'converge × (p50)',
+      'converge × (p99)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 14)
+        : [
+            ...label(r),
+            r.result.delivery.p50,
+            r.result.delivery.p99,
+            r.result.delivery.max,
+            r.result.lastReader.p50,
+            r.result.lastReader.p99,
+            pct(r.result.cores.server),
+            formatOwnLoad(r.result.cores),
+            boundBy(r.result.cores),
+            formatOtherLoad(r.result.cores),
+            r.result.persist === undefined ? '–' : `${r.result.persist.p50} / ${r.result.persist.p99}`,
+            advantage(base?.delivery.p50 ?? Number.NaN, r.result.delivery.p50, false),
+            advantage(base?.delivery.p99 ?? Number.NaN, r.result.delivery.p99, false),
+          ],
+    ),
+  )}`
+}
+
+export const coldSyncTable = (rows: Row<ColdSyncResult>[], o: ColdSyncOptions, traceName: string): string => {
+  const base = baselineOf(rows)
+  const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
+  return `## (c) Cold and warm sync of the whole ${traceName} document (${Math.round(kib(bytes))} KiB) by a fresh client, median of ${o.rounds} restarts (ms)\n\n${table(
+    [
+      'server',
+      'client',
+      'cold',
+      'warm',
+      'server CPU, cold (ms)',
+      'server CPU, warm (ms)',
+      'other % (noise)',
+      'converge × (cold)',
+      'converge × (warm)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 9)
+        : [
+            ...label(r),
+            r.result.coldMedianMs,
+            r.result.warmMedianMs,
+            r.result.coldServerCpuMs,
+            r.result.warmServerCpuMs,
+            formatOtherLoad(r.result.cores),
+            advantage(base?.coldMedianMs ?? Number.NaN, r.result.coldMedianMs, false),
+            advantage(base?.warmMedianMs ?? Number.NaN, r.result.warmMedianMs, false),
+          ],
+    ),
+  )}`
+}
+
+export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string => {
+  const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
+  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)\n\n${table(
+    [
+      'server',
+      'client',
+      'connections',
+      'RSS before (MiB)',
+      'RSS open (MiB)',
+      'RSS KiB/doc',
+      'heap KiB/doc',
+      'external KiB/doc',
+      'after unload: RSS KiB/doc',
+      'after unload: heap KiB/doc',
+      'docs opened/s',
+      'other % (noise)',
+      'converge × (RSS/doc)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 13)
+        : [
+            ...label(r),
+            r.result.connections,
+            r.result.baseline.rssMiB,
+            r.result.open.rssMiB,
+            r.result.perDocKiB,
+            r.result.heapPerDocKiB,
+            r.result.externalPerDocKiB,
+            r.result.rssLeftPerDocKiB,
+            r.result.heapLeftPerDocKiB,
+            r.result.openedPerSecond,
+            formatOtherLoad(r.result.cores),
+            // One connection per doc compares with converge's own client on one connection per doc;
+            // multiplexed rows with converge's client multiplexed.
+            advantage(baselineOf(rows, r.multiplexed)?.perDocKiB ?? Number.NaN, r.result.perDocKiB, false),
+          ],
+    ),
+  )}`
+}
+
+export const presenceTable = (rows: Row<PresenceResult>[], o: PresenceOptions): string =>
+  `## (e) Presence: ${o.clients} clients on one document, each moving its cursor (awareness) ${o.rate}×/s, ${o.seconds} s measured after ${o.warmupSeconds} s\n\n${table(
+    [
+      'server',
+      'client',
+      'server CPU % of a core',
+      'awareness p50 (ms)',
+      'p99',
+      'max',
+      'delivered %',
+      'busy % server/load',
+      'bound by',
+      'other % (noise)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 10)
+        : [
+            ...label(r),
+            pct(r.result.serverCpuShare),
+            r.result.delivery.p50,
+            r.result.delivery.p99,
+            r.result.delivery.max,
+            pct(r.result.deliveredShare),
+            formatOwnLoad(r.result.cores),
+            boundBy(r.result.cores),
+            formatOtherLoad(r.result.cores),
+          ],
+    ),
+  )}`
+
+export const joinStormTable = (rows: Row<JoinStormResult>[], o: JoinStormOptions, workload: string): string => {
+  const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
+  return `## (f) Join storm: server restarted, ${o.clients} clients join a ${(bytes / 2 ** 20).toFixed(2)} MiB document at once (${workload})\n\n${table(
+    [
+      'server',
+      'client',
+      'all synced (ms)',
+      'first synced (ms)',
+      'server CPU (s)',
+      'RSS before (MiB)',
+      'peak RSS (MiB)',
+      'busy % server/load',
+      'bound by',
+      'other % (noise)',
+    ],
+    rows.map((r) =>
+      r.result === undefined
+        ? failed(r, 10)
+        : [
+            ...label(r),
+            r.result.allSyncedMs,
+            r.result.firstSyncedMs,
+            r.result.serverCpuMs / 1000,
+            r.result.rssBeforeMiB,
+            r.result.peakRssMiB,
+            formatOwnLoad(r.result.cores),
+            boundBy(r.result.cores),
+            formatOtherLoad(r.result.cores),
+          ],
+    ),
+  )}`
+}
