@@ -9,6 +9,7 @@ import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { SessionAcks } from './save-tracker.js'
+import { streamStep2 } from './step2-stream.js'
 import { answerParts } from './sync-answer-cache.js'
 
 /** What a session needs from the link it runs on (the router's view of it). */
@@ -30,6 +31,8 @@ export interface SessionLink {
   reportRefusal(doc: string, reason: string): void
   /** A received message is in flight until `done` settles (flow control). */
   inFlight?(doc: string, bytes: number, done: Promise<unknown>): void
+  /** Bytes queued on the connection, not yet sent; undefined where unknown. */
+  bufferedAmount?(): number | undefined
 }
 
 export interface DocSessionOptions {
@@ -64,7 +67,13 @@ export class DocSession implements AttachedSession {
   /** starting (loading, messages held in the backlog) -> started (exchanging) -> ended. */
   private phase: 'starting' | 'started' | 'ended' = 'starting'
   /** How far the sync exchange (step 1 and step 2 each way) has come. */
-  private readonly exchange: SyncExchange = { step1Sent: false, receivedStep1: false, answered: false, synced: false }
+  private readonly exchange: SyncExchange = {
+    step1Sent: false,
+    receivedStep1: false,
+    answered: false,
+    synced: false,
+    streaming: 0,
+  }
   private readonly peer: SessionLink
   private readonly options: DocSessionOptions
   private readonly backlog: Backlog<DocMessage>
@@ -224,23 +233,38 @@ export class DocSession implements AttachedSession {
     const local = this.rdoc.saves.localChanges
     const warm = this.rdoc.doc
     if (warm !== undefined) {
-      // Answered in this turn: no change can fall between the diff and `local`. A diff
-      // beyond maxSyncChunkBytes goes as several updates, then the step 2 (split-diff.ts).
-      // Answers without delete digests are shared by the peers at one state vector (sync-answer-cache.ts).
-      const parts = answerParts(
-        this.rdoc.fanOut.syncAnswers,
+      // A diff beyond maxSyncChunkBytes goes in parts over several turns, then the step 2
+      // (step2-stream.ts); updates wait meanwhile, the step 2 carries them. An answer that
+      // fits in one message, without delete digests, is shared by the peers at one state
+      // vector (sync-answer-cache.ts).
+      const whole = () =>
+        answerParts(
+          this.rdoc.fanOut.syncAnswers,
+          warm,
+          stateVector,
+          Number.MAX_SAFE_INTEGER,
+          () => this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
+          () => this.rdoc.diffLoaded(warm, Y.encodeStateVector(warm), theirDeletes),
+          theirDeletes !== undefined,
+        )[0] as Uint8Array
+      this.exchange.streaming++
+      streamStep2(
         warm,
         stateVector,
         this.options.maxSyncChunkBytes,
-        () => this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
-        () => this.rdoc.diffLoaded(warm, Y.encodeStateVector(warm), theirDeletes),
-        theirDeletes !== undefined,
-      )
-      const step2 = parts.pop() as Uint8Array
-      // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
-      for (const update of parts) this.sendCarrying(sharedMessage('update', this.doc, update), 0)
-      this.sendCarrying(sharedMessage('sync-step2', this.doc, step2), local)
-      this.markAnswered()
+        (since) => (since === stateVector ? whole() : this.rdoc.diffLoaded(warm, since, theirDeletes)),
+        {
+          // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
+          part: (update) => this.sendCarrying(sharedMessage('update', this.doc, update), 0),
+          // Sent in the turn its diff was made: no change falls between the diff and the count.
+          step2: (update) => {
+            this.sendCarrying(sharedMessage('sync-step2', this.doc, update), this.rdoc.saves.localChanges)
+            this.markAnswered()
+          },
+          bufferedAmount: () => this.peer.bufferedAmount?.(),
+          ended: () => this.ended,
+        },
+      ).finally(() => this.exchange.streaming--)
       return
     }
     this.rdoc.diff(stateVector, theirDeletes).then((update) => {
@@ -394,7 +418,7 @@ export class DocSession implements AttachedSession {
   sendUpdate(update: Uint8Array): void {
     if (this.ended) return
     // A client's changes before its step 2 travel in it (see `answered`).
-    if (this.peer.updatesAfterStep2 && !this.answered) return
+    if ((this.peer.updatesAfterStep2 && !this.answered) || this.exchange.streaming > 0) return
     this.sendCarrying(sharedMessage('update', this.doc, update), this.rdoc.saves.localChanges)
   }
 
@@ -428,4 +452,6 @@ interface SyncExchange {
   answered: boolean
   /** The remote's sync step 2 was applied. */
   synced: boolean
+  /** Our sync answers being sent in parts (step2-stream.ts): updates wait, the step 2 after the parts carries them. */
+  streaming: number
 }

@@ -12,6 +12,9 @@ export interface HeartbeatHooks {
 export class Heartbeat {
   private timer: ReturnType<typeof setInterval> | undefined
   private lastReceived = 0
+  /** When the previous beat ran (0: none yet). */
+  private lastBeat = 0
+  private interval = 0
   private readonly hooks: HeartbeatHooks
 
   constructor(hooks: HeartbeatHooks) {
@@ -26,6 +29,8 @@ export class Heartbeat {
   /** Beats every `interval` ms (none if 0). */
   start(interval: number, timeout: () => number): void {
     if (interval <= 0) return
+    this.interval = interval
+    this.lastBeat = Date.now()
     this.timer = setInterval(() => this.beat(timeout), interval)
     unref(this.timer)
   }
@@ -37,8 +42,15 @@ export class Heartbeat {
 
   private beat(timeoutOf: () => number): void {
     const timeout = timeoutOf()
-    if (this.hooks.paused()) this.lastReceived = Date.now()
-    if (Date.now() - this.lastReceived > timeout) {
+    const now = Date.now()
+    // A beat that comes late means this side's event loop was busy (a long computation, a
+    // starved CPU): what the remote sent meanwhile may wait unread behind this timer, so
+    // the delay is this side's silence, not the remote's.
+    const late = now - this.lastBeat - this.interval
+    if (late > 0) this.lastReceived = Math.min(now, this.lastReceived + late)
+    this.lastBeat = now
+    if (this.hooks.paused()) this.lastReceived = now
+    if (now - this.lastReceived > timeout) {
       this.hooks.timedOut(timeout)
       return
     }

@@ -107,6 +107,9 @@ export class Route implements SessionLink {
   inFlight(doc: string, bytes: number, done: Promise<unknown>): void {
     this.link.inFlight(doc, bytes, done)
   }
+  bufferedAmount(): number | undefined {
+    return this.link.bufferedAmount
+  }
   /** The one removal path of a session: out of the registry, then its document lets it go. */
   sessionEnded(session: DocSession): void {
     if (!this.registry.remove(session)) return

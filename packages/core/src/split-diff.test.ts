@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { splitDiff, syncStep2Parts } from './split-diff.js'
+import { splitDiff } from './split-diff.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 
@@ -71,21 +71,5 @@ describe('splitDiff', () => {
       expect(receiver.getMap('map').toJSON()).toEqual(source.getMap('map').toJSON())
       expect(Y.encodeStateVector(receiver)).toEqual(Y.encodeStateVector(source))
     }
-  })
-
-  it('syncStep2Parts sends a diff that fits as it is, and a larger one in chunks no larger than the bound plus one struct', () => {
-    const doc = new Y.Doc()
-    const text = doc.getText('text')
-    for (let i = 0; i < 2000; i++) text.insert(0, `edit ${i} `)
-    const empty = new Uint8Array([0])
-    const diff = Y.encodeStateAsUpdate(doc, empty)
-    const deletions = () => Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))
-    expect(syncStep2Parts(doc, empty, diff, diff.length, deletions)).toEqual([diff])
-    const parts = syncStep2Parts(doc, empty, diff, 1024, deletions)
-    expect(parts.length).toBeGreaterThan(10)
-    for (const p of parts) expect(p.length).toBeLessThan(1024 + 64)
-    const copy = new Y.Doc()
-    for (const p of parts) Y.applyUpdate(copy, p)
-    expect(copy.getText('text').toString()).toBe(text.toString())
   })
 })

@@ -63,83 +63,126 @@ const encodeChunk = (runs: Map<number, Run>): Uint8Array => {
   return encoding.toUint8Array(encoder)
 }
 
+/** Where a splitter stands in one client's structs: a clock, not an index, so the document may change between parts. */
+interface Cursor {
+  client: number
+  /** The next clock to send. */
+  clock: number
+  /** The client's clock when the splitter started: later structs are left to the final diff. */
+  end: number
+}
+
 /**
- * What a peer with state vector `sv` lacks from `doc`, as updates of about `maxBytes`
- * each (a single struct larger than that goes alone), so that a large diff (an offline
- * queue, a big document) never needs one frame beyond the receiver's `maxMessageBytes`.
- * Structs go in an order where each one's origins and parent precede it, so every chunk
- * applies on arrival (nothing waits as pending structs on the receiver); the deletions
- * come last, in a separate update (see syncStep2Parts). Returns no chunk when
- * nothing is missing.
+ * Cuts what a peer with state vector `sv` lacks from `doc` into updates of about
+ * `maxBytes` each (a single struct larger than that goes alone), one part per `next()`,
+ * so that a large diff (an offline queue, a big document) never needs one frame beyond
+ * the receiver's `maxMessageBytes`, and its sender can yield between parts. Structs go
+ * in an order where each one's origins and parent precede it, so every part applies on
+ * arrival (nothing waits as pending structs on the receiver). The parts cover the
+ * structs the document had when the splitter was made; the document may change between
+ * calls (positions are clocks, found again each time). What they did not cover, the
+ * deletions and any later structs, is the diff since `covered()` (see streamStep2).
  */
-export const splitDiff = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): Uint8Array[] => {
-  const known = Y.decodeStateVector(sv)
-  const clients = doc.store.clients as Map<number, Struct[]>
-  const cursors: Array<{ client: number; structs: Struct[]; index: number; clock: number }> = []
-  let total = 0
-  for (const [client, structs] of clients) {
-    const last = structs[structs.length - 1]
-    const clock = Math.max(known.get(client) ?? 0, structs[0]?.id.clock ?? 0)
-    if (last === undefined || clock >= last.id.clock + last.length) continue
-    cursors.push({ client, structs, index: findIndex(structs, clock), clock })
-    total += last.id.clock + last.length - clock
-  }
-  if (total === 0) return []
-  const has = (id: Y.ID) => id.clock < (known.get(id.client) ?? 0)
-  const chunks: Uint8Array[] = []
-  let runs = new Map<number, Run>()
-  let size = 0
-  const flush = () => {
-    if (runs.size === 0) return
-    chunks.push(encodeChunk(runs))
-    runs = new Map()
-    size = 0
-  }
-  const take = (cursor: (typeof cursors)[number], struct: Struct, offset: number) => {
-    const bytes = encodeStruct(struct, offset)
-    if (size > 0 && size + bytes.length > maxBytes) flush()
-    let run = runs.get(cursor.client)
-    if (run === undefined) {
-      run = { clock: struct.id.clock + offset, parts: [] }
-      runs.set(cursor.client, run)
+export class DiffSplitter {
+  private readonly known: Map<number, number>
+  private readonly cursors: Cursor[] = []
+
+  constructor(
+    private readonly doc: Y.Doc,
+    sv: Uint8Array,
+    private readonly maxBytes: number,
+  ) {
+    this.known = Y.decodeStateVector(sv)
+    for (const [client, structs] of doc.store.clients as Map<number, Struct[]>) {
+      const last = structs[structs.length - 1]
+      if (last === undefined) continue
+      const clock = Math.max(this.known.get(client) ?? 0, structs[0]?.id.clock ?? 0)
+      const end = last.id.clock + last.length
+      if (clock < end) this.cursors.push({ client, clock, end })
     }
-    run.parts.push({ bytes })
-    size += bytes.length
-    cursor.clock = struct.id.clock + struct.length
-    cursor.index++
-    known.set(cursor.client, cursor.clock)
   }
-  let open = cursors.length
-  while (open > 0) {
-    let progress = false
-    for (const cursor of cursors) {
-      for (;;) {
-        const struct = cursor.structs[cursor.index]
-        if (struct === undefined) break
-        const offset = cursor.clock - struct.id.clock
-        if (!dependencies(struct, offset).every(has)) break
-        take(cursor, struct, offset)
-        progress = true
+
+  /** Every struct the document had at the start was cut into a part. */
+  get done(): boolean {
+    return this.cursors.every((c) => c.clock >= c.end)
+  }
+
+  /** The peer's state vector with every part so far added: what the final diff starts from. */
+  covered(): Uint8Array {
+    return Y.encodeStateVector(this.known)
+  }
+
+  /** The next part, or undefined when every struct was sent. */
+  next(): Uint8Array | undefined {
+    const runs = new Map<number, Run>()
+    let size = 0
+    const has = (id: Y.ID) => id.clock < (this.known.get(id.client) ?? 0)
+    /** Adds the struct at the cursor to the part; false when the part is full without it. */
+    const take = (cursor: Cursor, struct: Struct): boolean => {
+      const offset = cursor.clock - struct.id.clock
+      const bytes = encodeStruct(struct, offset)
+      if (size > 0 && size + bytes.length > this.maxBytes) return false
+      let run = runs.get(cursor.client)
+      if (run === undefined) {
+        run = { clock: cursor.clock, parts: [] }
+        runs.set(cursor.client, run)
+      }
+      run.parts.push({ bytes })
+      size += bytes.length
+      cursor.clock = struct.id.clock + struct.length
+      this.known.set(cursor.client, cursor.clock)
+      return true
+    }
+    const structAt = (cursor: Cursor): Struct | undefined => {
+      if (cursor.clock >= cursor.end) return undefined
+      const structs = this.doc.store.clients.get(cursor.client) as Struct[] | undefined
+      return structs?.[findIndex(structs, cursor.clock)]
+    }
+    for (;;) {
+      let progress = false
+      for (const cursor of this.cursors) {
+        const structs = this.doc.store.clients.get(cursor.client) as Struct[] | undefined
+        if (structs === undefined) continue
+        let index = findIndex(structs, cursor.clock)
+        for (;;) {
+          const struct = cursor.clock < cursor.end ? structs[index] : undefined
+          if (struct === undefined) break
+          if (!dependencies(struct, cursor.clock - struct.id.clock).every(has)) break
+          if (!take(cursor, struct)) return encodeChunk(runs)
+          index++
+          progress = true
+        }
+      }
+      if (this.done) return runs.size === 0 ? undefined : encodeChunk(runs)
+      if (!progress) {
+        // Dependencies this document cannot satisfy (it holds them pending itself): send the
+        // next struct anyway; the receiver keeps it pending, as it would from one update.
+        const cursor = this.cursors.find((c) => c.clock < c.end) as Cursor
+        const struct = structAt(cursor)
+        if (struct === undefined) cursor.clock = cursor.end
+        else if (!take(cursor, struct)) return encodeChunk(runs)
       }
     }
-    open = cursors.filter((c) => c.index < c.structs.length).length
-    if (!progress && open > 0) {
-      // Dependencies this document cannot satisfy (it holds them pending itself): send the
-      // next struct anyway; the receiver keeps it pending, as it would from one update.
-      const cursor = cursors.find((c) => c.index < c.structs.length) as (typeof cursors)[number]
-      const struct = cursor.structs[cursor.index] as Struct
-      take(cursor, struct, cursor.clock - struct.id.clock)
-    }
   }
-  flush()
+}
+
+/**
+ * What a peer with state vector `sv` lacks from `doc`, as updates of about `maxBytes`
+ * each, all at once (see DiffSplitter); the deletions come last, in a separate update.
+ * Returns no chunk when nothing is missing.
+ */
+export const splitDiff = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): Uint8Array[] => {
+  const splitter = new DiffSplitter(doc, sv, maxBytes)
+  const chunks: Uint8Array[] = []
+  for (let part = splitter.next(); part !== undefined; part = splitter.next()) chunks.push(part)
   return chunks
 }
 
 /**
- * The updates that answer a sync step 1 with state vector `sv` from the loaded `doc`:
- * `diff` (the ordinary answer) when it fits in `maxBytes`, else the struct chunks of
- * splitDiff followed by `deletions()` (the delete set, the step 2 proper). All but the
- * last go as updates, the last as the sync step 2.
+ * The updates that answer a sync step 1 with state vector `sv` from the loaded `doc`, all
+ * at once: `diff` (the ordinary answer) when it fits in `maxBytes`, else the struct chunks
+ * of splitDiff followed by `deletions()` (the delete set, the step 2 proper). DocSession
+ * streams large answers instead (step2-stream.ts).
  */
 export const syncStep2Parts = (
   doc: Y.Doc,

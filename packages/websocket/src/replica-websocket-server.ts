@@ -25,6 +25,7 @@ export interface ReplicaWebSocketServerOptions {
    * Interval of WebSocket pings, in ms. A socket that has sent nothing (no pong, no
    * message) since the previous ping when the next is due, and was not paused by flow
    * control meanwhile, is dropped (4508), so a dead peer is gone within two intervals.
+   * A round that runs late (this process's event loop was busy) judges no socket.
    * Default 15_000.
    */
   pingInterval?: number
@@ -95,6 +96,8 @@ export class ReplicaWebSocketServer {
   private readonly transports = new Map<WebSocket, WebSocketTransport>()
   private readonly alive = new WeakMap<WebSocket, boolean>()
   private readonly pinger: ReturnType<typeof setInterval>
+  /** When the previous ping round ran. */
+  private lastPing = Date.now()
   private closed = false
 
   constructor(replica: Replica, options: ReplicaWebSocketServerOptions = {}) {
@@ -221,7 +224,13 @@ export class ReplicaWebSocketServer {
   }
 
   private ping(): void {
+    // A round that comes late means this process's event loop was busy: pongs that arrived
+    // meanwhile may still wait unread behind this timer, so this round judges no socket.
+    const now = Date.now()
+    const late = now - this.lastPing > this.options.pingInterval * 1.5
+    this.lastPing = now
     for (const ws of this.transports.keys()) {
+      if (late) this.alive.set(ws, true)
       // A socket paused by flow control since the last ping was not read, so its pong may
       // not have been read yet: it counts as alive, and gets a fresh ping once read again.
       if (this.transports.get(ws)?.takePausedFlag()) {
