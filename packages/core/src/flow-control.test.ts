@@ -47,6 +47,40 @@ describe('ConnectionFlow', () => {
     expect(flow.bytes).toBe(0)
   })
 
+  it('reports each pause and its length, and a pause the connection closed during ends too', async () => {
+    const events: string[] = []
+    const flow = new ConnectionFlow(
+      {},
+      { ...DEFAULT_FLOW_OPTIONS, maxInFlightMessages: 2 },
+      {
+        pause: () => undefined,
+        resume: () => undefined,
+        close: () => undefined,
+        limited: () => true,
+        paused: () => events.push('paused'),
+        resumed: (ms) => events.push(ms >= 0 ? 'resumed' : 'negative'),
+      },
+      true,
+    )
+    const first = Array.from({ length: 3 }, deferred)
+    for (const w of first) flow.track('doc', 10, w.promise)
+    expect(events).toEqual(['paused'])
+    for (const w of first) w.resolve()
+    await settle()
+    expect(events).toEqual(['paused', 'resumed'])
+    expect(flow.pausedMs).toBeGreaterThanOrEqual(0)
+    const second = Array.from({ length: 3 }, deferred)
+    for (const w of second) flow.track('doc', 10, w.promise)
+    expect(flow.pauses).toBe(2)
+    // Closed while paused: the pause ends with it (a paused-connections gauge goes back down).
+    flow.dispose()
+    flow.dispose()
+    expect(events).toEqual(['paused', 'resumed', 'paused', 'resumed'])
+    for (const w of second) w.resolve()
+    await settle()
+    expect(events.length).toBe(4)
+  })
+
   it('pauses past its byte budget', () => {
     const { flow, events } = connection({}, { maxInFlightBytes: 100 })
     flow.track('doc', 60, deferred().promise)

@@ -77,6 +77,10 @@ export interface FlowTarget {
   close(code: number, reason: string, errorCode: 'CONVERGE_RATE_LIMITED' | 'CONVERGE_LIMIT_EXCEEDED'): void
   /** The ceilings apply now (accepted client connections, not mesh links). */
   limited(): boolean
+  /** Told when the connection is paused (for metrics). */
+  paused?(): void
+  /** Told when it is read again, or closed while paused, after `ms` paused (for metrics). */
+  resumed?(ms: number): void
 }
 
 /** Work in flight for one document, all connections together. */
@@ -141,6 +145,10 @@ export class ConnectionFlow {
   paused = false
   /** Times this connection was paused, for tests and metrics. */
   pauses = 0
+  /** Time this connection spent paused before its current pause, in ms. */
+  pausedMs = 0
+  /** When the current pause began (performance.now()). */
+  private pausedAt = 0
 
   private readonly options: Required<FlowOptions>
   private readonly docs: DocBudgets
@@ -218,16 +226,27 @@ export class ConnectionFlow {
     if (blocked && !this.paused) {
       this.paused = true
       this.pauses++
+      this.pausedAt = performance.now()
       this.target.pause()
+      this.target.paused?.()
     } else if (!blocked && this.paused) {
       this.paused = false
       this.target.resume()
+      this.endPause()
     }
+  }
+
+  private endPause(): void {
+    const ms = performance.now() - this.pausedAt
+    this.pausedMs += ms
+    this.target.resumed?.(ms)
   }
 
   /** The connection is gone: stop timers and waiting. Work still in flight releases its budgets when done. */
   dispose(): void {
+    if (this.closed) return
     this.closed = true
+    if (this.paused) this.endPause()
     if (this.rateTimer !== undefined) clearTimeout(this.rateTimer)
     this.rateTimer = undefined
     for (const d of this.waitingOn) d.waiters.delete(this)

@@ -140,6 +140,8 @@ export class Link extends ObservableV2<LinkEvents> {
           if (this.current() === transport) this.fail(new ConvergeError(errorCode, reason), code)
         },
         limited: () => accepted && !this.exempt,
+        paused: () => this.config.observer.flowPaused?.(this.remote.remoteId),
+        resumed: (ms) => this.config.observer.flowResumed?.(this.remote.remoteId, ms),
       },
       accepted,
     )

@@ -21,6 +21,10 @@ export interface ReplicaObserver {
   peerOpened?(peerId: string, role: string): void
   /** The connection of a peer that had finished its handshake closed. */
   peerClosed?(peerId: string, role: string, code: number, reason: string): void
+  /** Flow control stopped reading a peer's connection (flow-control.ts). */
+  flowPaused?(peerId: string): void
+  /** It reads that connection again, or the connection closed while paused, after `ms` paused. */
+  flowResumed?(peerId: string, ms: number): void
   /** A document was loaded into memory, or dropped from it. */
   docLoaded?(doc: string): void
   docUnloaded?(doc: string): void

@@ -18,6 +18,16 @@ export interface MeshMetrics {
   readonly dialFailures: Counter<'peer'>
 }
 
+/** Flow control: connections not read because their work in flight or their pacing passed a budget. */
+export interface FlowMetrics {
+  /** Times a connection was paused. */
+  readonly pauses: Counter
+  /** Time connections spent paused, added when each pause ends. */
+  readonly pausedSeconds: Counter
+  /** Connections paused now. */
+  readonly paused: Gauge
+}
+
 /**
  * The relay's Prometheus metrics, and the ReplicaObserver that feeds them. Labels are
  * low-cardinality by design: message types and error codes, never peers or documents.
@@ -33,6 +43,7 @@ export class RelayMetrics {
   readonly errors: Counter<'kind'>
   readonly edge: EdgeMetrics
   readonly mesh: MeshMetrics
+  readonly flow: FlowMetrics
 
   constructor(sources: { connections: () => number; store: () => StoreStats | undefined }) {
     const registers = [this.registry]
@@ -110,6 +121,23 @@ export class RelayMetrics {
         registers,
       }),
     }
+    this.flow = {
+      pauses: new Counter({
+        name: 'converge_flow_pauses_total',
+        help: 'Times flow control stopped reading a connection (its work in flight or its pacing passed a budget)',
+        registers,
+      }),
+      pausedSeconds: new Counter({
+        name: 'converge_flow_paused_seconds_total',
+        help: 'Time connections spent paused by flow control, added when each pause ends',
+        registers,
+      }),
+      paused: new Gauge({
+        name: 'converge_flow_paused_connections',
+        help: 'Connections paused by flow control now',
+        registers,
+      }),
+    }
     // The store keeps totals since it opened; a counter's collect() sets it to that total.
     const storeCounter = (name: string, help: string, pick: (s: StoreStats) => number) =>
       new Counter({
@@ -140,6 +168,14 @@ export class RelayMetrics {
       synced: (_doc, ms) => this.syncSeconds.observe(ms / 1000),
       peerOpened: (_peer, role) => this.peers.inc({ role }),
       peerClosed: (_peer, role) => this.peers.dec({ role }),
+      flowPaused: () => {
+        this.flow.pauses.inc()
+        this.flow.paused.inc()
+      },
+      flowResumed: (_peer, ms) => {
+        this.flow.paused.dec()
+        this.flow.pausedSeconds.inc(ms / 1000)
+      },
       docLoaded: () => this.docsLoaded.inc(),
       docUnloaded: () => this.docsLoaded.dec(),
     }
