@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { MemoryStore, Replica } from '@converge/core'
 import { websocket } from '@converge/websocket'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -30,7 +31,7 @@ interface BurstClient {
   close(): Promise<void>
 }
 
-export type BurstClientKind = 'y-websocket' | 'converge'
+export type BurstClientKind = 'y-websocket' | 'converge' | 'hocuspocus'
 
 const stockClient = (url: string, room: string): BurstClient => {
   const doc = new Y.Doc()
@@ -70,8 +71,42 @@ const convergeClient = async (url: string, room: string): Promise<BurstClient & 
   }
 }
 
+/** A stock @hocuspocus/provider 3.x client (`ws` as its WebSocket), for the Hocuspocus server. */
+const hocuspocusClient = (url: string, room: string): BurstClient => {
+  const doc = new Y.Doc()
+  // What `new HocuspocusProvider({ url, name, document })` does inside, with `ws` as the WebSocket.
+  const socket = new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket })
+  const provider = new HocuspocusProvider({ name: room, document: doc, websocketProvider: socket })
+  provider.attach()
+  const closes: number[] = []
+  socket.on('close', ({ event }: { event: { code: number } }) => closes.push(event.code))
+  const synced = provider.isSynced
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        const done = () => {
+          provider.off('synced', done)
+          resolve()
+        }
+        provider.on('synced', done)
+      })
+  return {
+    doc,
+    synced: () => synced,
+    closes,
+    async close() {
+      provider.destroy()
+      socket.destroy()
+      doc.destroy()
+    },
+  }
+}
+
 const openClient = (kind: BurstClientKind, url: string, room: string) =>
-  kind === 'y-websocket' ? Promise.resolve(stockClient(url, room)) : convergeClient(url, room)
+  kind === 'y-websocket'
+    ? Promise.resolve(stockClient(url, room))
+    : kind === 'hocuspocus'
+      ? Promise.resolve(hocuspocusClient(url, room))
+      : convergeClient(url, room)
 
 /** Sum of a state vector's clocks: how many structs (characters, deletions aside) a state holds. */
 const clockSum = (doc: Y.Doc): number => {

@@ -1,6 +1,7 @@
 /**
  * Flow-control benchmark (issue 11): a burst of trace edits from a stock y-websocket
- * client against @y/websocket-server and the converge relay, the same burst with converge
+ * client against @y/websocket-server and the converge relay (and from a stock
+ * @hocuspocus/provider against @hocuspocus/server), the same burst with converge
  * Replicas, and the flush of a large offline queue. Servers run pinned to core 0, this
  * load generator to core 1. Prints a table per scenario and writes
  * test/bench/results/<out>.json. See test/bench/README.md.
@@ -12,7 +13,7 @@ import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
 import { cliArgs, commandLine, describeMachine, machineFacts, runMain, table, writeResults } from '../lib/report.js'
 import { loadTrace } from '../lib/trace.js'
-import { convergeTarget, yWebsocketServerTarget } from '../servers/targets.js'
+import { convergeTarget, hocuspocusTarget, yWebsocketServerTarget } from '../servers/targets.js'
 import { BURST_DEFAULTS, type BurstClientKind, type BurstResult, runBurst } from './burst.js'
 import { OFFLINE_FLUSH_DEFAULTS, type OfflineFlushResult, runOfflineFlush } from './offline-flush.js'
 
@@ -98,7 +99,14 @@ const main = async () => {
   process.setMaxListeners(0)
   const pinning = pinSelf(LOAD_CPU)
   const trace = loadTrace('automerge-paper')
-  const machine = machineFacts(['yjs', '@y/websocket-server', 'y-leveldb', 'y-websocket'])
+  const machine = machineFacts([
+    'yjs',
+    '@y/websocket-server',
+    'y-leveldb',
+    'y-websocket',
+    '@hocuspocus/server',
+    '@hocuspocus/provider',
+  ])
   const command = commandLine('pnpm bench:flow --')
   process.stdout.write(
     `${[
@@ -117,9 +125,15 @@ const main = async () => {
     for (const target of [yWebsocketServerTarget, convergeTarget]) {
       rows.push(await attempt(target.label, 'y-websocket', () => runBurst(target, 'y-websocket', trace, burstOptions)))
     }
+    // Hocuspocus speaks its own protocol: its stock provider as writer and observer.
+    rows.push(
+      await attempt(hocuspocusTarget.label, '@hocuspocus/provider', () =>
+        runBurst(hocuspocusTarget, 'hocuspocus', trace, burstOptions),
+      ),
+    )
     results.burst = { options: burstOptions, rows }
     process.stdout.write(
-      `\n## Burst: a stock y-websocket client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer waits for the text; then SIGKILL, restart, read back\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
+      `\n## Burst: a stock client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer of the same kind waits for the text; then SIGKILL, restart, read back\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
     )
   }
 
