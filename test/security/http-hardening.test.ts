@@ -53,6 +53,26 @@ describe('HTTP hardening', () => {
     expect(await ok.text()).toContain('converge_connections')
   })
 
+  it('/metrics with --metrics-listen is served only on that separate address: the public port answers 404', async () => {
+    const relay = await startRelay({ metricsListen: '127.0.0.1:0', metricsToken: 'metrics-reader-token' })
+    expect((await fetch(`${httpUrl(relay)}/metrics`)).status).toBe(404)
+    expect(
+      (await fetch(`${httpUrl(relay)}/metrics`, { headers: { authorization: 'Bearer metrics-reader-token' } })).status,
+    ).toBe(404)
+    const url = relay.metricsUrl as string
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    expect(new URL(url).port).not.toBe(String(relay.port))
+    // The token still guards it there.
+    expect((await fetch(url)).status).toBe(401)
+    const ok = await fetch(url, { headers: { authorization: 'Bearer metrics-reader-token' } })
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('converge_connections')
+    // Nothing else is served on the metrics address.
+    expect((await fetch(url.replace('/metrics', '/healthz'))).status).toBe(404)
+    await relay.stop()
+    await expect(fetch(url)).rejects.toThrow()
+  })
+
   it('an admin API body over maxAdminBodyBytes is refused with 413 and not applied', async () => {
     const relay = await startRelay({ adminToken: ADMIN, maxAdminBodyBytes: 1024 })
     const res = await fetch(`${httpUrl(relay)}/api/docs/big/update`, {

@@ -1,5 +1,6 @@
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
+import { TrustedProxies } from './trusted-proxies.js'
 
 export interface ConnectionCapsOptions {
   /** Most concurrent TCP connections from one address (HTTP, upgrades, WebSockets). 0: no cap. */
@@ -13,6 +14,11 @@ export interface ConnectionCapsOptions {
   exempt: string[]
   /** Told about every connection refused by a cap. */
   onRefused: (address: string, cap: 'connections' | 'handshakes') => void
+  /**
+   * Reverse proxies whose connections are not capped by their own address: each upgrade
+   * through one counts against its forwarded client's address instead (admitForwarded).
+   */
+  trusted?: TrustedProxies
 }
 
 /** The default exemption: loopback, where a local reverse proxy, tests and benchmarks connect from. */
@@ -32,10 +38,12 @@ export class ConnectionCaps {
   /** Connections in their handshake, by 'address|port' (the same for a TLS socket and its TCP socket). */
   private readonly pending = new Map<string, string>()
   private readonly exempt: Set<string>
+  private readonly trusted: TrustedProxies
 
   constructor(options: ConnectionCapsOptions) {
     this.options = options
     this.exempt = new Set(options.exempt)
+    this.trusted = options.trusted ?? new TrustedProxies()
   }
 
   /** Applies the caps to `server`. */
@@ -49,7 +57,26 @@ export class ConnectionCaps {
 
   private accept(socket: Socket): void {
     const address = socket.remoteAddress ?? '?'
-    if (this.exempt.has(address)) return
+    // A trusted proxy carries many clients: they are counted one by one at their upgrade.
+    if (this.exempt.has(address) || this.trusted.trusts(address)) return
+    this.count(socket, address)
+  }
+
+  /**
+   * An upgrade through a trusted proxy: counts its socket against the forwarded client's
+   * caps until it closes (as a handshake until `settled`). Returns the cap it would pass,
+   * which the caller refuses it for, or undefined when admitted (or not through a proxy).
+   */
+  admitForwarded(request: IncomingMessage): 'connections' | 'handshakes' | undefined {
+    const socket = request.socket as Socket
+    if (!this.trusted.trusts(socket.remoteAddress)) return undefined
+    const client = this.trusted.clientOf(request)
+    if (this.exempt.has(client)) return undefined
+    return this.count(socket, client)
+  }
+
+  /** Counts `socket` for `address`, or refuses it (destroyed) past a cap. */
+  private count(socket: Socket, address: string): 'connections' | 'handshakes' | undefined {
     const { maxConnectionsPerIp, maxHandshakesPerIp } = this.options
     const open = this.connections.get(address) ?? 0
     const shaking = this.handshakes.get(address) ?? 0
@@ -58,7 +85,7 @@ export class ConnectionCaps {
     if (cap !== undefined || shakeCap !== undefined) {
       this.options.onRefused(address, cap ?? 'handshakes')
       socket.destroy()
-      return
+      return cap ?? shakeCap
     }
     this.connections.set(address, open + 1)
     this.handshakes.set(address, shaking + 1)
@@ -68,6 +95,7 @@ export class ConnectionCaps {
       this.settle(key)
       count(this.connections, address, -1)
     })
+    return undefined
   }
 
   /** The connection's handshake is over: it no longer counts against the handshake cap. */

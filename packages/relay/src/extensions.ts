@@ -15,7 +15,7 @@ export interface UpgradePayload {
   request: IncomingMessage
   /** The request's cookies, parsed. */
   cookies: Record<string, string>
-  /** The remote address of the socket. */
+  /** The client's address: the socket's remote address, or behind a trusted proxy (`trustProxy`) the forwarded one. */
   ip: string
 }
 

@@ -95,3 +95,19 @@ export const keyPairs = (raw: string): Record<string, string> => {
   }
   return pairs
 }
+
+/** A listen address: `host:port`, `[ipv6]:port`, or a bare port (then on loopback, 127.0.0.1). */
+export const listenAddress = (raw: string): string => {
+  const v = raw.trim()
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(v) ?? /^()()(\d+)$/.exec(v)
+  if (m === null) throw new OptionValueError(`${JSON.stringify(raw)} is not host:port`)
+  const host = m[1] || m[2] || '127.0.0.1'
+  port(m[3] as string)
+  return `${host.includes(':') ? `[${host}]` : host}:${m[3]}`
+}
+
+/** The host and port of a listenAddress. */
+export const splitListenAddress = (address: string): { host: string; port: number } => {
+  const at = address.lastIndexOf(':')
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) }
+}

@@ -1,4 +1,4 @@
-import { peerUrls, port, text } from './option-parsers.js'
+import { listenAddress, peerUrls, port, text } from './option-parsers.js'
 import { type OptionSpec, option } from './option-spec-types.js'
 
 /** Where the relay listens, where it keeps its data, and the relays it peers with. */
@@ -43,5 +43,21 @@ export const NETWORK_OPTION_SPEC: readonly OptionSpec[] = [
     parse: text,
     secret: true,
     doc: 'token presented to the relays this one dials',
+  }),
+  option({
+    key: 'peerTokenFile',
+    flag: '--peer-token-file <file>',
+    env: 'CONVERGE_PEER_TOKEN_FILE',
+    defaultText: 'none',
+    parse: text,
+    doc: 'read the peer token from this file on every dial, and send it again on open links when the file changes (rotation without restart); instead of --peer-token',
+  }),
+  option({
+    key: 'metricsListen',
+    flag: '--metrics-listen <host:port>',
+    env: 'CONVERGE_METRICS_LISTEN',
+    defaultText: 'none (/metrics on the main port)',
+    parse: listenAddress,
+    doc: 'serve /metrics only on this separate address (a bare port: on 127.0.0.1); the main port then answers 404 for it',
   }),
 ]

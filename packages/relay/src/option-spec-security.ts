@@ -76,6 +76,15 @@ export const SECURITY_OPTION_SPEC: readonly OptionSpec[] = [
     doc: 'without --auth-secret, admit peers that claim the relay role (a mesh on a trusted network); off: 4403',
   }),
   option({
+    key: 'trustProxy',
+    flag: '--trust-proxy <list>',
+    env: 'CONVERGE_TRUST_PROXY',
+    defaultText: 'none (X-Forwarded-For ignored)',
+    parse: list,
+    repeatable: true,
+    doc: "addresses of reverse proxies whose X-Forwarded-For is believed: a connection from one is capped and logged by the header's last hop that is not a trusted proxy",
+  }),
+  option({
     key: 'metricsToken',
     flag: '--metrics-token <token>',
     env: 'CONVERGE_METRICS_TOKEN',

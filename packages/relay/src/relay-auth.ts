@@ -5,6 +5,7 @@ import type { AuthenticateResult, HookContext, UpgradePayload } from './extensio
 import type { HookRunner } from './hooks-runner.js'
 import { type TokenQuotas, tokenQuotaKey } from './token-quota.js'
 import { type VerifiedClaims, verifyToken } from './tokens.js'
+import { clientAddressOf } from './trusted-proxies.js'
 
 /** How the relay checks tokens (its edge: keys, maximum TTL, revocation, the expiry watch). */
 export interface TokenGate {
@@ -34,7 +35,7 @@ export const parseCookies = (header: string | undefined): Record<string, string>
 export const upgradePayloadOf = (request: IncomingMessage): UpgradePayload => ({
   request,
   cookies: parseCookies(request.headers.cookie),
-  ip: request.socket.remoteAddress ?? '',
+  ip: clientAddressOf(request),
 })
 
 /** An Access that carries the connection's context to the replica and to later hooks. */

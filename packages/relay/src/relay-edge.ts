@@ -9,6 +9,7 @@ import type { RelayMetrics } from './relay-metrics.js'
 import type { RevocationList } from './revocations.js'
 import { TokenWatch } from './token-watch.js'
 import { hasKeys, type TokenKeys, type VerifiedClaims, verifyToken } from './tokens.js'
+import { rememberClient, TrustedProxies } from './trusted-proxies.js'
 
 /** The relay options the edge decides with (see RelayOptions for each). */
 export interface RelayEdgeOptions {
@@ -24,6 +25,8 @@ export interface RelayEdgeOptions {
   maxConnectionsPerIp: number
   maxHandshakesPerIp: number
   perIpExempt: string[]
+  /** Reverse proxies whose X-Forwarded-For is believed (none: the header is ignored). */
+  trustProxy?: string[]
 }
 
 /**
@@ -40,6 +43,7 @@ export class RelayEdge implements TokenGate {
   private readonly caps: ConnectionCaps
   private readonly checkOrigin: (request: IncomingMessage) => string | undefined
   private readonly metrics: RelayMetrics
+  private readonly proxies: TrustedProxies
 
   constructor(options: RelayEdgeOptions, revocations: RevocationList, metrics: RelayMetrics, log: Logger) {
     this.options = options
@@ -53,10 +57,12 @@ export class RelayEdge implements TokenGate {
       allowedOrigins: options.allowedOrigins,
       allowedHosts: options.allowedHosts,
     })
+    this.proxies = new TrustedProxies(options.trustProxy)
     this.caps = new ConnectionCaps({
       maxConnectionsPerIp: options.maxConnectionsPerIp,
       maxHandshakesPerIp: options.maxHandshakesPerIp,
       exempt: options.perIpExempt,
+      trusted: this.proxies,
       onRefused: (address, cap) => {
         metrics.edge.capped.inc({ cap })
         log.warn({ address, cap }, 'connection refused: per-address cap')
@@ -67,6 +73,16 @@ export class RelayEdge implements TokenGate {
   /** Applies the per-address caps and timeouts' companions to the relay's HTTP server. */
   attach(server: Server): void {
     this.caps.attach(server)
+  }
+
+  /**
+   * First thing on every upgrade: decides who it comes from (X-Forwarded-For only behind a
+   * trusted proxy) and counts it against that client's caps. False when a cap refused it
+   * (the socket is destroyed, as a connection over a cap is at accept).
+   */
+  admitUpgrade(request: IncomingMessage): boolean {
+    rememberClient(request, this.proxies.clientOf(request))
+    return this.caps.admitForwarded(request) === undefined
   }
 
   /** The Origin and Host check of the relay's ReplicaWebSocketServer. */

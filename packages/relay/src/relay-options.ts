@@ -43,6 +43,19 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   /** Token this relay presents to the relays it dials. */
   peerToken?: string
   /**
+   * A file holding that token, read on every dial and sent again on open links when it
+   * changes (the token rotates without a restart). Takes precedence over `peerToken`.
+   */
+  peerTokenFile?: string
+  /** Serve /metrics on this separate address (`host:port`) only, not on the main port. */
+  metricsListen?: string
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For header is believed: a connection
+   * from one counts against the per-address caps, and is logged, as the header's last hop
+   * that is not itself a trusted proxy. Default none: the header is ignored.
+   */
+  trustProxy?: string[]
+  /**
    * HS256 secret of client tokens (see `converge token`). When set, every connection needs
    * a valid token: y-websocket clients as `?token=`, converge.v1 peers in their hello, and
    * a relay joining the mesh a token with the `relay` claim. When not, anyone may read and

@@ -16,6 +16,8 @@ export interface RelayRouteState {
   metrics: RelayMetrics
   admin: AdminApi | undefined
   metricsToken: string | undefined
+  /** /metrics is served on a separate address (--metrics-listen): the main port answers 404. */
+  metricsElsewhere?: boolean
   static: string | undefined
   /** ws://host:port of the relay (read only for the placeholder page). */
   url: () => string
@@ -49,13 +51,8 @@ export const routeRequest = async (
     else sendJson(res, 200, definedOnly({ status: 'degraded', reasons, nats }))
     return
   }
-  if (path === '/metrics') {
-    if (relay.metricsToken !== undefined && !bearerMatches(req, relay.metricsToken)) {
-      sendJson(res, 401, { error: 'a valid metrics bearer token is required' })
-      return
-    }
-    res.writeHead(200, { 'content-type': relay.metrics.registry.contentType })
-    res.end(await relay.metrics.registry.metrics())
+  if (path === '/metrics' && relay.metricsElsewhere !== true) {
+    await serveMetrics(relay, req, res)
     return
   }
   if (path?.startsWith('/api/')) {
@@ -71,6 +68,20 @@ export const routeRequest = async (
     return
   }
   sendJson(res, 404, { error: 'not found' })
+}
+
+/** GET /metrics: Prometheus text, behind the metrics token when there is one. */
+export const serveMetrics = async (
+  relay: Pick<RelayRouteState, 'metrics' | 'metricsToken'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> => {
+  if (relay.metricsToken !== undefined && !bearerMatches(req, relay.metricsToken)) {
+    sendJson(res, 401, { error: 'a valid metrics bearer token is required' })
+    return
+  }
+  res.writeHead(200, { 'content-type': relay.metrics.registry.contentType })
+  res.end(await relay.metrics.registry.metrics())
 }
 
 /** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */

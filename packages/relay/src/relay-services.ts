@@ -1,7 +1,7 @@
 /**
  * A relay's optional services: each exists only when its option asks for it (the change
  * feed with a change log, webhooks with targets, the admin API with a token, the cluster
- * with `nats`). Built in one place; the relay stops them in its shutdown order.
+ * with `nats`, /metrics on its own address with `metricsListen`), and the mesh token. Built in one place; the relay stops them in its shutdown order.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Replica, Store } from '@converge/core'
@@ -11,6 +11,8 @@ import { AdminApi, sendJson } from './admin-api.js'
 import { ChangeFeed } from './change-feed.js'
 import { DEFAULT_CHANGE_KEEP_ALIVE, serveChanges } from './changes-api.js'
 import type { NatsCluster } from './cluster/nats-cluster.js'
+import { MetricsListener } from './metrics-listener.js'
+import { PeerTokens } from './peer-tokens.js'
 import type { RelayExtensions } from './relay-extensions.js'
 import type { RelayMetrics } from './relay-metrics.js'
 import type { RelayOptions } from './relay-options.js'
@@ -29,6 +31,10 @@ export interface RelayServices {
   readonly webhookQueue: WebhookQueue | undefined
   /** The admin API, with `adminToken`. */
   readonly admin: AdminApi | undefined
+  /** /metrics on its own address, with `metricsListen`. */
+  readonly metricsListener: MetricsListener | undefined
+  /** The token the mesh links this relay dials present (`peerToken`, `peerTokenFile`). */
+  readonly peerTokens: PeerTokens
 }
 
 export interface ServiceParts {
@@ -70,5 +76,9 @@ export const relayServices = (parts: ServiceParts): RelayServices => {
   const admin = options.adminToken
     ? new AdminApi(replica, options.adminToken, routes, { maxBodyBytes: options.maxAdminBodyBytes, revocations })
     : undefined
-  return { cluster, feed, webhooks, webhookQueue, admin }
+  const metricsListener =
+    options.metricsListen === undefined
+      ? undefined
+      : new MetricsListener(options.metricsListen, options.metricsToken, metrics)
+  return { cluster, feed, webhooks, webhookQueue, admin, metricsListener, peerTokens: new PeerTokens(options) }
 }

@@ -22,6 +22,7 @@ import { openDataDir } from './data-dir.js'
 import { MeshLinkWatch } from './mesh-link-watch.js'
 import { OptionValueError, peerUrl } from './option-parsers.js'
 import { peerOptionsOf, RELAY_DEFAULTS } from './option-spec.js'
+import { readTokenFile } from './peer-tokens.js'
 import { logSerializers, redactUrl } from './redact.js'
 import { RelayEdge } from './relay-edge.js'
 import { RelayExtensions } from './relay-extensions.js'
@@ -33,6 +34,7 @@ import { RevocationList } from './revocations.js'
 import { ServerDocument } from './server-doc.js'
 import { logStartup } from './startup-banner.js'
 import { checkKeys } from './tokens.js'
+import { clientAddressOf } from './trusted-proxies.js'
 import type { Webhooks } from './webhooks.js'
 
 export type { RelayOptions }
@@ -137,12 +139,15 @@ export class Relay {
       peer: peerOptionsOf(options, 'accept'),
       onPeer: (peer, request) => {
         this.edge.accepted(peer, request)
-        this.watchPeer(peer, redactUrl(request.url) ?? '')
+        this.watchPeer(peer, redactUrl(request.url) ?? '', clientAddressOf(request))
         this.ext.watchPeer(peer)
       },
       onRefused: (request, status, reason) => {
         this.metrics.edge.refused.inc({ status: String(status) })
-        log.info({ url: request.url, origin: request.headers.origin, status, reason }, 'upgrade refused')
+        log.info(
+          { url: request.url, client: clientAddressOf(request), origin: request.headers.origin, status, reason },
+          'upgrade refused',
+        )
       },
     })
     this.services = relayServices({
@@ -173,7 +178,9 @@ export class Relay {
         ? createServer(serverOptions, handler)
         : createHttpsServer({ ...tls, ...serverOptions }, handler)
     this.edge.attach(this.server)
-    this.server.on('upgrade', (req, socket, head) =>
+    this.server.on('upgrade', (req, socket, head) => {
+      // Who it comes from (behind a trusted proxy) and the per-address caps: first.
+      if (!this.edge.admitUpgrade(req)) return
       this.ext.upgrade(
         req,
         socket,
@@ -182,14 +189,16 @@ export class Relay {
           this.metrics.edge.refused.inc({ status: String(status) })
           log.info({ url: req.url, status, reason }, 'upgrade refused by onUpgrade')
         },
-      ),
-    )
+      )
+    })
   }
 
   /** Opens the store, listens, and dials the configured peers. */
   static async start(options: RelayOptions = {}): Promise<Relay> {
     const resolved = { ...RELAY_DEFAULTS, ...definedOnly(options) } as ResolvedOptions
     for (const url of resolved.peers ?? []) checkPeerUrl(url)
+    // A token file that cannot be read fails before anything is opened.
+    if (options.peerTokenFile !== undefined) await readTokenFile(options.peerTokenFile)
     const base = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'converge' }))
     // Every `url` logged loses its ?token= value, whoever made the logger.
     const log = base.child({}, { serializers: logSerializers })
@@ -273,6 +282,10 @@ export class Relay {
         resolve()
       })
     })
+    await this.services.metricsListener?.listen()
+    this.services.peerTokens.watch(() => {
+      for (const peer of this.meshPeers) peer.refreshToken()
+    })
     if (this.phase.kind === 'starting') this.phase = { kind: 'ready' }
     for (const url of this.options.peers ?? []) this.dial(url)
     logStartup(this.log, {
@@ -287,6 +300,11 @@ export class Relay {
     })
     this.edge.warn(this.log)
     await this.ext.listening(this.url, this.port)
+  }
+
+  /** http://host:port/metrics of the separate metrics address, with `metricsListen`. */
+  get metricsUrl(): string | undefined {
+    return this.services.metricsListener?.url
   }
 
   /** The port actually bound. */
@@ -329,18 +347,19 @@ export class Relay {
     const watch = new MeshLinkWatch(url, this.log, this.metrics)
     const peer = this.replica.connect(watch.connector(websocket(url)), {
       ...peerOptionsOf(this.options, 'dial'),
-      token: this.options.peerToken,
+      token: this.services.peerTokens.token,
     })
     watch.watch(peer)
     this.meshLinks.push(watch)
   }
 
-  private watchPeer(peer: Peer, url: string): void {
+  private watchPeer(peer: Peer, url: string, client: string): void {
     peer.on('error', (err) =>
-      this.log.info({ peer: peer.remoteId, url, code: err.code, msg: err.message }, 'closing a peer'),
+      this.log.info({ peer: peer.remoteId, client, url, code: err.code, msg: err.message }, 'closing a peer'),
     )
     peer.on('status', (status) => {
-      if (status === 'open') this.log.debug({ peer: peer.remoteId, role: peer.remoteRole, url }, 'peer connected')
+      if (status === 'open')
+        this.log.debug({ peer: peer.remoteId, client, role: peer.remoteRole, url }, 'peer connected')
       if (status === 'closed') this.log.debug({ peer: peer.remoteId, close: peer.lastClose }, 'peer disconnected')
     })
   }
@@ -354,6 +373,7 @@ export class Relay {
         metrics: this.metrics,
         admin: this.services.admin,
         metricsToken: this.options.metricsToken,
+        metricsElsewhere: this.services.metricsListener !== undefined,
         static: this.options.static,
         url: () => this.url,
       },
@@ -367,6 +387,8 @@ export class Relay {
     if (this.phase.kind === 'stopping') return this.phase.done
     const done = (async () => {
       this.edge.stop()
+      this.services.peerTokens.stop()
+      await this.services.metricsListener?.close()
       await this.sockets.close(CloseCode.goingAway, 'relay shutting down')
       await this.replica.destroy()
       await this.cluster?.close()
