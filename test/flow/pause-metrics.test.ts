@@ -1,16 +1,11 @@
-import { MemoryStore } from '@converge/core'
-import { Relay } from '@converge/relay'
+import type { Relay } from '@converge/relay'
 import * as encoding from 'lib0/encoding'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { after, startRelay } from '../helpers/in-process-relay.js'
 import { waitFor } from '../helpers/wait.js'
-
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  while (cleanup.length > 0) await (cleanup.pop() as () => unknown)()
-})
 
 /** One y-websocket sync message carrying `update`. */
 const updateFrame = (update: Uint8Array) => {
@@ -28,23 +23,18 @@ const value = async (relay: Relay, name: string) => {
 
 describe('flow-control metrics', () => {
   it('a burst past the in-flight budget counts pauses, paused time and paused connections, and the gauge returns to 0 when it drained', async () => {
-    const relay = await Relay.start({
-      host: '127.0.0.1',
-      port: 0,
-      store: new MemoryStore(),
-      logger: false,
+    const relay = await startRelay({
       maxInFlightMessages: 4,
       // The rest of one TCP read (hundreds of these small frames) still arrives after a pause.
       inFlightCeiling: 1_000,
     })
-    cleanup.push(() => relay.stop())
     const doc = new Y.Doc()
     const frames: Uint8Array[] = []
     doc.on('update', (update: Uint8Array) => frames.push(updateFrame(update)))
     const text = doc.getText('text')
     for (let i = 0; i < 500; i++) text.insert(0, `edit ${i} `)
     const ws = new WebSocket(`${relay.url}/burst`)
-    cleanup.push(() => ws.terminate())
+    after(() => ws.terminate())
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => resolve())
       ws.on('error', reject)
