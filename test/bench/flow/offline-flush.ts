@@ -52,7 +52,12 @@ export const runOfflineFlush = (target: ServerTarget, options: OfflineFlushOptio
         const last = peer.lastClose
         if (status === 'connecting' && last !== undefined) closeCodes.push(`${last.code} ${last.reason}`)
       })
-      await replica.whenSaved('offline', { timeout: options.timeout })
+      try {
+        await replica.whenSaved('offline', { timeout: options.timeout })
+      } catch (err) {
+        // A flush that never completes: the closes are the first thing to know.
+        throw new Error(`${(err as Error).message}; closes meanwhile: ${closeCodes.join('; ') || 'none'}`)
+      }
       const savedMs = performance.now() - started
       return {
         updates: options.updates,
