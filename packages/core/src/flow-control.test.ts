@@ -68,10 +68,10 @@ describe('ConnectionFlow', () => {
     for (const w of first) w.resolve()
     await settle()
     expect(events).toEqual(['paused', 'resumed'])
-    expect(flow.pausedMs).toBeGreaterThanOrEqual(0)
+    expect(flow.pauseStats.pausedMs).toBeGreaterThanOrEqual(0)
     const second = Array.from({ length: 3 }, deferred)
     for (const w of second) flow.track('doc', 10, w.promise)
-    expect(flow.pauses).toBe(2)
+    expect(flow.pauseStats.pauses).toBe(2)
     // Closed while paused: the pause ends with it (a paused-connections gauge goes back down).
     flow.dispose()
     flow.dispose()

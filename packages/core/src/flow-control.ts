@@ -143,12 +143,11 @@ export class ConnectionFlow {
   messages = 0
   /** The connection is paused (not read). */
   paused = false
-  /** Times this connection was paused, for tests and metrics. */
-  pauses = 0
-  /** Time this connection spent paused before its current pause, in ms. */
-  pausedMs = 0
-  /** When the current pause began (performance.now()). */
-  private pausedAt = 0
+  /**
+   * For tests and metrics: times this connection was paused, the time it spent paused
+   * before its current pause (ms), and when the current pause began (performance.now()).
+   */
+  readonly pauseStats = { pauses: 0, pausedMs: 0, since: 0 }
 
   private readonly options: Required<FlowOptions>
   private readonly docs: DocBudgets
@@ -225,8 +224,8 @@ export class ConnectionFlow {
     const blocked = this.overBudget(fraction) || this.docBlocked(fraction) || this.rateBlocked()
     if (blocked && !this.paused) {
       this.paused = true
-      this.pauses++
-      this.pausedAt = performance.now()
+      this.pauseStats.pauses++
+      this.pauseStats.since = performance.now()
       this.target.pause()
       this.target.paused?.()
     } else if (!blocked && this.paused) {
@@ -237,8 +236,8 @@ export class ConnectionFlow {
   }
 
   private endPause(): void {
-    const ms = performance.now() - this.pausedAt
-    this.pausedMs += ms
+    const ms = performance.now() - this.pauseStats.since
+    this.pauseStats.pausedMs += ms
     this.target.resumed?.(ms)
   }
 
