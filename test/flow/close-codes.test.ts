@@ -113,6 +113,9 @@ describe('the relay closes stock y-websocket clients with the code of the table'
     const outside = stockClient(relay.url, 'team-b/notes', { maxBackoffTime: 100, params: { token } })
     after(() => outside.destroy())
     await expectStopped(outside, CloseCode.forbidden)
+    // Refused as the link opens: nothing of the document was loaded or sent for it.
+    expect(relay.replica.loadedDocs()).not.toContain('team-b/notes')
+    expect(outside.provider.synced).toBe(false)
     const granted = stockClient(relay.url, 'team-a/notes', { maxBackoffTime: 100, params: { token } })
     after(() => granted.destroy())
     await synced(granted.provider)

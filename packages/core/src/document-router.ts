@@ -135,12 +135,20 @@ export class DocumentRouter {
     if (route.mesh) this.meshLinks++
     const sole = link.config.framing.soleDoc
     if (sole !== undefined) {
-      // y-websocket framing: the socket is the document.
+      // y-websocket framing: the socket is the document. An accepted socket that may not
+      // have it is refused before the document is loaded for it.
+      const refusal = this.docs.isDeleted(sole)
+        ? docDeleted(sole)
+        : this.mayRead(route, sole)
+          ? undefined
+          : new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`)
+      if (refusal !== undefined && !link.config.initiator) {
+        link.fail(refusal)
+        return
+      }
       const rdoc = this.docs.get(sole, !link.config.initiator)
       if (rdoc === undefined || (link.config.initiator && rdoc.appRefs === 0)) return
-      if (this.docs.isDeleted(sole)) link.fail(docDeleted(sole))
-      else if (!this.mayRead(route, sole))
-        link.fail(new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${sole}`))
+      if (refusal !== undefined) link.fail(refusal)
       else this.share(route, rdoc, false)
       return
     }

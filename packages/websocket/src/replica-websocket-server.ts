@@ -4,7 +4,6 @@ import {
   type AcceptOptions,
   type Access,
   CloseCode,
-  ConvergeError,
   DEFAULT_PEER_OPTIONS,
   definedOnly,
   fullAccess,
@@ -170,7 +169,8 @@ export class ReplicaWebSocketServer {
     Promise.resolve()
       .then(() => (this.options.authorizeRequest ? this.options.authorizeRequest(request, doc) : fullAccess))
       .then((access) => {
-        if (!access.canRead(doc)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
+        // Whether this access may read `doc` is the router's decision: it refuses the link
+        // with 4403 as it opens, before any frame and before the document is loaded.
         this.upgrade(this.wss, request, socket, head, (ws) => {
           const transport = this.track(ws, request)
           this.expectFirstMessage(ws, transport)
