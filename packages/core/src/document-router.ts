@@ -4,6 +4,7 @@
  * writes alike and whatever the remote's role. No other module consults an Access.
  */
 import * as Y from 'yjs'
+import type { Access } from './access.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DocSession, type DocSessionOptions } from './doc-session.js'
 import { ConvergeError } from './errors.js'
@@ -17,6 +18,18 @@ import { SessionRegistry } from './session-registry.js'
 import { docDeleted, isReservedDocName, TOMBSTONES_DOC } from './tombstones.js'
 
 /** The replica's documents, as the router sees them. */
+/**
+ * Whether a peer with `access` may read `doc` (over a mesh link when `mesh`): the router's
+ * rule, exported so that a server can refuse an upgrade by the same rule before a link exists.
+ * The replica's own documents (the tombstones) cross mesh links only. Every mesh peer reads the
+ * tombstones whatever its scope, so a delete reaches relays scoped to some documents too: it
+ * learns the names of deleted documents, never content (SECURITY.md).
+ */
+export const mayReadDoc = (access: Access, doc: string, mesh: boolean): boolean => {
+  if (isReservedDocName(doc)) return mesh && (doc === TOMBSTONES_DOC || access.canRead(doc))
+  return access.canRead(doc)
+}
+
 export interface RouterDocs {
   /** The document `name`, made (cold) if `create` and missing. */
   get(name: string, create: boolean): ReplicaDoc | undefined
@@ -65,11 +78,7 @@ export class DocumentRouter {
   // --- access: the only place it is decided ---------------------------------------
 
   private mayRead(route: Route, doc: string): boolean {
-    // The replica's own documents (the tombstones) cross mesh links only. Every mesh peer
-    // reads the tombstones whatever its scope, so a delete reaches relays scoped to some
-    // documents too: it learns the names of deleted documents, never content (SECURITY.md).
-    if (isReservedDocName(doc)) return route.mesh && (doc === TOMBSTONES_DOC || route.link.remote.access.canRead(doc))
-    return route.link.remote.access.canRead(doc)
+    return mayReadDoc(route.link.remote.access, doc, route.mesh)
   }
 
   private mayWrite(route: Route, doc: string): boolean {

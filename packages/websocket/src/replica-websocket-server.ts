@@ -4,6 +4,7 @@ import {
   type AcceptOptions,
   type Access,
   CloseCode,
+  ConvergeError,
   DEFAULT_PEER_OPTIONS,
   definedOnly,
   fullAccess,
@@ -11,6 +12,7 @@ import {
   isConvergeError,
   isValidDocName,
   MUX_PROTOCOL,
+  mayReadDoc,
   type Peer,
   type Replica,
 } from '@converge/core'
@@ -169,8 +171,9 @@ export class ReplicaWebSocketServer {
     Promise.resolve()
       .then(() => (this.options.authorizeRequest ? this.options.authorizeRequest(request, doc) : fullAccess))
       .then((access) => {
-        // Whether this access may read `doc` is the router's decision: it refuses the link
-        // with 4403 as it opens, before any frame and before the document is loaded.
+        // The router's read rule, applied before the upgrade so the refusal is logged and
+        // counted here (the router applies it again as the link opens).
+        if (!mayReadDoc(access, doc, false)) throw new ConvergeError('CONVERGE_FORBIDDEN', `no read access to ${doc}`)
         this.upgrade(this.wss, request, socket, head, (ws) => {
           const transport = this.track(ws, request)
           this.expectFirstMessage(ws, transport)
