@@ -1,13 +1,13 @@
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
-import { ADMIN_TOKEN, adminArgs } from '../helpers/admin.js'
+import { adminArgs } from '../helpers/admin.js'
 import { freePort, RelayProcess } from '../helpers/relay-process.js'
 import { envInt, seedFor } from '../helpers/seed.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ReplicaState } from './client-process.js'
 import { ClientSlot } from './client-slot.js'
+import { relayState as chaosRelayState, sameState } from './relay-state.js'
 
 const SOAK = process.env.CONVERGE_SOAK === '1'
 /** How long faults are injected while clients insert, in s. CI: 25; soak: 300. */
@@ -42,19 +42,7 @@ afterEach(async () => {
   while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
 })
 
-/** A relay's stored state of the chaos document, through its admin API. */
-const relayState = async (relay: RelayProcess): Promise<ReplicaState> => {
-  const res = await fetch(`${relay.httpUrl}/api/docs/${CHAOS.doc}/update`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  })
-  if (res.status !== 200 && res.status !== 404) throw new Error(`relay ${relay.port}: admin API answered ${res.status}`)
-  const doc = new Y.Doc()
-  if (res.status === 200) Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()))
-  return { array: doc.getArray<string>('array').toArray(), stateVector: Y.encodeStateVector(doc) }
-}
-
-const sameState = (a: ReplicaState, b: ReplicaState) =>
-  Buffer.compare(a.stateVector, b.stateVector) === 0 && JSON.stringify(a.array) === JSON.stringify(b.array)
+const relayState = (relay: RelayProcess) => chaosRelayState(relay, CHAOS.doc)
 
 /**
  * Three relays in a ring (A dials B, B dials C, C dials A), and six client replicas in

@@ -1,7 +1,6 @@
 import * as prng from 'lib0/prng'
 import { afterEach, expect, it } from 'vitest'
-import * as Y from 'yjs'
-import { ADMIN_TOKEN, adminArgs } from '../helpers/admin.js'
+import { adminArgs } from '../helpers/admin.js'
 import { describeWithNats, NatsServers } from '../helpers/nats-servers.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { envInt, seedFor } from '../helpers/seed.js'
@@ -9,6 +8,7 @@ import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ReplicaState } from './client-process.js'
 import { ClientSlot } from './client-slot.js'
+import { relayState as chaosRelayState, sameState } from './relay-state.js'
 
 /** How long faults are injected while clients insert, in s. CI: 20 (the whole test stays near 90 s). */
 const FAULT_SECONDS = envInt('CONVERGE_NATS_CHAOS_SECONDS', 20)
@@ -45,19 +45,7 @@ afterEach(async () => {
   while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
 })
 
-/** A relay's stored state of the chaos document, through its admin API. */
-const relayState = async (relay: RelayProcess): Promise<ReplicaState> => {
-  const res = await fetch(`${relay.httpUrl}/api/docs/${CHAOS.doc}/update`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  })
-  if (res.status !== 200 && res.status !== 404) throw new Error(`relay ${relay.port}: admin API answered ${res.status}`)
-  const doc = new Y.Doc()
-  if (res.status === 200) Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()))
-  return { array: doc.getArray<string>('array').toArray(), stateVector: Y.encodeStateVector(doc) }
-}
-
-const sameState = (a: ReplicaState, b: ReplicaState) =>
-  Buffer.compare(a.stateVector, b.stateVector) === 0 && JSON.stringify(a.array) === JSON.stringify(b.array)
+const relayState = (relay: RelayProcess) => chaosRelayState(relay, CHAOS.doc)
 
 /**
  * Three nats-server nodes (one JetStream cluster, R3), three relays on it (no mesh links:
