@@ -77,21 +77,37 @@ export class NatsServers {
   static async start(binary: string, count = 3, options: { maxPayload?: string } = {}): Promise<NatsServers> {
     const servers = new NatsServers(binary, options.maxPayload ?? '8MB')
     servers.dir = await tempDir('nats')
+    // A free port can be taken by another test between choosing it and nats-server binding
+    // it: then every node starts again on newly chosen ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await servers.startOnFreePorts(count)
+        break
+      } catch (err) {
+        const taken = servers.nodes.some((n) => n.output.includes('address already in use'))
+        for (const node of servers.nodes) node.child?.kill('SIGKILL')
+        servers.nodes.length = 0
+        if (!taken || attempt === 3) throw err
+      }
+    }
+    await servers.waitHealthy()
+    return servers
+  }
+
+  private async startOnFreePorts(count: number): Promise<void> {
     for (let i = 0; i < count; i++) {
-      servers.nodes.push({
+      this.nodes.push({
         name: `n${i + 1}`,
         port: await freePort(),
         clusterPort: await freePort(),
         monitorPort: await freePort(),
-        config: join(servers.dir, `n${i + 1}.conf`),
+        config: join(this.dir, `n${i + 1}.conf`),
         child: undefined,
         output: '',
       })
     }
-    for (const node of servers.nodes) await writeFile(node.config, servers.configOf(node))
-    await Promise.all(servers.nodes.map((_, i) => servers.startNode(i)))
-    await servers.waitHealthy()
-    return servers
+    for (const node of this.nodes) await writeFile(node.config, this.configOf(node))
+    await Promise.all(this.nodes.map((_, i) => this.startNode(i)))
   }
 
   /** Client URLs of every node, comma-separated (for --nats). */
