@@ -11,35 +11,32 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { progress } from '../lib/attempt.js'
+import { parseBenchArgs } from '../lib/bench-args.js'
 import { convergeRelayArgv } from '../lib/converge-relay.js'
 import { freePort } from '../lib/free-port.js'
 import { LOAD_CPU, pinnedArgv, pinSelf, SERVER_CPU } from '../lib/pinning.js'
 import { cpuMs } from '../lib/process-stats.js'
-import { cliArgs, commandLine, describeMachine, machineFacts, runMain, table, writeResults } from '../lib/report.js'
+import { runMain, table, writeResults } from '../lib/report.js'
+import { printHeader, runFacts } from '../lib/run-facts.js'
 import { ServerProcess } from '../lib/server-process.js'
 import { latencySummary } from '../lib/stats.js'
 import { sleep, waitFor } from '../lib/wait.js'
 
-const { values: args } = parseArgs({
-  args: cliArgs(),
-  options: {
-    docs: { type: 'string', default: '30' },
-    updates: { type: 'string', default: '100' },
-    rate: { type: 'string', default: '300' },
-    out: { type: 'string', default: 'cluster' },
-  },
+const { values: args } = parseBenchArgs({
+  docs: { type: 'string', default: '30' },
+  updates: { type: 'string', default: '100' },
+  rate: { type: 'string', default: '300' },
+  out: { type: 'string', default: 'cluster' },
 })
 const DOCS = Number(args.docs)
 const UPDATES = Number(args.updates)
 /** Updates per second over all documents. */
 const RATE = Number(args.rate)
 const RELAYS = 3
-
-const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
 interface Topology {
   name: string
@@ -190,18 +187,10 @@ const main = async () => {
   } catch {
     throw new Error('nats-server not found: apt-get install nats-server')
   }
-  const machine = machineFacts(['yjs', 'ws', '@nats-io/jetstream'])
-  process.stdout.write(
-    [
-      '# Cluster benchmark: mesh against a cluster on NATS JetStream',
-      '',
-      `command: ${commandLine('pnpm bench:cluster --')}`,
-      describeMachine(machine),
-      `pinning: ${pinning}`,
-      `workload: ${DOCS} documents, ${UPDATES} updates each at ${RATE}/s in all; per document a y-websocket writer on relay i%3 and a reader on the next relay`,
-      '',
-    ].join('\n'),
-  )
+  const facts = runFacts('pnpm bench:cluster --', ['yjs', 'ws', '@nats-io/jetstream'], pinning)
+  printHeader('Cluster benchmark: mesh against a cluster on NATS JetStream', facts, [
+    `workload: ${DOCS} documents, ${UPDATES} updates each at ${RATE}/s in all; per document a y-websocket writer on relay i%3 and a reader on the next relay`,
+  ])
   const results = []
   for (const start of [startMesh, startCluster]) {
     const topology = await start()
@@ -239,7 +228,7 @@ const main = async () => {
     )}\n`,
   )
   const file = await writeResults(args.out as string, {
-    machine,
+    machine: facts.machine,
     pinning,
     docs: DOCS,
     updates: UPDATES,

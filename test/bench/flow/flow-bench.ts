@@ -8,63 +8,45 @@
  *
  *   node test/bench/dist/flow/flow-bench.js [--quick] [--scenarios burst,replica-burst,offline-flush] [--out flow]
  */
-import { parseArgs } from 'node:util'
+import { attempt as attemptOutcome, type Outcome } from '../lib/attempt.js'
+import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import { cliArgs, commandLine, describeMachine, machineFacts, runMain, table, writeResults } from '../lib/report.js'
+import { runMain, table, writeResults } from '../lib/report.js'
+import { printHeader, runFacts, traceWorkload } from '../lib/run-facts.js'
 import { loadTrace } from '../lib/trace.js'
 import { convergeTarget, hocuspocusTarget, yWebsocketServerTarget } from '../servers/targets.js'
 import { BURST_DEFAULTS, type BurstClientKind, type BurstResult, runBurst } from './burst.js'
 import { OFFLINE_FLUSH_DEFAULTS, type OfflineFlushResult, runOfflineFlush } from './offline-flush.js'
 
 const SCENARIOS = ['burst', 'replica-burst', 'offline-flush'] as const
-type Scenario = (typeof SCENARIOS)[number]
 
-const { values: args } = parseArgs({
-  args: cliArgs(),
-  options: {
-    quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: SCENARIOS.join(',') },
-    out: { type: 'string', default: 'flow' },
-    edits: { type: 'string' },
-    updates: { type: 'string' },
-  },
+const { values: args } = parseBenchArgs({
+  quick: { type: 'boolean', default: false },
+  scenarios: { type: 'string', default: SCENARIOS.join(',') },
+  out: { type: 'string', default: 'flow' },
+  edits: { type: 'string' },
+  updates: { type: 'string' },
 })
 
-const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10))
 const quick = args.quick === true
 const burstOptions = { ...BURST_DEFAULTS, edits: int(args.edits, quick ? 5_000 : BURST_DEFAULTS.edits) }
 const flushOptions = {
   ...OFFLINE_FLUSH_DEFAULTS,
   updates: int(args.updates, quick ? 5_000 : OFFLINE_FLUSH_DEFAULTS.updates),
 }
-const scenarios = (args.scenarios as string).split(',').filter(Boolean) as Scenario[]
-for (const s of scenarios)
-  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`)
+const scenarios = listArg(args.scenarios as string, SCENARIOS, 'scenario')
 
-const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
-
-interface Row<R> {
+interface Row<R> extends Outcome<R> {
   server: string
   client: string
-  result?: R
-  error?: string
 }
 
-const attempt = async <R>(server: string, client: string, fn: () => Promise<R>): Promise<Row<R>> => {
-  const what = `${server} + ${client}`
-  progress(`${what} …`)
-  const started = Date.now()
-  try {
-    const result = await fn()
-    progress(`${what} done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-    return { server, client, result }
-  } catch (err) {
-    const error = err instanceof Error ? err.message : String(err)
-    progress(`${what} FAILED: ${error}`)
-    return { server, client, error }
-  }
-}
+const attempt = async <R>(server: string, client: string, fn: () => Promise<R>): Promise<Row<R>> => ({
+  server,
+  client,
+  ...(await attemptOutcome(`${server} + ${client}`, fn)),
+})
 
 const burstRow = (r: Row<BurstResult>) =>
   r.result === undefined
@@ -99,25 +81,12 @@ const main = async () => {
   process.setMaxListeners(0)
   const pinning = pinSelf(LOAD_CPU)
   const trace = loadTrace('automerge-paper')
-  const machine = machineFacts([
-    'yjs',
-    '@y/websocket-server',
-    'y-leveldb',
-    'y-websocket',
-    '@hocuspocus/server',
-    '@hocuspocus/provider',
-  ])
-  const command = commandLine('pnpm bench:flow --')
-  process.stdout.write(
-    `${[
-      '# Flow-control benchmark',
-      '',
-      `command: ${command}`,
-      describeMachine(machine),
-      `pinning: ${pinning}`,
-      `workload: ${trace.name} (${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC, the trace was not found'})`,
-    ].join('\n')}\n`,
+  const facts = runFacts(
+    'pnpm bench:flow --',
+    ['yjs', '@y/websocket-server', 'y-leveldb', 'y-websocket', '@hocuspocus/server', '@hocuspocus/provider'],
+    pinning,
   )
+  printHeader('Flow-control benchmark', facts, [traceWorkload(trace)])
   const results: Record<string, unknown> = {}
 
   if (scenarios.includes('burst')) {
@@ -189,10 +158,7 @@ const main = async () => {
 
   const file = await writeResults(args.out as string, {
     benchmark: 'flow',
-    command,
-    date: new Date().toISOString(),
-    machine,
-    pinning,
+    ...facts,
     trace: { name: trace.name, source: trace.source },
     results,
   })

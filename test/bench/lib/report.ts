@@ -126,13 +126,3 @@ export const runMain = (main: () => Promise<void>): void => {
     },
   )
 }
-
-/** This process's arguments, without the `--` that `pnpm run script -- …` passes on. */
-export const cliArgs = (): string[] => {
-  const argv = process.argv.slice(2)
-  return argv[0] === '--' ? argv.slice(1) : argv
-}
-
-/** The command line that produced a result, as a user would type it from the repo root. */
-export const commandLine = (script: string): string =>
-  [script, ...cliArgs().map((a) => (/^[\w./:=,@-]+$/.test(a) ? a : JSON.stringify(a)))].join(' ')

@@ -6,19 +6,12 @@
  *
  *   node test/bench/dist/mesh/mesh-bench.js [--quick] [--scenarios catch-up,hops] [--out mesh]
  */
-import { parseArgs } from 'node:util'
+import { progress } from '../lib/attempt.js'
+import { listArg, parseBenchArgs } from '../lib/bench-args.js'
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import {
-  type Cell,
-  cliArgs,
-  commandLine,
-  describeMachine,
-  machineFacts,
-  runMain,
-  table,
-  writeResults,
-} from '../lib/report.js'
+import { type Cell, runMain, table, writeResults } from '../lib/report.js'
+import { printHeader, runFacts, traceWorkload } from '../lib/run-facts.js'
 import { loadTrace } from '../lib/trace.js'
 import { CATCH_UP_DEFAULTS, type CatchUpResult, runCatchUp } from './catch-up.js'
 import { HOPS_DEFAULTS, runHops } from './hops.js'
@@ -26,16 +19,15 @@ import { HOPS_DEFAULTS, runHops } from './hops.js'
 /** The issue's goal: bytes on the wire at most this many times the missed updates. */
 const GOAL = 1.2
 
-const { values: args } = parseArgs({
-  args: cliArgs(),
-  options: {
-    quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'catch-up,hops' },
-    out: { type: 'string', default: 'mesh' },
-  },
+const SCENARIOS = ['catch-up', 'hops'] as const
+
+const { values: args } = parseBenchArgs({
+  quick: { type: 'boolean', default: false },
+  scenarios: { type: 'string', default: SCENARIOS.join(',') },
+  out: { type: 'string', default: 'mesh' },
 })
 const quick = args.quick === true
-const scenarios = (args.scenarios as string).split(',')
+const scenarios = listArg(args.scenarios as string, SCENARIOS, 'scenario')
 
 const options = {
   catchUp: quick
@@ -43,8 +35,6 @@ const options = {
     : CATCH_UP_DEFAULTS,
   hops: quick ? { ...HOPS_DEFAULTS, updates: 60, warmupUpdates: 10 } : HOPS_DEFAULTS,
 }
-
-const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
 const ratio = (wire: number, size: number): string => {
   const r = wire / size
@@ -68,19 +58,8 @@ const breakdownTable = (r: CatchUpResult): string =>
 const main = async () => {
   const pinning = pinSelf(LOAD_CPU)
   const trace = loadTrace('automerge-paper')
-  const machine = machineFacts(['yjs', 'ws', 'level'])
-  const command = commandLine('pnpm bench:mesh --')
-  process.stdout.write(
-    [
-      '# Mesh benchmark',
-      '',
-      `command: ${command}`,
-      describeMachine(machine),
-      `pinning: ${pinning} (all relays on the server core)`,
-      `workload: ${trace.name} (${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC, the trace was not found'})`,
-      '',
-    ].join('\n'),
-  )
+  const facts = runFacts('pnpm bench:mesh --', ['yjs', 'ws', 'level'], pinning)
+  printHeader('Mesh benchmark', facts, [traceWorkload(trace)], ' (all relays on the server core)')
   const results: Record<string, unknown> = {}
 
   if (scenarios.includes('catch-up')) {
@@ -139,10 +118,7 @@ const main = async () => {
 
   const file = await writeResults(args.out as string, {
     benchmark: 'mesh',
-    command,
-    date: new Date().toISOString(),
-    machine,
-    pinning,
+    ...facts,
     trace: { name: trace.name, source: trace.source },
     results,
   })

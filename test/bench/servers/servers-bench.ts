@@ -9,9 +9,11 @@
  *     [--servers converge,y-websocket-server,hocuspocus,bare-ws] [--clients converge,y-websocket,hocuspocus-provider]
  *     [--multiplexed] [--out servers]
  */
-import { parseArgs } from 'node:util'
+import { attempt } from '../lib/attempt.js'
+import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import { cliArgs, commandLine, describeMachine, machineFacts, runMain, writeResults } from '../lib/report.js'
+import { runMain, writeResults } from '../lib/report.js'
+import { printHeader, runFacts, traceWorkload } from '../lib/run-facts.js'
 import { loadTrace } from '../lib/trace.js'
 import { type ClientKind, type ClientName, clientKinds } from './clients.js'
 import { COLD_SYNC_DEFAULTS, runColdSync } from './cold-sync.js'
@@ -26,30 +28,25 @@ import { bareWsTarget, type ServerTarget, serverTargets } from './targets.js'
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput.js'
 
 const SCENARIOS = ['throughput', 'fan-out', 'cold-sync', 'memory', 'presence', 'join-storm'] as const
-type Scenario = (typeof SCENARIOS)[number]
 const ALL_TARGETS = [...serverTargets, bareWsTarget]
 const ALL_CLIENTS = Object.keys(clientKinds) as ClientName[]
 
-const { values: args } = parseArgs({
-  args: cliArgs(),
-  options: {
-    quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: SCENARIOS.join(',') },
-    servers: { type: 'string', default: ALL_TARGETS.map((t) => t.name).join(',') },
-    clients: { type: 'string', default: ALL_CLIENTS.join(',') },
-    multiplexed: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'servers' },
-    edits: { type: 'string' },
-    readers: { type: 'string' },
-    docs: { type: 'string' },
-    rounds: { type: 'string' },
-    'presence-clients': { type: 'string' },
-    'storm-clients': { type: 'string' },
-    'storm-copies': { type: 'string' },
-  },
+const { values: args } = parseBenchArgs({
+  quick: { type: 'boolean', default: false },
+  scenarios: { type: 'string', default: SCENARIOS.join(',') },
+  servers: { type: 'string', default: ALL_TARGETS.map((t) => t.name).join(',') },
+  clients: { type: 'string', default: ALL_CLIENTS.join(',') },
+  multiplexed: { type: 'boolean', default: false },
+  out: { type: 'string', default: 'servers' },
+  edits: { type: 'string' },
+  readers: { type: 'string' },
+  docs: { type: 'string' },
+  rounds: { type: 'string' },
+  'presence-clients': { type: 'string' },
+  'storm-clients': { type: 'string' },
+  'storm-copies': { type: 'string' },
 })
 
-const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10))
 const quick = args.quick === true
 
 /** Sizes: the defaults, scaled down by --quick (for development on a busy machine), overridden by flags. */
@@ -84,17 +81,13 @@ const options = {
   },
 }
 
-const scenarios = (args.scenarios as string).split(',').filter(Boolean) as Scenario[]
-for (const s of scenarios)
-  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(', ')})`)
-const targets = (args.servers as string).split(',').map((name) => {
-  const t = ALL_TARGETS.find((x) => x.name === name)
-  if (t === undefined) throw new Error(`unknown server ${name} (${ALL_TARGETS.map((x) => x.name).join(', ')})`)
-  return t
-})
-const clientNames = (args.clients as string).split(',') as ClientName[]
-for (const c of clientNames)
-  if (!ALL_CLIENTS.includes(c)) throw new Error(`unknown client ${c} (${ALL_CLIENTS.join(', ')})`)
+const scenarios = listArg(args.scenarios as string, SCENARIOS, 'scenario')
+const targets = listArg(
+  args.servers as string,
+  ALL_TARGETS.map((t) => t.name),
+  'server',
+).map((name) => ALL_TARGETS.find((t) => t.name === name) as ServerTarget)
+const clientNames = listArg(args.clients as string, ALL_CLIENTS, 'client')
 
 interface Config {
   target: ServerTarget
@@ -120,23 +113,12 @@ const configs = ({ multiplexed = false, floor = false, stockOnly = false } = {})
         }),
     )
 
-const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`)
-
 const run = async <R>(scenario: string, list: Config[], fn: (c: Config) => Promise<R>): Promise<Row<R>[]> => {
   const rows: Row<R>[] = []
   for (const c of list) {
     const what = `${scenario}: ${c.target.label} + ${c.client.label}${c.multiplexed ? ' (one connection)' : ''}`
-    progress(`${what} …`)
-    const started = Date.now()
-    try {
-      const result = await fn(c)
-      rows.push({ server: c.target.name, client: c.client.name, multiplexed: c.multiplexed, result })
-      progress(`${what} done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      rows.push({ server: c.target.name, client: c.client.name, multiplexed: c.multiplexed, error })
-      progress(`${what} FAILED: ${error}`)
-    }
+    const outcome = await attempt(what, () => fn(c))
+    rows.push({ server: c.target.name, client: c.client.name, multiplexed: c.multiplexed, ...outcome })
   }
   return rows
 }
@@ -146,40 +128,25 @@ const main = async () => {
   process.setMaxListeners(0)
   const pinning = pinSelf(LOAD_CPU)
   const trace = loadTrace('automerge-paper')
-  const machine = machineFacts([
-    'yjs',
-    '@y/websocket-server',
-    'y-leveldb',
-    'y-websocket',
-    '@hocuspocus/server',
-    '@hocuspocus/provider',
-    'level',
-  ])
-  const command = commandLine('pnpm bench:servers --')
-  const header = [
-    '# Server benchmark',
-    '',
-    `command: ${command}`,
-    describeMachine(machine),
-    `pinning: ${pinning}`,
-    `workload: ${trace.name} (${trace.source === 'trace' ? 'recorded trace' : 'SYNTHETIC, the trace was not found'}, ${trace.txns.length} transactions)`,
+  const facts = runFacts(
+    'pnpm bench:servers --',
+    ['yjs', '@y/websocket-server', 'y-leveldb', 'y-websocket', '@hocuspocus/server', '@hocuspocus/provider', 'level'],
+    pinning,
+  )
+  printHeader('Server benchmark', facts, [
+    traceWorkload(trace, `${trace.txns.length} transactions`),
     `servers: ${targets.map((t) => `${t.label} [${t.persistence}]`).join('; ')}`,
     'ratios: "converge ×" = how many times better the converge relay with its own client did (> 1: converge better)',
     'busy % server/load: share of its core the server and the load generator used; other % (noise): share of the server core / load core that other processes took',
     'bound by: "load gen." when the load generator used ≥ 90 % of its core (its clients, not the server, set the pace: compare server CPU there), "load core" when it and other processes together did; "server" / "server core" likewise',
-  ].join('\n')
-  process.stdout.write(`${header}\n`)
+  ])
   const results: Record<string, unknown> = {}
 
   const rows: ScenarioRows = {}
-  const date = new Date().toISOString()
   const save = () =>
     writeResults(args.out as string, {
       benchmark: 'servers',
-      command,
-      date,
-      machine,
-      pinning,
+      ...facts,
       trace: { name: trace.name, source: trace.source, transactions: trace.txns.length },
       servers: targets.map((t) => ({ name: t.name, label: t.label, persistence: t.persistence })),
       results,

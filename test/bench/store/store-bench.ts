@@ -15,39 +15,27 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { parseArgs } from 'node:util'
+import { commandLine, intArg as int, parseBenchArgs } from '../lib/bench-args.js'
 import { besideThisFile } from '../lib/paths.js'
-import {
-  advantage,
-  type Cell,
-  commandLine,
-  describeMachine,
-  kib,
-  machineFacts,
-  table,
-  writeResults,
-} from '../lib/report.js'
+import { advantage, type Cell, describeMachine, kib, machineFacts, table, writeResults } from '../lib/report.js'
 import { median } from '../lib/stats.js'
 import { loadTrace } from '../lib/trace.js'
 import { bytesOnDisk, convergeTarget, type StoreTarget, yLeveldbTarget } from './store-targets.js'
 import { traceUpdates } from './trace-updates.js'
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    updates: { type: 'string' },
-    window: { type: 'string', default: '1000' },
-    docs: { type: 'string', default: '100' },
-    runs: { type: 'string' },
-    repeat: { type: 'string', default: '3' },
-    'no-y-leveldb': { type: 'boolean', default: false },
-    'change-log': { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'store' },
-  },
+const { values: args } = parseBenchArgs({
+  quick: { type: 'boolean', default: false },
+  updates: { type: 'string' },
+  window: { type: 'string', default: '1000' },
+  docs: { type: 'string', default: '100' },
+  runs: { type: 'string' },
+  repeat: { type: 'string', default: '3' },
+  'no-y-leveldb': { type: 'boolean', default: false },
+  'change-log': { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  out: { type: 'string', default: 'store' },
 })
 
-const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10))
 const DOC = 'automerge-paper'
 const changeLog = args['change-log'] === true
 
