@@ -11,8 +11,9 @@
 import { attempt as attemptOutcome, type Outcome } from '../lib/attempt.js'
 import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
+import { outcomeTable } from '../lib/outcome-table.js'
 import { LOAD_CPU, pinSelf } from '../lib/pinning.js'
-import { runMain, table, writeResults } from '../lib/report.js'
+import { runMain, writeResults } from '../lib/report.js'
 import { printHeader, runFacts, traceWorkload } from '../lib/run-facts.js'
 import { loadTrace } from '../lib/trace.js'
 import { convergeTarget, hocuspocusTarget, yWebsocketServerTarget } from '../servers/targets.js'
@@ -48,21 +49,18 @@ const attempt = async <R>(server: string, client: string, fn: () => Promise<R>):
   ...(await attemptOutcome(`${server} + ${client}`, fn)),
 })
 
-const burstRow = (r: Row<BurstResult>) =>
-  r.result === undefined
-    ? [r.server, r.client, `failed: ${r.error}`, '', '', '', '', '', '', '']
-    : [
-        r.server,
-        r.client,
-        r.result.typedMs,
-        r.result.observerMs,
-        r.result.savedMs ?? '–',
-        r.result.writerCloses.length === 0 ? 'none' : r.result.writerCloses.join(' '),
-        `${r.result.survivedPercent.toFixed(1)} %${r.result.survivedWhole ? ' (whole text)' : ''}`,
-        r.result.serverCpuMs,
-        formatOwnLoad(r.result.cores),
-        formatOtherLoad(r.result.cores),
-      ]
+const rowLabel = (r: Row<unknown>) => [r.server, r.client]
+
+const burstFigures = (result: BurstResult) => [
+  result.typedMs,
+  result.observerMs,
+  result.savedMs ?? '–',
+  result.writerCloses.length === 0 ? 'none' : result.writerCloses.join(' '),
+  `${result.survivedPercent.toFixed(1)} %${result.survivedWhole ? ' (whole text)' : ''}`,
+  result.serverCpuMs,
+  formatOwnLoad(result.cores),
+  formatOtherLoad(result.cores),
+]
 
 const BURST_HEADERS = [
   'server',
@@ -102,7 +100,7 @@ const main = async () => {
     )
     results.burst = { options: burstOptions, rows }
     process.stdout.write(
-      `\n## Burst: a stock client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer of the same kind waits for the text; then SIGKILL, restart, read back\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
+      `\n## Burst: a stock client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer of the same kind waits for the text; then SIGKILL, restart, read back\n\n${outcomeTable(BURST_HEADERS, rows, rowLabel, burstFigures)}\n`,
     )
   }
 
@@ -115,7 +113,7 @@ const main = async () => {
     ]
     results.replicaBurst = { options: burstOptions, rows }
     process.stdout.write(
-      `\n## The same burst with converge Replicas (in-memory stores) as writer and observer\n\n${table(BURST_HEADERS, rows.map(burstRow))}\n`,
+      `\n## The same burst with converge Replicas (in-memory stores) as writer and observer\n\n${outcomeTable(BURST_HEADERS, rows, rowLabel, burstFigures)}\n`,
     )
   }
 
@@ -125,7 +123,7 @@ const main = async () => {
     ]
     results.offlineFlush = { options: flushOptions, rows }
     process.stdout.write(
-      `\n## Offline flush: a Replica with ${flushOptions.updates} queued updates of ${flushOptions.updateBytes} bytes connects\n\n${table(
+      `\n## Offline flush: a Replica with ${flushOptions.updates} queued updates of ${flushOptions.updateBytes} bytes connects\n\n${outcomeTable(
         [
           'server',
           'client',
@@ -137,21 +135,17 @@ const main = async () => {
           'server CPU (ms)',
           'other % (noise)',
         ],
-        rows.map((r: Row<OfflineFlushResult>) =>
-          r.result === undefined
-            ? [r.server, r.client, `failed: ${r.error}`, '', '', '', '', '', '']
-            : [
-                r.server,
-                r.client,
-                r.result.queuedMiB,
-                r.result.savedMs,
-                r.result.closes === 0 ? 'none' : r.result.closeCodes.join('; '),
-                r.result.serverRssBeforeMiB,
-                r.result.serverPeakRssMiB,
-                r.result.serverCpuMs,
-                formatOtherLoad(r.result.cores),
-              ],
-        ),
+        rows,
+        rowLabel,
+        (result: OfflineFlushResult) => [
+          result.queuedMiB,
+          result.savedMs,
+          result.closes === 0 ? 'none' : result.closeCodes.join('; '),
+          result.serverRssBeforeMiB,
+          result.serverPeakRssMiB,
+          result.serverCpuMs,
+          formatOtherLoad(result.cores),
+        ],
       )}\n`,
     )
   }

@@ -1,6 +1,5 @@
 /** The rows of a scenario (one per server × client) and the helpers the tables share. */
 import type { CoreLoad } from '../lib/core-load.js'
-import type { Cell } from '../lib/report.js'
 import { clientKinds } from './clients.js'
 import { bareWsTarget, type ServerName, type ServerTarget, serverTargets } from './targets.js'
 
@@ -31,12 +30,6 @@ export const label = (r: Row<unknown>): [string, string] => {
   const target = [...serverTargets, bareWsTarget].find((t) => t.name === r.server) as ServerTarget
   return [target.label, `${clientKinds[r.client as keyof typeof clientKinds].label}${r.multiplexed ? ' (1 conn)' : ''}`]
 }
-
-export const failed = (r: Row<unknown>, columns: number): Cell[] => [
-  ...label(r),
-  `failed: ${r.error}`,
-  ...Array(columns - 3).fill(''),
-]
 
 /** Share of its core at or above which a process is taken to be the bottleneck. */
 export const SATURATED = 0.9

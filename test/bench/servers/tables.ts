@@ -1,19 +1,20 @@
 /** The markdown table of each servers-bench scenario. */
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
-import { advantage, kib, table } from '../lib/report.js'
+import { outcomeTable } from '../lib/outcome-table.js'
+import { advantage, kib } from '../lib/report.js'
 import type { ColdSyncOptions, ColdSyncResult } from './cold-sync.js'
 import type { FanOutOptions, FanOutResult } from './fan-out.js'
 import type { JoinStormOptions, JoinStormResult } from './join-storm.js'
 import type { MemoryOptions, MemoryResult } from './memory.js'
 import type { PresenceOptions, PresenceResult } from './presence.js'
-import { baselineOf, boundBy, failed, label, type Row } from './rows.js'
+import { baselineOf, boundBy, label, type Row } from './rows.js'
 import type { ThroughputOptions, ThroughputResult } from './throughput.js'
 
 const pct = (share: number) => Math.round(share * 100)
 
 export const throughputTable = (rows: Row<ThroughputResult>[], o: ThroughputOptions): string => {
   const base = baselineOf(rows)
-  return `## (a) Update throughput: ${o.writers} writers × ${o.edits} trace edits, one document each\n\n${table(
+  return `## (a) Update throughput: ${o.writers} writers × ${o.edits} trace edits, one document each\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -25,26 +26,23 @@ export const throughputTable = (rows: Row<ThroughputResult>[], o: ThroughputOpti
       'converge × (durable/s)',
       'converge × (CPU/update)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 9)
-        : [
-            ...label(r),
-            r.result.appliedPerSecond,
-            r.result.durablePerSecond,
-            r.result.serverCpuUsPerUpdate,
-            formatOwnLoad(r.result.cores),
-            formatOtherLoad(r.result.cores),
-            advantage(base?.durablePerSecond ?? Number.NaN, r.result.durablePerSecond, true),
-            advantage(base?.serverCpuUsPerUpdate ?? Number.NaN, r.result.serverCpuUsPerUpdate, false),
-          ],
-    ),
+    rows,
+    label,
+    (result) => [
+      result.appliedPerSecond,
+      result.durablePerSecond,
+      result.serverCpuUsPerUpdate,
+      formatOwnLoad(result.cores),
+      formatOtherLoad(result.cores),
+      advantage(base?.durablePerSecond ?? Number.NaN, result.durablePerSecond, true),
+      advantage(base?.serverCpuUsPerUpdate ?? Number.NaN, result.serverCpuUsPerUpdate, false),
+    ],
   )}`
 }
 
 export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string => {
   const base = baselineOf(rows)
-  return `## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${table(
+  return `## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -61,32 +59,29 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
       'converge × (p50)',
       'converge × (p99)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 14)
-        : [
-            ...label(r),
-            r.result.delivery.p50,
-            r.result.delivery.p99,
-            r.result.delivery.max,
-            r.result.lastReader.p50,
-            r.result.lastReader.p99,
-            pct(r.result.cores.server),
-            formatOwnLoad(r.result.cores),
-            boundBy(r.result.cores),
-            formatOtherLoad(r.result.cores),
-            r.result.persist === undefined ? '–' : `${r.result.persist.p50} / ${r.result.persist.p99}`,
-            advantage(base?.delivery.p50 ?? Number.NaN, r.result.delivery.p50, false),
-            advantage(base?.delivery.p99 ?? Number.NaN, r.result.delivery.p99, false),
-          ],
-    ),
+    rows,
+    label,
+    (result) => [
+      result.delivery.p50,
+      result.delivery.p99,
+      result.delivery.max,
+      result.lastReader.p50,
+      result.lastReader.p99,
+      pct(result.cores.server),
+      formatOwnLoad(result.cores),
+      boundBy(result.cores),
+      formatOtherLoad(result.cores),
+      result.persist === undefined ? '–' : `${result.persist.p50} / ${result.persist.p99}`,
+      advantage(base?.delivery.p50 ?? Number.NaN, result.delivery.p50, false),
+      advantage(base?.delivery.p99 ?? Number.NaN, result.delivery.p99, false),
+    ],
   )}`
 }
 
 export const coldSyncTable = (rows: Row<ColdSyncResult>[], o: ColdSyncOptions, traceName: string): string => {
   const base = baselineOf(rows)
   const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-  return `## (c) Cold and warm sync of the whole ${traceName} document (${Math.round(kib(bytes))} KiB) by a fresh client, median of ${o.rounds} restarts (ms)\n\n${table(
+  return `## (c) Cold and warm sync of the whole ${traceName} document (${Math.round(kib(bytes))} KiB) by a fresh client, median of ${o.rounds} restarts (ms)\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -98,26 +93,23 @@ export const coldSyncTable = (rows: Row<ColdSyncResult>[], o: ColdSyncOptions, t
       'converge × (cold)',
       'converge × (warm)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 9)
-        : [
-            ...label(r),
-            r.result.coldMedianMs,
-            r.result.warmMedianMs,
-            r.result.coldServerCpuMs,
-            r.result.warmServerCpuMs,
-            formatOtherLoad(r.result.cores),
-            advantage(base?.coldMedianMs ?? Number.NaN, r.result.coldMedianMs, false),
-            advantage(base?.warmMedianMs ?? Number.NaN, r.result.warmMedianMs, false),
-          ],
-    ),
+    rows,
+    label,
+    (result) => [
+      result.coldMedianMs,
+      result.warmMedianMs,
+      result.coldServerCpuMs,
+      result.warmServerCpuMs,
+      formatOtherLoad(result.cores),
+      advantage(base?.coldMedianMs ?? Number.NaN, result.coldMedianMs, false),
+      advantage(base?.warmMedianMs ?? Number.NaN, result.warmMedianMs, false),
+    ],
   )}`
 }
 
 export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string => {
   const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)\n\n${table(
+  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -133,31 +125,28 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       'other % (noise)',
       'converge × (RSS/doc)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 13)
-        : [
-            ...label(r),
-            r.result.connections,
-            r.result.baseline.rssMiB,
-            r.result.open.rssMiB,
-            r.result.perDocKiB,
-            r.result.heapPerDocKiB,
-            r.result.externalPerDocKiB,
-            r.result.rssLeftPerDocKiB,
-            r.result.heapLeftPerDocKiB,
-            r.result.openedPerSecond,
-            formatOtherLoad(r.result.cores),
-            // One connection per doc compares with converge's own client on one connection per doc;
-            // multiplexed rows with converge's client multiplexed.
-            advantage(baselineOf(rows, r.multiplexed)?.perDocKiB ?? Number.NaN, r.result.perDocKiB, false),
-          ],
-    ),
+    rows,
+    label,
+    (result, r) => [
+      result.connections,
+      result.baseline.rssMiB,
+      result.open.rssMiB,
+      result.perDocKiB,
+      result.heapPerDocKiB,
+      result.externalPerDocKiB,
+      result.rssLeftPerDocKiB,
+      result.heapLeftPerDocKiB,
+      result.openedPerSecond,
+      formatOtherLoad(result.cores),
+      // One connection per doc compares with converge's own client on one connection per doc;
+      // multiplexed rows with converge's client multiplexed.
+      advantage(baselineOf(rows, r.multiplexed)?.perDocKiB ?? Number.NaN, result.perDocKiB, false),
+    ],
   )}`
 }
 
 export const presenceTable = (rows: Row<PresenceResult>[], o: PresenceOptions): string =>
-  `## (e) Presence: ${o.clients} clients on one document, each moving its cursor (awareness) ${o.rate}×/s, ${o.seconds} s measured after ${o.warmupSeconds} s\n\n${table(
+  `## (e) Presence: ${o.clients} clients on one document, each moving its cursor (awareness) ${o.rate}×/s, ${o.seconds} s measured after ${o.warmupSeconds} s\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -170,26 +159,23 @@ export const presenceTable = (rows: Row<PresenceResult>[], o: PresenceOptions): 
       'bound by',
       'other % (noise)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 10)
-        : [
-            ...label(r),
-            pct(r.result.serverCpuShare),
-            r.result.delivery.p50,
-            r.result.delivery.p99,
-            r.result.delivery.max,
-            pct(r.result.deliveredShare),
-            formatOwnLoad(r.result.cores),
-            boundBy(r.result.cores),
-            formatOtherLoad(r.result.cores),
-          ],
-    ),
+    rows,
+    label,
+    (result) => [
+      pct(result.serverCpuShare),
+      result.delivery.p50,
+      result.delivery.p99,
+      result.delivery.max,
+      pct(result.deliveredShare),
+      formatOwnLoad(result.cores),
+      boundBy(result.cores),
+      formatOtherLoad(result.cores),
+    ],
   )}`
 
 export const joinStormTable = (rows: Row<JoinStormResult>[], o: JoinStormOptions, workload: string): string => {
   const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-  return `## (f) Join storm: server restarted, ${o.clients} clients join a ${(bytes / 2 ** 20).toFixed(2)} MiB document at once (${workload})\n\n${table(
+  return `## (f) Join storm: server restarted, ${o.clients} clients join a ${(bytes / 2 ** 20).toFixed(2)} MiB document at once (${workload})\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -202,20 +188,17 @@ export const joinStormTable = (rows: Row<JoinStormResult>[], o: JoinStormOptions
       'bound by',
       'other % (noise)',
     ],
-    rows.map((r) =>
-      r.result === undefined
-        ? failed(r, 10)
-        : [
-            ...label(r),
-            r.result.allSyncedMs,
-            r.result.firstSyncedMs,
-            r.result.serverCpuMs / 1000,
-            r.result.rssBeforeMiB,
-            r.result.peakRssMiB,
-            formatOwnLoad(r.result.cores),
-            boundBy(r.result.cores),
-            formatOtherLoad(r.result.cores),
-          ],
-    ),
+    rows,
+    label,
+    (result) => [
+      result.allSyncedMs,
+      result.firstSyncedMs,
+      result.serverCpuMs / 1000,
+      result.rssBeforeMiB,
+      result.peakRssMiB,
+      formatOwnLoad(result.cores),
+      boundBy(result.cores),
+      formatOtherLoad(result.cores),
+    ],
   )}`
 }
