@@ -126,6 +126,34 @@ const ipcDrain =
   }
 
 /**
+ * Starts a Node server script (`argv`: node flags and the script, after the probe's) on a
+ * free port, passed with HOST in its environment beside `env`; ready once it answers HTTP on /.
+ * `drain` says how to learn when it holds a state (default: ask its drain probe over IPC).
+ */
+const startNodeServer = async (
+  name: string,
+  argv: string[],
+  env: Record<string, string>,
+  drain: (proc: ServerProcess) => RunningServer['drain'] = ipcDrain,
+): Promise<RunningServer> => {
+  const port = await freePort()
+  const proc = await ServerProcess.start({
+    name,
+    argv: [process.execPath, ...probeArgs(), ...argv],
+    env: { HOST: '127.0.0.1', PORT: String(port), ...env },
+    ipc: true,
+    readyUrl: `http://127.0.0.1:${port}/`,
+  })
+  return {
+    process: proc,
+    url: `ws://127.0.0.1:${port}`,
+    drain: drain(proc),
+    memory: askMemory(proc),
+    stop: () => proc.stop(),
+  }
+}
+
+/**
  * @y/websocket-server 0.1.1: its stock bin (src/server.js) with YPERSISTENCE, so it
  * persists every update with y-leveldb 0.2.0. A preloaded probe answers drains.
  */
@@ -134,29 +162,16 @@ export const yWebsocketServerTarget: ServerTarget = {
   label: '@y/websocket-server',
   persistence: 'y-leveldb (one LevelDB put per update, written in order)',
   clients: ['y-websocket'],
-  async start(data) {
-    const port = await freePort()
-    const proc = await ServerProcess.start({
-      name: '@y/websocket-server',
-      argv: [
-        process.execPath,
-        ...probeArgs(),
+  start: (data) =>
+    startNodeServer(
+      '@y/websocket-server',
+      [
         '--import',
         pathToFileURL(besideThisFile(import.meta.url, 'y-websocket-server-probe.js')).href,
         join(anchorDir('@y/websocket-server'), 'src', 'server.js'),
       ],
-      env: { HOST: '127.0.0.1', PORT: String(port), YPERSISTENCE: data },
-      ipc: true,
-      readyUrl: `http://127.0.0.1:${port}/`,
-    })
-    return {
-      process: proc,
-      url: `ws://127.0.0.1:${port}`,
-      drain: ipcDrain(proc),
-      memory: askMemory(proc),
-      stop: () => proc.stop(),
-    }
-  },
+      { YPERSISTENCE: data },
+    ),
 }
 
 /** Hocuspocus 3.4: the stock Server with Database-extension-style LevelDB persistence (hocuspocus-server.ts). */
@@ -165,23 +180,8 @@ export const hocuspocusTarget: ServerTarget = {
   label: '@hocuspocus/server',
   persistence: 'level: whole state per doc on onStoreDocument (stock debounce 2 s, max 10 s)',
   clients: ['hocuspocus-provider'],
-  async start(data) {
-    const port = await freePort()
-    const proc = await ServerProcess.start({
-      name: '@hocuspocus/server',
-      argv: [process.execPath, ...probeArgs(), besideThisFile(import.meta.url, 'hocuspocus-server.js')],
-      env: { HOST: '127.0.0.1', PORT: String(port), DATA: data },
-      ipc: true,
-      readyUrl: `http://127.0.0.1:${port}/`,
-    })
-    return {
-      process: proc,
-      url: `ws://127.0.0.1:${port}`,
-      drain: ipcDrain(proc),
-      memory: askMemory(proc),
-      stop: () => proc.stop(),
-    }
-  },
+  start: (data) =>
+    startNodeServer('@hocuspocus/server', [besideThisFile(import.meta.url, 'hocuspocus-server.js')], { DATA: data }),
 }
 
 /**
@@ -193,24 +193,12 @@ export const bareWsTarget: ServerTarget = {
   label: 'bare ws (floor)',
   persistence: 'none (holds the bytes in memory)',
   clients: ['raw-ws'],
-  async start() {
-    const port = await freePort()
-    const proc = await ServerProcess.start({
-      name: 'bare ws',
-      argv: [process.execPath, ...probeArgs(), besideThisFile(import.meta.url, 'bare-ws-server.js')],
-      env: { HOST: '127.0.0.1', PORT: String(port) },
-      ipc: true,
-      readyUrl: `http://127.0.0.1:${port}/`,
-    })
-    return {
-      process: proc,
-      url: `ws://127.0.0.1:${port}`,
-      // The bytes are held as soon as the server answered the client.
-      drain: async () => ({ appliedAt: epochNow(), durableAt: epochNow() }),
-      memory: askMemory(proc),
-      stop: () => proc.stop(),
-    }
-  },
+  // The bytes are held as soon as the server answered the client.
+  start: () =>
+    startNodeServer('bare ws', [besideThisFile(import.meta.url, 'bare-ws-server.js')], {}, () => async () => ({
+      appliedAt: epochNow(),
+      durableAt: epochNow(),
+    })),
 }
 
 /** The sync servers compared in every scenario. */
