@@ -1,17 +1,12 @@
-import type { Browser, BrowserContext } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { ADMIN_TOKEN, adminArgs } from '../helpers/admin.js'
-import { RelayProcess } from '../helpers/relay-process.js'
-import { describeInChromium, launchChromium } from './chromium.js'
+import { expect, it } from 'vitest'
+import { ADMIN_TOKEN } from '../helpers/admin.js'
+import type { RelayProcess } from '../helpers/relay-process.js'
+import { describeInChromium } from './chromium.js'
+import { freshDoc, startNotesRelay, useNotesDemo } from './notes-demo.js'
 import { type NoteContent, NotesPage, todoTexts } from './notes-page.js'
-import { DEMO_DIST, ensureDemoBuilt, VITE_BUILD_TIMEOUT } from './vite-build.js'
 
 const VIEWPORT = { width: 1360, height: 860 }
 const TEST_TIMEOUT = 180_000
-
-/** A fresh note name per test, so tests never see each other's edits. */
-let counter = 0
-const freshDoc = (what: string) => `e2e-${what}-${process.pid}-${Date.now().toString(36)}-${counter++}`
 
 /** The relay's stored copy of a note, through its admin API (it never joins the note). */
 const relayContent = async (relay: RelayProcess, doc: string): Promise<Record<string, unknown>> => {
@@ -27,32 +22,13 @@ const sameNote = (a: NoteContent, b: NoteContent) =>
   a.title === b.title && a.body === b.body && JSON.stringify(a.todos) === JSON.stringify(b.todos)
 
 describeInChromium('the notes demo in Chromium', (executablePath) => {
-  let browser: Browser
-  let relay: RelayProcess
-  const contexts: BrowserContext[] = []
-
-  const newContext = async () => {
-    const context = await browser.newContext({ viewport: VIEWPORT })
-    contexts.push(context)
-    return context
-  }
-
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    relay = await RelayProcess.start({ extraArgs: ['--static', DEMO_DIST, ...adminArgs] })
-    browser = await launchChromium(executablePath)
-  }, VITE_BUILD_TIMEOUT)
-
-  afterAll(async () => {
-    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)))
-    await browser?.close()
-    await relay?.dispose()
-  })
+  const demo = useNotesDemo(executablePath)
+  const newContext = () => demo.newContext(VIEWPORT)
 
   it(
     'two people editing one note in two browsers converge on title, text and tasks, and see each other',
     async () => {
-      const url = `${relay.httpUrl}/#${freshDoc('converge')}`
+      const url = `${demo.relay.httpUrl}/#${freshDoc('converge')}`
       const ada = await NotesPage.open(await newContext(), url, 'ada')
       const grace = await NotesPage.open(await newContext(), url, 'grace')
       await ada.setName('Ada Lovelace')
@@ -94,7 +70,9 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
       await grace.page.click('.editor-body', { position: { x: 120, y: 12 } })
       await ada.page.waitForSelector('.remote-caret-label:text("Grace Hopper")', { timeout: 30_000 })
 
-      expect(await relayContent(relay, await ada.page.evaluate(() => window.converge.docName() ?? ''))).toMatchObject({
+      expect(
+        await relayContent(demo.relay, await ada.page.evaluate(() => window.converge.docName() ?? '')),
+      ).toMatchObject({
         title: 'Launch plan',
         body: adaSees.body,
       })
@@ -110,7 +88,7 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
     'a browser that goes offline keeps editing, reloads from the service worker with its edits from IndexedDB, and converges when back online',
     async () => {
       const doc = freshDoc('offline')
-      const url = `${relay.httpUrl}/#${doc}`
+      const url = `${demo.relay.httpUrl}/#${doc}`
       const offlineContext = await newContext()
       const ada = await NotesPage.open(offlineContext, url, 'ada')
       const grace = await NotesPage.open(await newContext(), url, 'grace')
@@ -144,7 +122,7 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
       expect(offline.body).toBe('Written online.\nWritten on the train, offline.\n')
       expect(todoTexts(offline)).toEqual(['[ ] Buy a new charger'])
       expect((await ada.status()).unsaved).toBeGreaterThan(0)
-      expect(JSON.stringify(await relayContent(relay, doc))).not.toContain('train')
+      expect(JSON.stringify(await relayContent(demo.relay, doc))).not.toContain('train')
       await ada.screenshot('offline-after-reload')
 
       await offlineContext.setOffline(false)
@@ -156,7 +134,7 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
       const adaSees = await ada.waitForContent(everything, "both people's edits")
       await grace.waitForContent((c) => sameNote(c, adaSees), 'the same note as Ada')
       expect(todoTexts(adaSees).sort()).toEqual(['[ ] Buy a new charger', '[ ] Call the venue'])
-      expect(await relayContent(relay, doc)).toMatchObject({ body: adaSees.body })
+      expect(await relayContent(demo.relay, doc)).toMatchObject({ body: adaSees.body })
       await ada.screenshot('offline-back-online')
     },
     TEST_TIMEOUT,
@@ -166,7 +144,7 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
     'two tabs of one browser sync through BroadcastChannel while offline, and the relay gets it all when back online',
     async () => {
       const doc = freshDoc('tabs')
-      const url = `${relay.httpUrl}/#${doc}`
+      const url = `${demo.relay.httpUrl}/#${doc}`
       const context = await newContext()
       const first = await NotesPage.open(context, url, 'tab-1')
       await first.controlledByServiceWorker()
@@ -187,13 +165,13 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
       // Each tab sees the other's presence (one person, two tabs).
       const present = await first.page.evaluate((name) => window.converge.replica.awareness(name).getStates().size, doc)
       expect(present).toBe(2)
-      expect(await relayContent(relay, doc)).toEqual({})
+      expect(await relayContent(demo.relay, doc)).toEqual({})
       await second.screenshot('tabs-offline')
 
       await context.setOffline(false)
       await first.waitForSaved()
       await second.waitForSaved()
-      expect(await relayContent(relay, doc)).toMatchObject({ body: both.body })
+      expect(await relayContent(demo.relay, doc)).toMatchObject({ body: both.body })
     },
     TEST_TIMEOUT,
   )
@@ -201,7 +179,7 @@ describeInChromium('the notes demo in Chromium', (executablePath) => {
   it(
     'pages resume without a reload when the relay is restarted during a session',
     async () => {
-      const own = await RelayProcess.start({ extraArgs: ['--static', DEMO_DIST, ...adminArgs] })
+      const own = await startNotesRelay()
       try {
         const doc = freshDoc('restart')
         const url = `${own.httpUrl}/#${doc}`

@@ -2,23 +2,18 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { MemoryStore, Replica } from '@converge/core'
 import { websocket } from '@converge/websocket'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { expect, it } from 'vitest'
 import { USER_COLORS } from '../../demos/web/src/presence.js'
-import { adminArgs } from '../helpers/admin.js'
-import { RelayProcess } from '../helpers/relay-process.js'
-import { describeInChromium, launchChromium } from './chromium.js'
+import { describeInChromium } from './chromium.js'
+import { freshDoc, useNotesDemo } from './notes-demo.js'
 import { NotesPage, PAGE_WAIT } from './notes-page.js'
-import { DEMO_DIST, ensureDemoBuilt, VITE_BUILD_TIMEOUT } from './vite-build.js'
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 800 }
 const TEST_TIMEOUT = 180_000
 /** People on the note besides the page under test (the issue's "6 people present"). */
 const OTHERS = ['Margaret Hamilton', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Radia Perlman']
-
-let counter = 0
-const freshDoc = (what: string) => `e2e-${what}-${process.pid}-${Date.now().toString(36)}-${counter++}`
 
 /** axe-core's source, injected into pages as a script. */
 const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
@@ -94,35 +89,16 @@ const peopleOn = async (url: string, doc: string): Promise<Replica[]> =>
   )
 
 describeInChromium('the notes demo on a phone and for assistive technology', (executablePath) => {
-  let browser: Browser
-  let relay: RelayProcess
-  const contexts: BrowserContext[] = []
-
-  const open = async (viewport: typeof PHONE, url: string, label: string) => {
-    const context = await browser.newContext({ viewport })
-    contexts.push(context)
-    return NotesPage.open(context, url, label)
-  }
-
-  beforeAll(async () => {
-    await ensureDemoBuilt()
-    relay = await RelayProcess.start({ extraArgs: ['--static', DEMO_DIST, ...adminArgs] })
-    browser = await launchChromium(executablePath)
-  }, VITE_BUILD_TIMEOUT)
-
-  afterAll(async () => {
-    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)))
-    await browser?.close()
-    await relay?.dispose()
-  })
+  const demo = useNotesDemo(executablePath)
+  const { open } = demo
 
   it(
     'at 390×844 with 6 people present the header fits: the status pill is on screen and the page does not scroll sideways',
     async () => {
       const doc = freshDoc('phone')
-      const others = await peopleOn(relay.url, doc)
+      const others = await peopleOn(demo.relay.url, doc)
       try {
-        const me = await open(PHONE, `${relay.httpUrl}/#${doc}`, 'phone')
+        const me = await open(PHONE, `${demo.relay.httpUrl}/#${doc}`, 'phone')
         await me.setName('Grace Hopper')
         await me.page.waitForSelector('.presence[data-count="6"]', { timeout: PAGE_WAIT })
         await me.typeInBody('Typed on a phone.\n')
@@ -169,13 +145,13 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
     'axe-core finds no WCAG A/AA violations (contrast, names) on the note with tasks, on a desktop and a phone',
     async () => {
       const doc = freshDoc('axe')
-      const others = await peopleOn(relay.url, doc)
+      const others = await peopleOn(demo.relay.url, doc)
       try {
         for (const [viewport, label] of [
           [DESKTOP, 'desktop'],
           [PHONE, 'phone'],
         ] as const) {
-          const me = await open(viewport, `${relay.httpUrl}/#${doc}`, `axe-${label}`)
+          const me = await open(viewport, `${demo.relay.httpUrl}/#${doc}`, `axe-${label}`)
           await me.page.waitForSelector('.presence[data-count="6"]', { timeout: PAGE_WAIT })
           if (label === 'desktop') {
             await me.addTodo('Water the plants')
@@ -206,7 +182,7 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
   it(
     'controls have distinct names: colour swatches by colour, task controls by the task’s text',
     async () => {
-      const me = await open(DESKTOP, `${relay.httpUrl}/#${freshDoc('names')}`, 'names')
+      const me = await open(DESKTOP, `${demo.relay.httpUrl}/#${freshDoc('names')}`, 'names')
       await me.addTodo('Water the plants')
       await me.addTodo('Call the venue')
       await me.page.waitForSelector('.todo-item >> nth=1', { timeout: PAGE_WAIT })
@@ -238,7 +214,7 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
   it(
     '"+ New" moves focus to the new note’s title, and the title and note fields show a visible focus ring',
     async () => {
-      const me = await open(DESKTOP, `${relay.httpUrl}/#${freshDoc('focus')}`, 'focus')
+      const me = await open(DESKTOP, `${demo.relay.httpUrl}/#${freshDoc('focus')}`, 'focus')
       const before = await me.page.evaluate(() => window.converge.docName())
       await me.page.click('.new-note')
       await me.page.waitForFunction((old) => window.converge.docName() !== old, before, { timeout: PAGE_WAIT })
@@ -276,9 +252,8 @@ describeInChromium('the notes demo on a phone and for assistive technology', (ex
   it(
     'the header counts unsaved changes, not keystrokes, keeps the count across an offline reload, and clears it once saved',
     async () => {
-      const context = await browser.newContext({ viewport: DESKTOP })
-      contexts.push(context)
-      const me = await NotesPage.open(context, `${relay.httpUrl}/#${freshDoc('unsaved')}`, 'unsaved')
+      const context = await demo.newContext(DESKTOP)
+      const me = await NotesPage.open(context, `${demo.relay.httpUrl}/#${freshDoc('unsaved')}`, 'unsaved')
       await me.waitForSaved()
       await me.controlledByServiceWorker()
       await context.setOffline(true)
