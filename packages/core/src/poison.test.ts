@@ -1,29 +1,9 @@
-import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { deepMapUpdate, deleteOf } from '../../../test/helpers/poison.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
 import { rebuildFromParts } from './stored-doc.js'
-
-const deepMap = (depth: number) => {
-  const doc = new Y.Doc()
-  doc.transact(() => {
-    let map = doc.getMap('root')
-    for (let i = 0; i < depth; i++) {
-      const next = new Y.Map()
-      map.set('k', next)
-      map = next
-    }
-  })
-  return { update: Y.encodeStateAsUpdate(doc), client: doc.clientID }
-}
-
-/** The 9-byte update deleting struct client:0. */
-const deleteFirst = (client: number) => {
-  const e = encoding.createEncoder()
-  for (const n of [0, 1, client, 1, 0, 1]) encoding.writeVarUint(e, n)
-  return encoding.toUint8Array(e)
-}
 
 const hello = () => {
   const doc = new Y.Doc()
@@ -35,8 +15,10 @@ describe('poison updates', () => {
   it('an update nesting maps deeper than maxNestingDepth is refused and never stored', async () => {
     const store = new MemoryStore()
     const relay = new Replica({ role: 'relay', store, maxNestingDepth: 100 })
-    await relay.applyUpdate('d', deepMap(100).update)
-    await expect(relay.applyUpdate('d', deepMap(101).update)).rejects.toMatchObject({ code: 'CONVERGE_LIMIT_EXCEEDED' })
+    await relay.applyUpdate('d', deepMapUpdate(100).update)
+    await expect(relay.applyUpdate('d', deepMapUpdate(101).update)).rejects.toMatchObject({
+      code: 'CONVERGE_LIMIT_EXCEEDED',
+    })
     // One level at a time is counted too: the document's depth plus the update's.
     const doc = await relay.open('d')
     const inner = new Y.Doc()
@@ -56,11 +38,11 @@ describe('poison updates', () => {
 
   it('a stored document that fails to load (5,000-deep map, then a delete of its root) is repaired: the failing parts are quarantined and everything else is served', async () => {
     const store = new MemoryStore()
-    const deep = deepMap(5_000)
+    const deep = deepMapUpdate(5_000)
     // As a relay before this defence stored them: appended, never applied.
     await store.append('d', hello())
     await store.append('d', deep.update)
-    await store.append('d', deleteFirst(deep.client))
+    await store.append('d', deleteOf(deep.client, deep.clock))
     const relay = new Replica({ role: 'relay', store })
     const errors: string[] = []
     relay.on('error', (_err, context) => errors.push(context))
@@ -80,8 +62,8 @@ describe('poison updates', () => {
   })
 
   it('rebuilding from parts leaves out a part that throws while applied and keeps the parts after it', () => {
-    const deep = deepMap(5_000)
-    const { update, bad } = rebuildFromParts([deep.update, deleteFirst(deep.client), hello()], () => undefined)
+    const deep = deepMapUpdate(5_000)
+    const { update, bad } = rebuildFromParts([deep.update, deleteOf(deep.client, deep.clock), hello()], () => undefined)
     expect(bad.length).toBe(1)
     const doc = new Y.Doc()
     Y.applyUpdate(doc, update)
