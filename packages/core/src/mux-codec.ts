@@ -18,26 +18,29 @@ export const PROTOCOL_VERSION = 1
 
 const roles: readonly PeerRole[] = ['client', 'relay']
 
+/** The head of every frame: the document's name ('' for connection-level messages), then the message type. */
+const writeHead = (encoder: encoding.Encoder, doc: string, type: number): void => {
+  encoding.writeVarString(encoder, doc)
+  encoding.writeVarUint(encoder, type)
+}
+
 export const encodeMuxFrame = (m: Message): Uint8Array => {
   const encoder = encoding.createEncoder()
   switch (m.type) {
     case 'hello':
-      encoding.writeVarString(encoder, '')
-      encoding.writeVarUint(encoder, MessageType.hello)
+      writeHead(encoder, '', MessageType.hello)
       encoding.writeVarUint(encoder, m.version)
       encoding.writeVarString(encoder, m.peerId)
       encoding.writeVarUint(encoder, roles.indexOf(m.role))
       encoding.writeVarString(encoder, m.token)
       break
     case 'inventory-summary':
-      encoding.writeVarString(encoder, '')
-      encoding.writeVarUint(encoder, MessageType.inventorySummary)
+      writeHead(encoder, '', MessageType.inventorySummary)
       encoding.writeVarUint(encoder, m.bucketBits)
       encoding.writeVarUint8Array(encoder, m.digests)
       break
     case 'inventory':
-      encoding.writeVarString(encoder, '')
-      encoding.writeVarUint(encoder, MessageType.inventory)
+      writeHead(encoder, '', MessageType.inventory)
       encoding.writeVarUint(encoder, m.final ? 1 : 0)
       encoding.writeVarUint(encoder, m.bucketBits)
       encoding.writeVarUint(encoder, m.buckets.length)
@@ -49,35 +52,29 @@ export const encodeMuxFrame = (m: Message): Uint8Array => {
       }
       break
     case 'error':
-      encoding.writeVarString(encoder, m.doc)
-      encoding.writeVarUint(encoder, MessageType.error)
+      writeHead(encoder, m.doc, MessageType.error)
       encoding.writeVarString(encoder, m.code)
       encoding.writeVarString(encoder, m.message)
       break
     case 'ping':
     case 'pong':
-      encoding.writeVarString(encoder, '')
-      encoding.writeVarUint(encoder, m.type === 'ping' ? MessageType.ping : MessageType.pong)
+      writeHead(encoder, '', m.type === 'ping' ? MessageType.ping : MessageType.pong)
       break
     case 'subscribe':
     case 'unsubscribe':
-      encoding.writeVarString(encoder, m.doc)
-      encoding.writeVarUint(encoder, m.type === 'subscribe' ? MessageType.subscribe : MessageType.unsubscribe)
+      writeHead(encoder, m.doc, m.type === 'subscribe' ? MessageType.subscribe : MessageType.unsubscribe)
       break
     case 'sync-step1-deletes':
-      encoding.writeVarString(encoder, m.doc)
-      encoding.writeVarUint(encoder, MessageType.syncStep1Deletes)
+      writeHead(encoder, m.doc, MessageType.syncStep1Deletes)
       encoding.writeVarUint8Array(encoder, m.stateVector)
       encoding.writeVarUint8Array(encoder, m.deleteDigests)
       break
     case 'stateless':
-      encoding.writeVarString(encoder, m.doc)
-      encoding.writeVarUint(encoder, MessageType.stateless)
+      writeHead(encoder, m.doc, MessageType.stateless)
       encoding.writeVarString(encoder, m.payload)
       break
     case 'saved':
-      encoding.writeVarString(encoder, m.doc)
-      encoding.writeVarUint(encoder, MessageType.saved)
+      writeHead(encoder, m.doc, MessageType.saved)
       encoding.writeVarUint(encoder, m.seq)
       encoding.writeVarUint8Array(encoder, m.stateVector)
       break

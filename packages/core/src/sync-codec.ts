@@ -7,22 +7,23 @@ import * as encoding from 'lib0/encoding'
 import { ConvergeError } from './errors.js'
 import { MessageType, SyncType, type YMessage } from './messages.js'
 
+/** A sync message: its sub-type (step 1, step 2, update), then its state vector or update. */
+const writeSync = (encoder: encoding.Encoder, sub: number, data: Uint8Array): void => {
+  encoding.writeVarUint(encoder, MessageType.sync)
+  encoding.writeVarUint(encoder, sub)
+  encoding.writeVarUint8Array(encoder, data)
+}
+
 export const writeYMessage = (encoder: encoding.Encoder, m: YMessage): void => {
   switch (m.type) {
     case 'sync-step1':
-      encoding.writeVarUint(encoder, MessageType.sync)
-      encoding.writeVarUint(encoder, SyncType.step1)
-      encoding.writeVarUint8Array(encoder, m.stateVector)
+      writeSync(encoder, SyncType.step1, m.stateVector)
       return
     case 'sync-step2':
-      encoding.writeVarUint(encoder, MessageType.sync)
-      encoding.writeVarUint(encoder, SyncType.step2)
-      encoding.writeVarUint8Array(encoder, m.update)
+      writeSync(encoder, SyncType.step2, m.update)
       return
     case 'update':
-      encoding.writeVarUint(encoder, MessageType.sync)
-      encoding.writeVarUint(encoder, SyncType.update)
-      encoding.writeVarUint8Array(encoder, m.update)
+      writeSync(encoder, SyncType.update, m.update)
       return
     case 'awareness':
       encoding.writeVarUint(encoder, MessageType.awareness)
