@@ -3,15 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { diffText, shiftIndex } from '../../demos/web/src/text-binding.js'
+import { seededRandom } from '../bench/lib/seeded-random.js'
 import { seedFor } from '../helpers/seed.js'
-
-/** mulberry32: a small seeded generator. */
-const seeded = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 const RUNS = 2_000
 // Few letters, so repeated characters make the edit's place ambiguous.
@@ -20,7 +13,7 @@ const word = (random: () => number, max: number) =>
 
 describe('the demo text binding', () => {
   it('turns any single edit into an edit that rebuilds the new text and ends at the caret', () => {
-    const random = seeded(seedFor('diffText', import.meta.url))
+    const random = seededRandom(seedFor('diffText', import.meta.url))
     for (let run = 0; run < RUNS; run++) {
       const before = word(random, 12)
       const index = Math.floor(random() * (before.length + 1))
@@ -36,7 +29,7 @@ describe('the demo text binding', () => {
   })
 
   it('moves a caret with a remote change as a Yjs position tied to the character before it does', () => {
-    const random = seeded(seedFor('shiftIndex', import.meta.url))
+    const random = seededRandom(seedFor('shiftIndex', import.meta.url))
     for (let run = 0; run < RUNS; run++) {
       const doc = new Y.Doc()
       const text = doc.getText('t')

@@ -10,10 +10,10 @@ import {
 import type fc from 'fast-check'
 import { vi } from 'vitest'
 import * as Y from 'yjs'
+import { seededRandom } from '../bench/lib/seeded-random.js'
 import { applyEdit, type EditOp } from './doc-edits.js'
 import { GhostPeer } from './ghost-peer.js'
 import { ScheduledStore } from './scheduled-store.js'
-import { seededRandom } from './seeded-random.js'
 
 /** The documents every client opens. Two, so relays compare inventories of several. */
 export const DOC_NAMES = ['a', 'b'] as const

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { seedFor } from '../../../test/helpers/seed.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
 import { routerOf } from './replica-internals.js'
-
-/** mulberry32: a small seeded PRNG. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 const faultsOf = (replicas: Replica[]): string[] =>
   replicas.flatMap((r) => (routerOf.get(r)?.sessionFaults() ?? ['no router']).map((f) => `${r.peerId}: ${f}`))
@@ -33,7 +26,7 @@ const quiet = async (net: MemoryNetwork): Promise<void> => {
 describe('the session registry', () => {
   it('after random opens, closes, edits and link drops, each document sees exactly the sessions the router registered for it, and no session outlives its link', async () => {
     const seed = seedFor('session registry', import.meta.url)
-    const random = prng(seed)
+    const random = seededRandom(seed)
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T
     const net = new MemoryNetwork({ random })
     const relays = ['A', 'B'].map((name) => {

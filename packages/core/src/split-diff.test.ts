@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { splitDiff } from './split-diff.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
-
-/** mulberry32 */
-const seeded = (seed: number) => {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Random edits on `doc`: text inserts and deletes, map sets, nested arrays. */
 const edit = (doc: Y.Doc, random: () => number, n: number) => {
@@ -45,7 +34,7 @@ const sync = (from: Y.Doc, to: Y.Doc) => Y.applyUpdate(to, Y.encodeStateAsUpdate
 
 describe('splitDiff', () => {
   it(`a diff split into small chunks applies chunk by chunk with nothing pending and converges (seed ${SEED}; CONVERGE_SEED=<n> to replay)`, () => {
-    const random = seeded(SEED)
+    const random = seededRandom(SEED)
     for (let round = 0; round < 20; round++) {
       // Three replicas edit concurrently and merge now and then: structs of several clients depend on each other.
       const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()]

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import * as Y from 'yjs'
 import { tracesDir } from './paths.js'
+import { seededRandom } from './seeded-random.js'
 
 /** One edit: at `pos`, delete `del` characters, then insert `ins`. */
 export type Patch = [pos: number, del: number, ins: string]
@@ -52,15 +53,7 @@ export const loadTrace = (name = 'automerge-paper', syntheticEdits = 260_000): T
  * in roughly the automerge-paper mix (70 % inserts, 30 % deletes, single characters).
  */
 export const syntheticTrace = (name: string, edits: number, seed = 0x5eed): Trace => {
-  let s = seed >>> 0
-  const random = () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const random = seededRandom(seed)
   const alphabet = 'etaoin shrdlu cmfwyp vbgkqj xz\n'
   const txns: Patch[][] = []
   let length = 0

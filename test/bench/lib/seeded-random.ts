@@ -1,7 +1,7 @@
 /**
- * A small seeded generator (mulberry32): the harness draws every choice it makes outside
- * fast-check (which link delivers next, reconnect jitter) from one, so a run replays
- * exactly from its seed.
+ * A small seeded generator (mulberry32), uniform in [0, 1): what the tests, the property
+ * harness and the synthetic trace draw their choices from, so that a run replays exactly
+ * from its seed.
  */
 export const seededRandom = (seed: number): (() => number) => {
   let a = seed >>> 0
