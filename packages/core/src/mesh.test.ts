@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { waitFor } from '../../../test/bench/lib/wait.js'
+import { untilQuiet } from '../../../test/helpers/quiescence.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
 
 const waitUntil = (check: () => boolean, what: string, timeout = 3000) => waitFor(check, { what, timeout, interval: 5 })
-
-/**
- * The frames delivered once the network has fallen quiet: nothing in flight, and nothing
- * new delivered over several consecutive turns of the event loop (a replica answers a
- * frame within a turn or two: acks wait one setTimeout 0). A network that keeps forwarding
- * (a loop) never gets there.
- */
-const framesAtQuiescence = async (net: MemoryNetwork): Promise<number> => {
-  let last = -1
-  let quietTurns = 0
-  await waitFor(
-    () => {
-      quietTurns = net.inFlight === 0 && net.delivered === last ? quietTurns + 1 : 0
-      last = net.delivered
-      return quietTurns >= 5
-    },
-    { what: 'the network to fall quiet', timeout: 5000, interval: 1 },
-  )
-  return net.delivered
-}
 
 /**
  * The most frames a loop-free mesh needs: each edit transaction is forwarded at most once
@@ -120,7 +101,7 @@ describe('relay mesh over an in-memory network', () => {
       doc.getText('t').insert(0, `${i}`)
     })
     await waitUntil(() => clients.every(({ doc }) => doc.getText('t').length === 4), 'every client to see every edit')
-    const frames = await framesAtQuiescence(net)
+    const frames = await untilQuiet(net)
     // 4 mesh links and 4 client links; 4 edits.
     expect(frames).toBeLessThanOrEqual(frameBound(8, 4))
     for (const { c } of clients) await c.destroy()
@@ -177,7 +158,7 @@ describe('relay mesh over an in-memory network', () => {
       }, 'every client to converge')
       const sv = Y.encodeStateVector(clients[0]?.doc as Y.Doc)
       for (const { doc } of clients) expect(Y.encodeStateVector(doc)).toEqual(sv)
-      const frames = await framesAtQuiescence(net)
+      const frames = await untilQuiet(net)
       // Loop-free: within what forwarding each edit once per hop needs (a client link per
       // relay; 6 edit transactions per client: 5 inserts and a delete).
       expect(frames).toBeLessThanOrEqual(frameBound(links.length + names.length, names.length * 6))

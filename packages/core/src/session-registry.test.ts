@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
+import { untilQuiet } from '../../../test/helpers/quiescence.js'
 import { seedFor } from '../../../test/helpers/seed.js'
-import { waitFor } from '../../../test/helpers/wait.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
@@ -9,19 +9,6 @@ import { routerOf } from './replica-internals.js'
 
 const faultsOf = (replicas: Replica[]): string[] =>
   replicas.flatMap((r) => (routerOf.get(r)?.sessionFaults() ?? ['no router']).map((f) => `${r.peerId}: ${f}`))
-
-const quiet = async (net: MemoryNetwork): Promise<void> => {
-  let last = -1
-  let quietTurns = 0
-  await waitFor(
-    () => {
-      quietTurns = net.inFlight === 0 && net.delivered === last ? quietTurns + 1 : 0
-      last = net.delivered
-      return quietTurns >= 5
-    },
-    { what: 'the network to fall quiet', timeout: 5000, interval: 1 },
-  )
-}
 
 describe('the session registry', () => {
   it('after random opens, closes, edits and link drops, each document sees exactly the sessions the router registered for it, and no session outlives its link', async () => {
@@ -68,7 +55,7 @@ describe('the session registry', () => {
         } else {
           ops.push('wait')
         }
-        await quiet(net)
+        await untilQuiet(net)
         expect(faultsOf(all), `seed ${seed}, after: ${ops.join('; ')}`).toEqual([])
       }
     } finally {
