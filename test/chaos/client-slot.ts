@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises'
-import { tempDir } from '../helpers/relay-process.js'
+import { type RelayProcess, tempDir } from '../helpers/relay-process.js'
+import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { ClientProcess, type ClientProcessOptions } from './client-process.js'
 
 /**
@@ -55,4 +56,49 @@ export class ClientSlot {
     await this.current.dispose()
     await rm(this.dir, { recursive: true, force: true })
   }
+}
+
+/** How a chaos test runs its clients (fields of its CHAOS table). */
+export interface ChaosClients {
+  clients: number
+  doc: string
+  batch: ClientProcessOptions['batch']
+  insertPause: ClientProcessOptions['pause']
+  clientBackoff: ClientProcessOptions['backoff']
+  heartbeat: { interval: number; timeout: number }
+  clientStartTimeout: number
+}
+
+/**
+ * Starts `chaos.clients` client slots, the i-th (seed `seed + i`) on relay i % relays through
+ * a TCP proxy the test can cut; pushes onto `cleanup` what closes each proxy and client.
+ */
+export const startClientSlots = async (
+  relays: RelayProcess[],
+  chaos: ChaosClients,
+  seed: number,
+  cleanup: Array<() => Promise<void>>,
+): Promise<{ clientLinks: TcpProxy[]; clients: ClientSlot[] }> => {
+  const clientLinks: TcpProxy[] = []
+  const clients: ClientSlot[] = []
+  for (let i = 0; i < chaos.clients; i++) {
+    const proxy = await TcpProxy.start((relays[i % relays.length] as RelayProcess).port)
+    cleanup.push(() => proxy.close())
+    clientLinks.push(proxy)
+    const client = await ClientSlot.start({
+      id: `c${i}`,
+      url: proxy.url,
+      doc: chaos.doc,
+      seed: seed + i,
+      batch: chaos.batch,
+      pause: chaos.insertPause,
+      backoff: chaos.clientBackoff,
+      heartbeatInterval: chaos.heartbeat.interval,
+      heartbeatTimeout: chaos.heartbeat.timeout,
+      startTimeout: chaos.clientStartTimeout,
+    })
+    cleanup.push(() => client.dispose())
+    clients.push(client)
+  }
+  return { clientLinks, clients }
 }

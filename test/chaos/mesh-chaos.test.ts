@@ -1,13 +1,11 @@
 import * as prng from 'lib0/prng'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, it } from 'vitest'
 import { adminArgs } from '../helpers/admin.js'
 import { freePort, RelayProcess } from '../helpers/relay-process.js'
 import { envInt, seedFor } from '../helpers/seed.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor } from '../helpers/wait.js'
-import type { ReplicaState } from './client-process.js'
-import { ClientSlot } from './client-slot.js'
-import { relayState as chaosRelayState, sameState } from './relay-state.js'
+import { expectConvergedNothingLost } from './chaos-outcome.js'
+import { startClientSlots } from './client-slot.js'
 
 const SOAK = process.env.CONVERGE_SOAK === '1'
 /** How long faults are injected while clients insert, in s. CI: 25; soak: 300. */
@@ -42,8 +40,6 @@ afterEach(async () => {
   while (cleanup.length > 0) await (cleanup.pop() as () => Promise<void>)()
 })
 
-const relayState = (relay: RelayProcess) => chaosRelayState(relay, CHAOS.doc)
-
 /**
  * Three relays in a ring (A dials B, B dials C, C dials A), and six client replicas in
  * child processes, two per relay. Every link, between relays or from a client, goes
@@ -77,27 +73,7 @@ const startCluster = async (seed: number) => {
       return relay
     }),
   )
-  const clientLinks: TcpProxy[] = []
-  const clients: ClientSlot[] = []
-  for (let i = 0; i < CHAOS.clients; i++) {
-    const proxy = await TcpProxy.start((relays[i % CHAOS.relays] as RelayProcess).port)
-    cleanup.push(() => proxy.close())
-    clientLinks.push(proxy)
-    const client = await ClientSlot.start({
-      id: `c${i}`,
-      url: proxy.url,
-      doc: CHAOS.doc,
-      seed: seed + i,
-      batch: CHAOS.batch,
-      pause: CHAOS.insertPause,
-      backoff: CHAOS.clientBackoff,
-      heartbeatInterval: CHAOS.heartbeat.interval,
-      heartbeatTimeout: CHAOS.heartbeat.timeout,
-      startTimeout: CHAOS.clientStartTimeout,
-    })
-    cleanup.push(() => client.dispose())
-    clients.push(client)
-  }
+  const { clientLinks, clients } = await startClientSlots(relays, CHAOS, seed, cleanup)
   return { relays, meshLinks, clientLinks, clients }
 }
 
@@ -165,39 +141,16 @@ describe('chaos: relay and client processes killed and links cut while clients w
       const healed = performance.now()
       await Promise.all(clients.map((c) => c.current.stop(CHAOS.quiesceTimeout)))
 
-      let states: ReplicaState[] = []
-      await waitFor(
-        async () => {
-          states = [
-            ...(await Promise.all(clients.map((c) => c.current.state()))),
-            ...(await Promise.all(relays.map(relayState))),
-          ]
-          return states.every((s) => sameState(s, states[0] as ReplicaState))
-        },
-        { timeout: CHAOS.convergeTimeout, interval: 200, what: 'every relay and client to hold the same state' },
-      )
-      const convergeSeconds = (performance.now() - healed) / 1000
-
-      const final = (states[0] as ReplicaState).array
-      const present = new Set(final)
-      const runs = clients.flatMap((c) => c.incarnations)
-      const acked = runs.flatMap((r) => [...r.acked])
-      const operations = runs.reduce((n, r) => n + r.inserted.size, 0)
-      const lost = acked.filter((id) => !present.has(id))
-      // Inserts a killed client made but no relay acknowledged may die with it: counted, allowed.
-      const unackedGone = runs.flatMap((r) => [...r.inserted].filter((id) => !r.acked.has(id) && !present.has(id)))
-      const faultCount = Object.values(faults).reduce((a, b) => a + b, 0)
-      console.log(
-        `[chaos] operations ${operations}, faults injected ${faultCount} ${JSON.stringify(faults)}, ` +
-          `acknowledged ${acked.length}, lost ${lost.length} (unacknowledged gone with killed clients: ${unackedGone.length}), converged ${convergeSeconds.toFixed(1)} s after healing ` +
-          `(seed ${seed})`,
-      )
-      expect(lost).toEqual([])
-      // No insert is applied twice.
-      expect(present.size).toBe(final.length)
-      // The last incarnations stopped once all their inserts were acknowledged: none is missing.
-      for (const c of clients) expect([...c.current.inserted].filter((id) => !present.has(id))).toEqual([])
-      expect(faultCount).toBeGreaterThan(0)
+      await expectConvergedNothingLost({
+        name: 'chaos',
+        seed,
+        doc: CHAOS.doc,
+        clients,
+        relays,
+        faults,
+        healed,
+        convergeTimeout: CHAOS.convergeTimeout,
+      })
     },
     120_000 + FAULT_SECONDS * 3_000,
   )
