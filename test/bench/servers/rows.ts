@@ -1,5 +1,6 @@
 /** The rows of a scenario (one per server × client) and the helpers the tables share. */
-import type { CoreLoad } from '../lib/core-load.js'
+import { type CoreLoad, formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
+import type { Cell } from '../lib/report.js'
 import { clientKinds } from './clients.js'
 import { bareWsTarget, type ServerName, type ServerTarget, serverTargets } from './targets.js'
 
@@ -47,3 +48,8 @@ export const boundBy = (c: CoreLoad | undefined): string => {
   if (c.server + c.otherOnServerCore >= SATURATED) return 'server core'
   return 'neither'
 }
+
+/** The columns of a row saying how busy the two cores were and which side bounded it (`loadCells`). */
+export const LOAD_HEADERS = ['busy % server/load', 'bound by', 'other % (noise)']
+
+export const loadCells = (c: CoreLoad | undefined): Cell[] => [formatOwnLoad(c), boundBy(c), formatOtherLoad(c)]

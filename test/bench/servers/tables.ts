@@ -7,7 +7,7 @@ import type { FanOutOptions, FanOutResult } from './fan-out.js'
 import type { JoinStormOptions, JoinStormResult } from './join-storm.js'
 import type { MemoryOptions, MemoryResult } from './memory.js'
 import type { PresenceOptions, PresenceResult } from './presence.js'
-import { baselineOf, boundBy, label, type Row } from './rows.js'
+import { baselineOf, LOAD_HEADERS, label, loadCells, type Row } from './rows.js'
 import type { ThroughputOptions, ThroughputResult } from './throughput.js'
 
 const pct = (share: number) => Math.round(share * 100)
@@ -52,9 +52,7 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
       'last reader p50',
       'last reader p99',
       'server CPU % of a core',
-      'busy % server/load',
-      'bound by',
-      'other % (noise)',
+      ...LOAD_HEADERS,
       'relay persist p50/p99 ≤',
       'converge × (p50)',
       'converge × (p99)',
@@ -68,9 +66,7 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
       result.lastReader.p50,
       result.lastReader.p99,
       pct(result.cores.server),
-      formatOwnLoad(result.cores),
-      boundBy(result.cores),
-      formatOtherLoad(result.cores),
+      ...loadCells(result.cores),
       result.persist === undefined ? '–' : `${result.persist.p50} / ${result.persist.p99}`,
       advantage(base?.delivery.p50 ?? Number.NaN, result.delivery.p50, false),
       advantage(base?.delivery.p99 ?? Number.NaN, result.delivery.p99, false),
@@ -147,18 +143,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
 
 export const presenceTable = (rows: Row<PresenceResult>[], o: PresenceOptions): string =>
   `## (e) Presence: ${o.clients} clients on one document, each moving its cursor (awareness) ${o.rate}×/s, ${o.seconds} s measured after ${o.warmupSeconds} s\n\n${outcomeTable(
-    [
-      'server',
-      'client',
-      'server CPU % of a core',
-      'awareness p50 (ms)',
-      'p99',
-      'max',
-      'delivered %',
-      'busy % server/load',
-      'bound by',
-      'other % (noise)',
-    ],
+    ['server', 'client', 'server CPU % of a core', 'awareness p50 (ms)', 'p99', 'max', 'delivered %', ...LOAD_HEADERS],
     rows,
     label,
     (result) => [
@@ -167,9 +152,7 @@ export const presenceTable = (rows: Row<PresenceResult>[], o: PresenceOptions): 
       result.delivery.p99,
       result.delivery.max,
       pct(result.deliveredShare),
-      formatOwnLoad(result.cores),
-      boundBy(result.cores),
-      formatOtherLoad(result.cores),
+      ...loadCells(result.cores),
     ],
   )}`
 
@@ -184,9 +167,7 @@ export const joinStormTable = (rows: Row<JoinStormResult>[], o: JoinStormOptions
       'server CPU (s)',
       'RSS before (MiB)',
       'peak RSS (MiB)',
-      'busy % server/load',
-      'bound by',
-      'other % (noise)',
+      ...LOAD_HEADERS,
     ],
     rows,
     label,
@@ -196,9 +177,7 @@ export const joinStormTable = (rows: Row<JoinStormResult>[], o: JoinStormOptions
       result.serverCpuMs / 1000,
       result.rssBeforeMiB,
       result.peakRssMiB,
-      formatOwnLoad(result.cores),
-      boundBy(result.cores),
-      formatOtherLoad(result.cores),
+      ...loadCells(result.cores),
     ],
   )}`
 }
