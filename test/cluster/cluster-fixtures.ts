@@ -1,12 +1,12 @@
 import { type Connector, Replica } from '@converge/core'
 import { LevelStore } from '@converge/level'
 import { websocket } from '@converge/websocket'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
-import * as Y from 'yjs'
+import type { WebsocketProvider } from 'y-websocket'
+import type * as Y from 'yjs'
 import { adminArgs } from '../helpers/admin.js'
 import { NatsServers } from '../helpers/nats-servers.js'
 import { RelayProcess, tempDir } from '../helpers/relay-process.js'
+import { stockProvider } from '../helpers/stock-provider.js'
 import { nextEvent } from '../helpers/wait.js'
 
 /** What a test registers to be undone after it (in reverse order). */
@@ -55,15 +55,8 @@ export const clusterRelays = (cleanup: Cleanup, nats: NatsServers, count: number
   Promise.all(Array.from({ length: count }, () => clusterRelay(cleanup, nats, extraArgs)))
 
 /** A stock y-websocket 3.x client, with `ws` as its WebSocket in Node. */
-export const stockClient = (cleanup: Cleanup, url: string, room: string) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(url, room, doc, { WebSocketPolyfill: WebSocket as never, maxBackoffTime: 500 })
-  cleanup.push(() => {
-    provider.destroy()
-    doc.destroy()
-  })
-  return { doc, provider }
-}
+export const stockClient = (cleanup: Cleanup, url: string, room: string) =>
+  stockProvider(cleanup, url, room, { maxBackoffTime: 500 })
 
 export const synced = (provider: WebsocketProvider) =>
   provider.synced ? Promise.resolve() : nextEvent(provider, 'sync', 30_000).then(() => undefined)

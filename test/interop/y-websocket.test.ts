@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
+import type { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { contentOf, nodeReplica } from '../helpers/replicas.js'
+import { stockProvider } from '../helpers/stock-provider.js'
 import { nextEvent, waitFor } from '../helpers/wait.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -12,15 +12,7 @@ afterEach(async () => {
 })
 
 /** A stock y-websocket 3.x client, with `ws` as its WebSocket in Node. */
-const stockClient = (url: string, room: string) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(url, room, doc, { WebSocketPolyfill: WebSocket as never, maxBackoffTime: 500 })
-  cleanup.push(() => {
-    provider.destroy()
-    doc.destroy()
-  })
-  return { doc, provider }
-}
+const stockClient = (url: string, room: string) => stockProvider(cleanup, url, room, { maxBackoffTime: 500 })
 
 const synced = (provider: WebsocketProvider) =>
   provider.synced ? Promise.resolve() : nextEvent(provider, 'sync', 10_000).then(() => undefined)

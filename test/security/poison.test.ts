@@ -2,13 +2,12 @@ import { CloseCode } from '@converge/core'
 import { LevelStore } from '@converge/level'
 import { signToken } from '@converge/relay'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { ADMIN_TOKEN, adminArgs, relayDoc } from '../helpers/admin.js'
 import { deepMapUpdate, deleteOf, selfReferencingUpdate } from '../helpers/poison.js'
 import { RawPeer } from '../helpers/raw-peer.js'
 import { RelayProcess, tempDir } from '../helpers/relay-process.js'
+import { stockProvider } from '../helpers/stock-provider.js'
 import { waitFor } from '../helpers/wait.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -25,18 +24,8 @@ const adminJson = async (relay: RelayProcess, doc: string) => {
   return { status: res.status, body: (await res.json()) as { content?: Record<string, unknown> } }
 }
 
-const stockClient = (url: string, room: string, token?: string) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(url, room, doc, {
-    WebSocketPolyfill: WebSocket as never,
-    params: token === undefined ? {} : { token },
-  })
-  cleanup.push(() => {
-    provider.destroy()
-    doc.destroy()
-  })
-  return { doc, provider }
-}
+const stockClient = (url: string, room: string, token?: string) =>
+  stockProvider(cleanup, url, room, { params: token === undefined ? {} : { token } })
 
 const hello = () => {
   const doc = new Y.Doc()

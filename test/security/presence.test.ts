@@ -3,11 +3,9 @@ import { signToken } from '@converge/relay'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
-import * as Y from 'yjs'
 import { RawPeer } from '../helpers/raw-peer.js'
 import { RelayProcess } from '../helpers/relay-process.js'
+import { stockProvider } from '../helpers/stock-provider.js'
 import { waitFor } from '../helpers/wait.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -61,15 +59,7 @@ const startRelay = async () => {
 }
 
 const victimOn = async (relay: RelayProcess, room: string) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(relay.url, room, doc, {
-    WebSocketPolyfill: WebSocket as never,
-    params: { token: await token('write') },
-  })
-  cleanup.push(() => {
-    provider.destroy()
-    doc.destroy()
-  })
+  const { doc, provider } = stockProvider(cleanup, relay.url, room, { params: { token: await token('write') } })
   provider.awareness.setLocalStateField('user', { name: 'victim' })
   return { doc, provider, id: doc.clientID }
 }

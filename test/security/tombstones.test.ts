@@ -1,13 +1,12 @@
 import { CloseCode } from '@converge/core'
 import { websocket } from '@converge/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { ADMIN_TOKEN, adminArgs, relayDoc } from '../helpers/admin.js'
 import { RawPeer } from '../helpers/raw-peer.js'
 import { freePort, RelayProcess } from '../helpers/relay-process.js'
 import { nodeReplica } from '../helpers/replicas.js'
+import { stockProvider } from '../helpers/stock-provider.js'
 import { waitFor } from '../helpers/wait.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -23,15 +22,7 @@ const admin = (relay: RelayProcess, method: string, path: string) =>
     },
   )
 
-const stockClient = (url: string, room: string) => {
-  const doc = new Y.Doc()
-  const provider = new WebsocketProvider(url, room, doc, { WebSocketPolyfill: WebSocket as never, maxBackoffTime: 200 })
-  cleanup.push(() => {
-    provider.destroy()
-    doc.destroy()
-  })
-  return { doc, provider }
-}
+const stockClient = (url: string, room: string) => stockProvider(cleanup, url, room, { maxBackoffTime: 200 })
 
 const secretState = () => {
   const doc = new Y.Doc()
