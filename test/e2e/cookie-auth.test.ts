@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -7,23 +6,15 @@ import * as Y from 'yjs'
 import { type DemoApp, loginToDemo, startEmbedRelayDemo } from '../helpers/embed-relay-demo.js'
 import { nextEvent, waitFor } from '../helpers/wait.js'
 import { describeInChromium, launchChromium } from './chromium.js'
-import { REPO, VITE_BUILD_TIMEOUT, viteBuild } from './vite-build.js'
-
-const PAGE_DIR = join(REPO, 'test/e2e/stock-client')
-const PAGE_DIST = join(REPO, 'test-output/e2e/stock-client-page')
+import { buildTestPage, VITE_BUILD_TIMEOUT } from './vite-build.js'
 
 describeInChromium('onAuthenticate with the app session cookie (demos/embed-relay, Chromium)', (executablePath) => {
   let browser: Browser
   let app: DemoApp & { dispose(): Promise<void> }
 
   beforeAll(async () => {
-    await viteBuild({
-      root: PAGE_DIR,
-      config: join(PAGE_DIR, 'vite.config.mjs'),
-      marker: join(PAGE_DIST, 'index.html'),
-      sources: [PAGE_DIR],
-    })
-    app = await startEmbedRelayDemo({ publicDir: PAGE_DIST })
+    const pageDist = await buildTestPage('stock-client')
+    app = await startEmbedRelayDemo({ publicDir: pageDist })
     browser = await launchChromium(executablePath)
   }, VITE_BUILD_TIMEOUT)
 

@@ -1,14 +1,11 @@
-import { join } from 'node:path'
 import { storeConformanceCases } from '@converge/core/conformance'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { describeInChromium, launchChromium } from './chromium.js'
 import type { CaseResult } from './conformance/conformance-page.js'
-import { REPO, VITE_BUILD_TIMEOUT, viteBuild } from './vite-build.js'
+import { buildTestPage, VITE_BUILD_TIMEOUT } from './vite-build.js'
 
-const PAGE_DIR = join(REPO, 'test/e2e/conformance')
-const PAGE_DIST = join(REPO, 'test-output/e2e/conformance-page')
 /** How long the whole suite may take in the page, in ms. */
 const SUITE_TIMEOUT = 120_000
 
@@ -18,14 +15,9 @@ describeInChromium('LevelStore on IndexedDB (Chromium) passes the Store conforma
   const results = new Map<string, CaseResult>()
 
   beforeAll(async () => {
-    await viteBuild({
-      root: PAGE_DIR,
-      config: join(PAGE_DIR, 'vite.config.mjs'),
-      marker: join(PAGE_DIST, 'index.html'),
-      sources: [PAGE_DIR],
-    })
+    const pageDist = await buildTestPage('conformance')
     // A relay serves the page: any static server would do, and this one is at hand.
-    server = await RelayProcess.start({ extraArgs: ['--static', PAGE_DIST] })
+    server = await RelayProcess.start({ extraArgs: ['--static', pageDist] })
     browser = await launchChromium(executablePath)
     const page = await browser.newPage()
     page.on('pageerror', (err) => console.log(`[conformance page] ${err.message}`))

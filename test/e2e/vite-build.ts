@@ -51,6 +51,17 @@ export const viteBuild = async (options: { root: string; config?: string; marker
   await promisify(execFile)(process.execPath, args, { cwd: options.root, timeout: VITE_BUILD_TIMEOUT, env })
 }
 
+/**
+ * Builds the test page of test/e2e/<name> (by its own vite.config.mjs, whose outDir is
+ * test-output/e2e/<name>-page) unless it is newer than its sources; resolves with that folder.
+ */
+export const buildTestPage = async (name: string): Promise<string> => {
+  const root = join(REPO, 'test/e2e', name)
+  const dist = join(REPO, 'test-output/e2e', `${name}-page`)
+  await viteBuild({ root, config: join(root, 'vite.config.mjs'), marker: join(dist, 'index.html'), sources: [root] })
+  return dist
+}
+
 /** Builds demos/web into demos/web/dist if it is missing or older than its sources. */
 export const ensureDemoBuilt = () =>
   viteBuild({
