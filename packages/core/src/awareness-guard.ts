@@ -5,7 +5,13 @@
  * cannot overwrite or remove another user's presence. Client sessions may hold at most
  * `maxAwarenessStatesPerSession` ids; mesh links and upstream relays carry everyone's.
  */
-import { type AwarenessEntry, encodeAwarenessEntries, readAwarenessEntries } from './awareness-ids.js'
+import {
+  type AwarenessEntryRef,
+  awarenessSubset,
+  checkAwarenessState,
+  isRemoval,
+  scanAwarenessEntries,
+} from './awareness-ids.js'
 import { ConvergeError } from './errors.js'
 
 /** What the guard needs of a session: the ids it speaks for (kept by the session). */
@@ -32,8 +38,10 @@ export class AwarenessGuard {
    * replica's own awareness id, which no peer may speak for. `clockOf(id)` is the clock
    * known for the id: an entry no newer than it changes nothing (Yjs would ignore it) and
    * is left out, so it neither claims an id nor costs an apply. Stock y-websocket clients
-   * echo every presence update they receive back to the server; a late echo of a client
-   * that has left must not count against the echoing session. Throws
+   * echo every presence update they receive back to the server, so about half of what a
+   * relay receives is echoes: their clocks are read first and their states never decoded.
+   * A late echo of a client that has left must not count against the echoing session.
+   * Only the entries kept are decoded and checked (checkAwarenessState). Throws
    * CONVERGE_LIMIT_EXCEEDED when the session would speak for more than `maxStates` ids.
    */
   admit(
@@ -44,31 +52,32 @@ export class AwarenessGuard {
     maxStates: number,
     clockOf: (id: number) => number | undefined = () => undefined,
   ): AdmittedAwareness {
-    const entries = readAwarenessEntries(update)
-    const kept: AwarenessEntry[] = []
+    const entries = scanAwarenessEntries(update)
+    const kept: AwarenessEntryRef[] = []
+    const present: number[] = []
+    const removed: number[] = []
     let claims = 0
     for (const e of entries) {
       const owner = this.owners.get(e.client)
-      const foreign = owner !== undefined && owner !== session && hasState(e.client)
-      if (foreign || e.client === localId || isStale(e, clockOf(e.client))) continue
-      if (e.state !== 'null' && owner !== session && !session.awarenessClients.has(e.client)) claims++
+      if (e.client === localId || (owner !== undefined && owner !== session && hasState(e.client))) continue
+      const removal = isRemoval(update, e)
+      if (isStale(e.clock, removal, clockOf(e.client))) continue
+      // Only a state that is going to be applied is decoded and checked: an echo costs no decoding.
+      checkAwarenessState(update, e)
+      if (removal) removed.push(e.client)
+      else {
+        present.push(e.client)
+        if (owner !== session && !session.awarenessClients.has(e.client)) claims++
+      }
       kept.push(e)
     }
     if (claims > 0 && session.awarenessClients.size + claims > maxStates) {
       throw new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${maxStates} awareness states from one session`)
     }
-    const present: number[] = []
-    const removed: number[] = []
-    for (const e of kept) {
-      if (e.state === 'null') removed.push(e.client)
-      else {
-        present.push(e.client)
-        this.owners.set(e.client, session)
-      }
-    }
+    for (const client of present) this.owners.set(client, session)
     const dropped = entries.length - kept.length
     return {
-      update: kept.length === 0 ? undefined : dropped === 0 ? update : encodeAwarenessEntries(kept),
+      update: kept.length === 0 ? undefined : dropped === 0 ? update : awarenessSubset(update, kept),
       present,
       removed,
       dropped,
@@ -87,5 +96,5 @@ export class AwarenessGuard {
 }
 
 /** An entry Yjs would not apply: older than the known clock, or a state at that very clock (only a removal applies there). */
-const isStale = (e: AwarenessEntry, known: number | undefined): boolean =>
-  known !== undefined && (e.clock < known || (e.clock === known && e.state !== 'null'))
+const isStale = (clock: number, removal: boolean, known: number | undefined): boolean =>
+  known !== undefined && (clock < known || (clock === known && !removal))

@@ -28,24 +28,93 @@ const jsonDepth = (json: string): number => {
 }
 
 /**
- * The client ids an awareness update speaks for, split into those it sets and those it
- * removes (state `null`). Throws on malformed bytes and on states nested deeper than
- * MAX_AWARENESS_DEPTH.
+ * One entry of an awareness update, located in the update's bytes but not decoded: the
+ * whole entry (client, clock, state) is `start`–`end`, its state's JSON text
+ * `stateStart`–`end`. Reading the clock first lets a relay drop an entry no newer than
+ * what it knows (an echo) without decoding its state.
  */
-export const readAwarenessClients = (update: Uint8Array): { present: number[]; removed: number[] } => {
+export interface AwarenessEntryRef {
+  client: number
+  clock: number
+  start: number
+  stateStart: number
+  end: number
+}
+
+/**
+ * The entries of an awareness update, their states left undecoded (see
+ * `checkAwarenessState`). Throws on malformed bytes: a count, id, clock or length past
+ * the end, or a state longer than the bytes left.
+ */
+export const scanAwarenessEntries = (update: Uint8Array): AwarenessEntryRef[] => {
   const decoder = decoding.createDecoder(update)
-  const present: number[] = []
-  const removed: number[] = []
+  const entries: AwarenessEntryRef[] = []
   const count = decoding.readVarUint(decoder)
   for (let i = 0; i < count; i++) {
+    const start = decoder.pos
     const client = decoding.readVarUint(decoder)
-    decoding.readVarUint(decoder) // clock
-    const state = decoding.readVarString(decoder)
-    if (jsonDepth(state) > MAX_AWARENESS_DEPTH) {
-      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `awareness state nested deeper than ${MAX_AWARENESS_DEPTH}`)
-    }
-    if (state === 'null') removed.push(client)
-    else present.push(client)
+    const clock = decoding.readVarUint(decoder)
+    const length = decoding.readVarUint(decoder)
+    const stateStart = decoder.pos
+    const end = stateStart + length
+    if (end > update.length) throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'awareness state exceeds its bytes')
+    decoder.pos = end
+    entries.push({ client, clock, start, stateStart, end })
+  }
+  return entries
+}
+
+/** The bytes of the JSON text `null`: the state of a removed client. */
+const NULL_STATE = [0x6e, 0x75, 0x6c, 0x6c]
+
+/** True when the entry removes its client (its state is `null`). */
+export const isRemoval = (update: Uint8Array, e: AwarenessEntryRef): boolean =>
+  e.end - e.stateStart === 4 &&
+  update[e.stateStart] === NULL_STATE[0] &&
+  update[e.stateStart + 1] === NULL_STATE[1] &&
+  update[e.stateStart + 2] === NULL_STATE[2] &&
+  update[e.stateStart + 3] === NULL_STATE[3]
+
+/** Decodes as lib0's `readVarString` does (y-protocols reads states with it): invalid UTF-8 throws. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Checks the state of an entry that is going to be applied, as `applyAwarenessUpdate`
+ * will read it: valid UTF-8 and nested no deeper than MAX_AWARENESS_DEPTH. Throws
+ * CONVERGE_MALFORMED_MESSAGE otherwise.
+ */
+export const checkAwarenessState = (update: Uint8Array, e: AwarenessEntryRef): void => {
+  let state: string
+  try {
+    state = utf8.decode(update.subarray(e.stateStart, e.end))
+  } catch (cause) {
+    throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', 'awareness state is not UTF-8', { cause })
+  }
+  if (jsonDepth(state) > MAX_AWARENESS_DEPTH) {
+    throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `awareness state nested deeper than ${MAX_AWARENESS_DEPTH}`)
+  }
+}
+
+/** The awareness update of some of `update`'s entries, their bytes copied as they are. */
+export const awarenessSubset = (update: Uint8Array, entries: AwarenessEntryRef[]): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, entries.length)
+  for (const e of entries) encoding.writeUint8Array(encoder, update.subarray(e.start, e.end))
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * The client ids an awareness update speaks for, split into those it sets and those it
+ * removes (state `null`). Throws on malformed bytes and on states that are not UTF-8 or
+ * are nested deeper than MAX_AWARENESS_DEPTH.
+ */
+export const readAwarenessClients = (update: Uint8Array): { present: number[]; removed: number[] } => {
+  const present: number[] = []
+  const removed: number[] = []
+  for (const e of scanAwarenessEntries(update)) {
+    checkAwarenessState(update, e)
+    if (isRemoval(update, e)) removed.push(e.client)
+    else present.push(e.client)
   }
   return { present, removed }
 }
@@ -55,23 +124,6 @@ export interface AwarenessEntry {
   client: number
   clock: number
   state: string
-}
-
-/** The entries of an awareness update. Throws on malformed bytes and on states nested deeper than MAX_AWARENESS_DEPTH. */
-export const readAwarenessEntries = (update: Uint8Array): AwarenessEntry[] => {
-  const decoder = decoding.createDecoder(update)
-  const entries: AwarenessEntry[] = []
-  const count = decoding.readVarUint(decoder)
-  for (let i = 0; i < count; i++) {
-    const client = decoding.readVarUint(decoder)
-    const clock = decoding.readVarUint(decoder)
-    const state = decoding.readVarString(decoder)
-    if (jsonDepth(state) > MAX_AWARENESS_DEPTH) {
-      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `awareness state nested deeper than ${MAX_AWARENESS_DEPTH}`)
-    }
-    entries.push({ client, clock, state })
-  }
-  return entries
 }
 
 /** An awareness update of `entries` (y-protocols' encoding). */
