@@ -1,8 +1,8 @@
-import { ObservableV2 } from 'lib0/observable'
 import type { Access } from './access.js'
 import type { BackoffOptions } from './backoff.js'
 import { encodeFrame } from './broadcast.js'
 import { CloseCode, closeCodeOf, errorOfFatalClose, isFatalCloseCode } from './close-codes.js'
+import { Emitter } from './emitter.js'
 import { ConvergeError } from './errors.js'
 import { ConnectionFlow } from './flow-control.js'
 import type { FrameStrategy } from './framing.js'
@@ -53,7 +53,7 @@ const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MES
  * dials and redials with backoff and jitter, frames messages, runs the handshake,
  * heartbeats and limits, and emits the decoded messages. It knows nothing of documents.
  */
-export class Link extends ObservableV2<LinkEvents> {
+export class Link extends Emitter<LinkEvents> {
   readonly config: LinkConfig
   /** Who the remote is: from the handshake once open, else what is known so far. */
   remote: LinkIdentity
