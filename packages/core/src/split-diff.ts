@@ -3,36 +3,36 @@ import * as Y from 'yjs'
 
 type Struct = Y.Item | Y.GC
 
-/** A struct of the document to send, from `offset` within it, with its encoding. */
-interface Part {
-  bytes: Uint8Array
-}
-
-/** The structs of one client in one chunk: consecutive, from `clock`. */
+/** The structs of one client in one chunk: consecutive, from `clock`, written into `bytes`. */
 interface Run {
   clock: number
-  parts: Part[]
+  count: number
+  bytes: encoding.Encoder
 }
 
-/** One struct, written alone in Yjs' V1 update encoding (which keeps no state between structs). */
-const encodeStruct = (struct: Struct, offset: number): Uint8Array => {
-  const encoder = new Y.UpdateEncoderV1()
-  struct.write(encoder, offset)
-  return encoder.toUint8Array()
-}
+/** Whether a peer at `known` has the id. */
+const has = (known: Map<number, number>, id: Y.ID): boolean => id.clock < (known.get(id.client) ?? 0)
 
-/** The ids a struct needs its receiver to have already (origins, and the parent item when written by id). */
-const dependencies = (struct: Struct, offset: number): Y.ID[] => {
-  if (!(struct instanceof Y.Item)) return []
-  const deps: Y.ID[] = []
+/**
+ * Whether the receiver at `known` has every id the struct needs first: its origins, and
+ * the parent item when the struct is written with its parent's id.
+ */
+const dependenciesKnown = (struct: Struct, offset: number, known: Map<number, number>): boolean => {
+  if (!(struct instanceof Y.Item)) return true
   // Written with an offset, the origin is the same client's previous clock: sent before it.
-  if (offset === 0 && struct.origin !== null) deps.push(struct.origin)
-  if (struct.rightOrigin !== null) deps.push(struct.rightOrigin)
-  if ((offset > 0 || struct.origin === null) && struct.rightOrigin === null) {
+  if (offset === 0 && struct.origin !== null && !has(known, struct.origin)) return false
+  if (struct.rightOrigin !== null) return has(known, struct.rightOrigin)
+  if (offset > 0 || struct.origin === null) {
     const parentItem = (struct.parent as Y.AbstractType<unknown> | null)?._item
-    if (parentItem) deps.push(parentItem.id)
+    if (parentItem && !has(known, parentItem.id)) return false
   }
-  return deps
+  return true
+}
+
+/** Appends what `from` holds to `to` (lib0 encoders: the filled buffers, then the current one). */
+const appendEncoder = (to: encoding.Encoder, from: encoding.Encoder): void => {
+  for (const buf of from.bufs) encoding.writeUint8Array(to, buf)
+  encoding.writeUint8Array(to, from.cbuf.subarray(0, from.cpos))
 }
 
 /** Index of the struct holding `clock` in a client's (sorted, contiguous) structs. */
@@ -49,14 +49,16 @@ const findIndex = (structs: Struct[], clock: number): number => {
   return lo
 }
 
-const encodeChunk = (runs: Map<number, Run>): Uint8Array => {
+const encodeChunk = (runs: Map<number, Run>, size: number): Uint8Array => {
   const encoder = encoding.createEncoder()
+  // One buffer for the whole chunk: the structs plus a few varints per run.
+  encoder.cbuf = new Uint8Array(size + 16 + runs.size * 24)
   encoding.writeVarUint(encoder, runs.size)
   for (const [client, run] of runs) {
-    encoding.writeVarUint(encoder, run.parts.length)
+    encoding.writeVarUint(encoder, run.count)
     encoding.writeVarUint(encoder, client)
     encoding.writeVarUint(encoder, run.clock)
-    for (const part of run.parts) encoding.writeUint8Array(encoder, part.bytes)
+    appendEncoder(encoder, run.bytes)
   }
   // No deletions in a struct chunk: they follow in the last message.
   encoding.writeVarUint(encoder, 0)
@@ -86,6 +88,12 @@ interface Cursor {
 export class DiffSplitter {
   private readonly known: Map<number, number>
   private readonly cursors: Cursor[] = []
+  /**
+   * Each struct is written here first, to learn its size before it joins a part; then
+   * its bytes are copied into its run. One encoder for all structs (Yjs' V1 encoding
+   * keeps no state between structs), not one per struct: those were most of the work.
+   */
+  private readonly scratch = new Y.UpdateEncoderV1()
 
   constructor(
     private readonly doc: Y.Doc,
@@ -116,19 +124,22 @@ export class DiffSplitter {
   next(): Uint8Array | undefined {
     const runs = new Map<number, Run>()
     let size = 0
-    const has = (id: Y.ID) => id.clock < (this.known.get(id.client) ?? 0)
+    const scratch = this.scratch.restEncoder
     /** Adds the struct at the cursor to the part; false when the part is full without it. */
     const take = (cursor: Cursor, struct: Struct): boolean => {
-      const offset = cursor.clock - struct.id.clock
-      const bytes = encodeStruct(struct, offset)
-      if (size > 0 && size + bytes.length > this.maxBytes) return false
+      scratch.cpos = 0
+      scratch.bufs.length = 0
+      struct.write(this.scratch, cursor.clock - struct.id.clock)
+      const length = encoding.length(scratch)
+      if (size > 0 && size + length > this.maxBytes) return false
       let run = runs.get(cursor.client)
       if (run === undefined) {
-        run = { clock: cursor.clock, parts: [] }
+        run = { clock: cursor.clock, count: 0, bytes: encoding.createEncoder() }
         runs.set(cursor.client, run)
       }
-      run.parts.push({ bytes })
-      size += bytes.length
+      appendEncoder(run.bytes, scratch)
+      run.count++
+      size += length
       cursor.clock = struct.id.clock + struct.length
       this.known.set(cursor.client, cursor.clock)
       return true
@@ -147,20 +158,20 @@ export class DiffSplitter {
         for (;;) {
           const struct = cursor.clock < cursor.end ? structs[index] : undefined
           if (struct === undefined) break
-          if (!dependencies(struct, cursor.clock - struct.id.clock).every(has)) break
-          if (!take(cursor, struct)) return encodeChunk(runs)
+          if (!dependenciesKnown(struct, cursor.clock - struct.id.clock, this.known)) break
+          if (!take(cursor, struct)) return encodeChunk(runs, size)
           index++
           progress = true
         }
       }
-      if (this.done) return runs.size === 0 ? undefined : encodeChunk(runs)
+      if (this.done) return runs.size === 0 ? undefined : encodeChunk(runs, size)
       if (!progress) {
         // Dependencies this document cannot satisfy (it holds them pending itself): send the
         // next struct anyway; the receiver keeps it pending, as it would from one update.
         const cursor = this.cursors.find((c) => c.clock < c.end) as Cursor
         const struct = structAt(cursor)
         if (struct === undefined) cursor.clock = cursor.end
-        else if (!take(cursor, struct)) return encodeChunk(runs)
+        else if (!take(cursor, struct)) return encodeChunk(runs, size)
       }
     }
   }
