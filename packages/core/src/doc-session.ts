@@ -9,8 +9,7 @@ import type { DocMessage, Message } from './messages.js'
 import type { AttachedSession, ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import { SessionAcks } from './save-tracker.js'
-import { streamStep2 } from './step2-stream.js'
-import { answerParts } from './sync-answer-cache.js'
+import { answerLoaded } from './sync-answer.js'
 
 /** What a session needs from the link it runs on (the router's view of it). */
 export interface SessionLink {
@@ -234,37 +233,20 @@ export class DocSession implements AttachedSession {
     const warm = this.rdoc.doc
     if (warm !== undefined) {
       // A diff beyond maxSyncChunkBytes goes in parts over several turns, then the step 2
-      // (step2-stream.ts); updates wait meanwhile, the step 2 carries them. An answer that
-      // fits in one message, without delete digests, is shared by the peers at one state
-      // vector (sync-answer-cache.ts).
-      const whole = () =>
-        answerParts(
-          this.rdoc.fanOut.syncAnswers,
-          warm,
-          stateVector,
-          Number.MAX_SAFE_INTEGER,
-          () => this.rdoc.diffLoaded(warm, stateVector, theirDeletes),
-          () => this.rdoc.diffLoaded(warm, Y.encodeStateVector(warm), theirDeletes),
-          theirDeletes !== undefined,
-        )[0] as Uint8Array
+      // (sync-answer.ts); updates wait meanwhile, the step 2 carries them. An answer without
+      // delete digests is shared by the peers at one state vector (sync-answer-cache.ts).
       this.exchange.streaming++
-      streamStep2(
-        warm,
-        stateVector,
-        this.options.maxSyncChunkBytes,
-        (since) => (since === stateVector ? whole() : this.rdoc.diffLoaded(warm, since, theirDeletes)),
-        {
-          // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
-          part: (update) => this.sendCarrying(sharedMessage('update', this.doc, update), 0),
-          // Sent in the turn its diff was made: no change falls between the diff and the count.
-          step2: (update) => {
-            this.sendCarrying(sharedMessage('sync-step2', this.doc, update), this.rdoc.saves.localChanges)
-            this.markAnswered()
-          },
-          bufferedAmount: () => this.peer.bufferedAmount?.(),
-          ended: () => this.ended,
+      answerLoaded(this.rdoc, warm, stateVector, theirDeletes, this.options.maxSyncChunkBytes, {
+        // A part alone covers no local change: only the step 2 after it does (0 confirms nothing).
+        part: (update) => this.sendCarrying(sharedMessage('update', this.doc, update), 0),
+        // Sent in the turn its diff was made: no change falls between the diff and the count.
+        step2: (update) => {
+          this.sendCarrying(sharedMessage('sync-step2', this.doc, update), this.rdoc.saves.localChanges)
+          this.markAnswered()
         },
-      ).finally(() => this.exchange.streaming--)
+        bufferedAmount: () => this.peer.bufferedAmount?.(),
+        ended: () => this.ended,
+      }).finally(() => this.exchange.streaming--)
       return
     }
     this.rdoc.diff(stateVector, theirDeletes).then((update) => {

@@ -83,7 +83,7 @@ interface Cursor {
  * arrival (nothing waits as pending structs on the receiver). The parts cover the
  * structs the document had when the splitter was made; the document may change between
  * calls (positions are clocks, found again each time). What they did not cover, the
- * deletions and any later structs, is the diff since `covered()` (see streamStep2).
+ * deletions and any later structs, is the diff since `covered()` (see SyncAnswer, sync-answer.ts).
  */
 export class DiffSplitter {
   private readonly known: Map<number, number>
@@ -188,17 +188,3 @@ export const splitDiff = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): Uint8Ar
   for (let part = splitter.next(); part !== undefined; part = splitter.next()) chunks.push(part)
   return chunks
 }
-
-/**
- * The updates that answer a sync step 1 with state vector `sv` from the loaded `doc`, all
- * at once: `diff` (the ordinary answer) when it fits in `maxBytes`, else the struct chunks
- * of splitDiff followed by `deletions()` (the delete set, the step 2 proper). DocSession
- * streams large answers instead (step2-stream.ts).
- */
-export const syncStep2Parts = (
-  doc: Y.Doc,
-  sv: Uint8Array,
-  diff: Uint8Array,
-  maxBytes: number,
-  deletions: () => Uint8Array,
-): Uint8Array[] => (diff.length <= maxBytes ? [diff] : [...splitDiff(doc, sv, maxBytes), deletions()])

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { type Step2Sink, streamStep2 } from './step2-stream.js'
+import { type Step2Sink, streamAnswer } from './step2-stream.js'
+import { SyncAnswer } from './sync-answer.js'
+import { SyncAnswerCache } from './sync-answer-cache.js'
 
 const EMPTY_SV = new Uint8Array([0])
 
@@ -35,13 +37,21 @@ const queuedDoc = () => {
   return doc
 }
 
-describe('streamStep2', () => {
+/** Streams `doc`'s answer to a peer at `sv` in parts of `maxBytes`, as a relay's session does. */
+const streamStep2 = (doc: Y.Doc, sv: Uint8Array, maxBytes: number, sink: Step2Sink): Promise<void> => {
+  // Cleared on every change, as the document's own cache is (DocFanOut).
+  const versions = new SyncAnswerCache()
+  doc.on('update', () => versions.clear())
+  return streamAnswer(new SyncAnswer(doc, sv, maxBytes, (since) => Y.encodeStateAsUpdate(doc, since), versions), sink)
+}
+
+describe('streamAnswer', () => {
   it('a diff that fits goes as the step 2 alone, in the same turn', async () => {
     const doc = new Y.Doc()
     doc.getText('text').insert(0, 'small')
     const receiver = new Y.Doc()
     const { sink, sent, stopTicking } = recordingSink(receiver)
-    const done = streamStep2(doc, EMPTY_SV, 1024, (since) => Y.encodeStateAsUpdate(doc, since), sink)
+    const done = streamStep2(doc, EMPTY_SV, 1024, sink)
     expect(sent.map((s) => s.kind)).toEqual(['step2'])
     await done
     stopTicking()
@@ -52,7 +62,7 @@ describe('streamStep2', () => {
     const doc = queuedDoc()
     const receiver = new Y.Doc()
     const { sink, sent, stopTicking } = recordingSink(receiver)
-    await streamStep2(doc, EMPTY_SV, 1024, (since) => Y.encodeStateAsUpdate(doc, since), sink)
+    await streamStep2(doc, EMPTY_SV, 1024, sink)
     stopTicking()
     const parts = sent.filter((s) => s.kind === 'part')
     expect(parts.length).toBeGreaterThan(10)
@@ -79,7 +89,7 @@ describe('streamStep2', () => {
       text.delete(Math.floor(text.length / 2), 7)
       text.insert(text.length, ` end ${edits}`)
     }
-    await streamStep2(doc, EMPTY_SV, 1024, (since) => Y.encodeStateAsUpdate(doc, since), sink)
+    await streamStep2(doc, EMPTY_SV, 1024, sink)
     stopTicking()
     expect(edits).toBeGreaterThan(10)
     expect(receiver.store.pendingStructs).toBeNull()
@@ -91,7 +101,7 @@ describe('streamStep2', () => {
     const receiver = new Y.Doc()
     const { sink, sent, stopTicking } = recordingSink(receiver)
     sink.queued = 4096
-    const done = streamStep2(doc, EMPTY_SV, 1024, (since) => Y.encodeStateAsUpdate(doc, since), sink)
+    const done = streamStep2(doc, EMPTY_SV, 1024, sink)
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(sent.length).toBe(1)
     sink.queued = 0

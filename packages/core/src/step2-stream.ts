@@ -1,6 +1,3 @@
-import type * as Y from 'yjs'
-import { DiffSplitter } from './split-diff.js'
-
 /** Where a streamed sync answer goes (a DocSession). */
 export interface Step2Sink {
   /** Sends one part, as an update that covers no local change. */
@@ -13,57 +10,53 @@ export interface Step2Sink {
   ended(): boolean
 }
 
+/** An answer to a sync step 1, as streamAnswer reads it (a SyncAnswer, sync-answer.ts). */
+export interface StreamedAnswer {
+  /** The size parts are cut to: a connection holding this much unsent waits for the next. */
+  readonly maxBytes: number
+  /** The part at `index`, or undefined when every part came before it. */
+  part(index: number): Uint8Array | undefined
+  /** The step 2 after the last part: the diff since what the parts covered, as of now. */
+  step2(): Uint8Array
+}
+
 /** How often a sender waiting for its queue to drain looks again, in ms. */
 const DRAIN_POLL_MS = 10
 
 /**
- * Answers a sync step 1 with state vector `sv` from the loaded `doc`. A diff that fits in
- * `maxBytes` goes as it is, the step 2, in this turn. A larger one (an offline queue, a
- * big document) goes in parts (DiffSplitter), one part per turn of the event loop and
- * only while the connection's queue holds less than one part, so the sender's event loop
- * stays free (heartbeats, pongs, other peers) however large the diff, its memory holds
- * about one part, and the receiver's flow control paces the whole exchange; then the
- * step 2: the diff since what the parts covered (`diff(covered)`: the deletions and any
- * change made meanwhile). Returns a promise that settles once the step 2 was sent, or
- * the session ended.
+ * Sends `answer` to `sink`. An answer without parts goes as it is, the step 2, in this
+ * turn. A larger one goes in parts, one part per turn of the event loop and only while
+ * the connection's queue holds less than one part, so the sender's event loop stays free
+ * (heartbeats, pongs, other peers) however large the diff, and the receiver's flow control
+ * paces the whole exchange; then the step 2, made or checked current in the turn it is
+ * sent (it carries the deletions and every change made meanwhile). Returns a promise that
+ * settles once the step 2 was sent, or the session ended.
  */
-export const streamStep2 = (
-  doc: Y.Doc,
-  sv: Uint8Array,
-  maxBytes: number,
-  diff: (since: Uint8Array) => Uint8Array,
-  sink: Step2Sink,
-): Promise<void> => {
-  const splitter = new DiffSplitter(doc, sv, maxBytes)
-  const first = splitter.next()
-  if (first === undefined || splitter.done) {
-    // Everything fits in one part: the ordinary answer, unless its deletions make it too big.
-    const whole = diff(sv)
-    if (first === undefined || whole.length <= maxBytes) {
-      sink.step2(whole)
-      return Promise.resolve()
-    }
-    sink.part(first)
-    sink.step2(diff(splitter.covered()))
+export const streamAnswer = (answer: StreamedAnswer, sink: Step2Sink): Promise<void> => {
+  const first = answer.part(0)
+  if (first === undefined) {
+    sink.step2(answer.step2())
     return Promise.resolve()
   }
   sink.part(first)
+  let next = 1
   return new Promise((resolve) => {
     const pump = () => {
       if (sink.ended()) {
         resolve()
         return
       }
-      if ((sink.bufferedAmount() ?? 0) >= maxBytes) {
+      if ((sink.bufferedAmount() ?? 0) >= answer.maxBytes) {
         setTimeout(pump, DRAIN_POLL_MS)
         return
       }
-      const part = splitter.next()
+      const part = answer.part(next)
       if (part === undefined) {
-        sink.step2(diff(splitter.covered()))
+        sink.step2(answer.step2())
         resolve()
         return
       }
+      next++
       sink.part(part)
       setTimeout(pump, 0)
     }

@@ -1,13 +1,15 @@
 /**
  * Shared sync answers: many peers asking a loaded document for what they lack at one state
- * vector (a join storm: every new client sends the empty one) get one computed answer,
- * whose frames are then encoded once per framing (broadcast.ts). An answer is kept only
- * while the document is unchanged: every change of the Y.Doc clears the cache, and an
- * entry is also dropped when the document's pending structs or deletions moved (an update
- * that only adds pending content changes what is sent, with no 'update' event).
+ * vector (a join storm: every new client sends the empty one) get one computed answer
+ * (sync-answer.ts), whose parts and step 2 are the same bytes for all of them, so their
+ * frames are encoded once per framing (broadcast.ts). An answer is kept only while the
+ * document is unchanged: every change of the Y.Doc clears the cache, and an entry is also
+ * dropped when the document's pending structs or deletions moved (an update that only adds
+ * pending content changes what is sent, with no 'update' event). The cache also tells
+ * whether a document is unchanged since a moment (`stamp`, `current`): an answer streamed
+ * over many turns sends its stored step 2 only when it is.
  */
 import type * as Y from 'yjs'
-import { syncStep2Parts } from './split-diff.js'
 
 /** Answers smaller than this are cheap to recompute and not worth keeping per document. */
 export const MIN_SHARED_ANSWER_BYTES = 16 * 1024
@@ -16,43 +18,65 @@ export const MAX_SHARED_ANSWERS = 4
 /** State vectors longer than this are answered alone (long keys; rarely shared). */
 const MAX_KEY_BYTES = 1024
 
-interface Entry {
-  parts: readonly Uint8Array[]
-  pendingStructs: unknown
-  pendingDs: unknown
+/** A document's version at one moment: equal stamps, unchanged document. */
+export interface DocStamp {
+  readonly generation: number
+  readonly pendingStructs: unknown
+  readonly pendingDs: unknown
 }
 
-/** The answers of one loaded document, by state vector. */
+/** What the cache keeps: an answer, its size, and the version it was computed at. */
+export interface KeptAnswer {
+  /** Bytes of the whole diff it answers: small ones are not kept. */
+  readonly wholeBytes: number
+  readonly computedAt: DocStamp
+}
+
+/** The answers of one loaded document, by state vector and chunk size. */
 export class SyncAnswerCache {
   private doc: Y.Doc | undefined
+  /** Counts the changes of the document (clear): the version in a stamp. */
+  private generation = 0
   /** Made on the first answer kept: most documents never keep one. */
-  private entries: Map<string, Entry> | undefined
+  private entries: Map<string, KeptAnswer> | undefined
 
   /**
-   * The updates that answer a sync step 1 with state vector `sv` (see syncStep2Parts):
-   * the last is the step 2, the others go before it as updates. `compute` makes them when
-   * no unchanged answer is kept. The array is the caller's to change.
+   * The answer to a sync step 1 with state vector `sv`, cut in parts of `maxChunkBytes`:
+   * a kept one made at the document's current version, else `compute()`'s (kept when it is
+   * large enough).
    */
-  answer(doc: Y.Doc, sv: Uint8Array, maxChunkBytes: number, compute: () => Uint8Array[]): Uint8Array[] {
+  answer<A extends KeptAnswer>(doc: Y.Doc, sv: Uint8Array, maxChunkBytes: number, compute: () => A): A {
     if (sv.length > MAX_KEY_BYTES) return compute()
-    if (this.doc !== doc) this.clear()
+    this.own(doc)
     // Links may split answers at different sizes: the chunk size is part of the key.
     const key = `${maxChunkBytes}:${keyOf(sv)}`
     const kept = this.entries?.get(key)
-    const { pendingStructs, pendingDs } = doc.store
-    if (kept !== undefined && kept.pendingStructs === pendingStructs && kept.pendingDs === pendingDs) {
-      return [...kept.parts]
-    }
-    const parts = compute()
-    let bytes = 0
-    for (const p of parts) bytes += p.length
-    if (bytes >= MIN_SHARED_ANSWER_BYTES) {
+    if (kept !== undefined && this.current(doc, kept.computedAt)) return kept as A
+    const answer = compute()
+    if (answer.wholeBytes >= MIN_SHARED_ANSWER_BYTES) {
       this.entries ??= new Map()
+      this.entries.delete(key)
       if (this.entries.size >= MAX_SHARED_ANSWERS) this.entries.delete(this.entries.keys().next().value as string)
-      this.doc = doc
-      this.entries.set(key, { parts: [...parts], pendingStructs, pendingDs })
+      this.entries.set(key, answer)
     }
-    return parts
+    return answer
+  }
+
+  /** The document's version now. */
+  stamp(doc: Y.Doc): DocStamp {
+    this.own(doc)
+    const { pendingStructs, pendingDs } = doc.store
+    return { generation: this.generation, pendingStructs, pendingDs }
+  }
+
+  /** Whether `doc` is unchanged since `stamp` was taken. */
+  current(doc: Y.Doc, stamp: DocStamp): boolean {
+    return (
+      stamp.generation === this.generation &&
+      this.doc === doc &&
+      stamp.pendingStructs === doc.store.pendingStructs &&
+      stamp.pendingDs === doc.store.pendingDs
+    )
   }
 
   /** State vectors with a kept answer. */
@@ -60,8 +84,16 @@ export class SyncAnswerCache {
     return this.entries?.size ?? 0
   }
 
+  /** The cache serves `doc` from now on (a new Y.Doc of the document: nothing kept is its). */
+  private own(doc: Y.Doc): void {
+    if (this.doc === doc) return
+    if (this.doc !== undefined) this.clear()
+    this.doc = doc
+  }
+
   /** The document changed: no kept answer is current any more. */
   clear(): void {
+    this.generation++
     this.entries = undefined
     this.doc = undefined
   }
@@ -72,18 +104,4 @@ const keyOf = (sv: Uint8Array): string => {
   let key = ''
   for (let i = 0; i < sv.length; i++) key += String.fromCharCode(sv[i] as number)
   return key
-}
-
-/** The answer parts of a loaded document, shared when no delete digests tailor it to one peer. */
-export const answerParts = (
-  cache: SyncAnswerCache,
-  doc: Y.Doc,
-  sv: Uint8Array,
-  maxChunkBytes: number,
-  diff: () => Uint8Array,
-  deletions: () => Uint8Array,
-  tailored: boolean,
-): Uint8Array[] => {
-  const compute = () => syncStep2Parts(doc, sv, diff(), maxChunkBytes, deletions)
-  return tailored ? compute() : cache.answer(doc, sv, maxChunkBytes, compute)
 }

@@ -1,0 +1,96 @@
+/**
+ * The answer of a loaded document to a sync step 1: the whole diff when it fits in one
+ * message, else parts of about `maxBytes` (DiffSplitter, split-diff.ts), cut as the first
+ * asker reaches each and kept, then the step 2. An answer without delete digests is shared
+ * by every peer asking at its state vector (sync-answer-cache.ts): one computation per
+ * document version, and every joiner streams the same bytes, whose frames are encoded
+ * once per framing (broadcast.ts). A joiner that reaches the step 2 after the document
+ * changed gets the diff since what the parts covered, made then: never a stale answer.
+ */
+import type * as Y from 'yjs'
+import type { DeleteDigests } from './delete-set-chunks.js'
+import { DiffSplitter } from './split-diff.js'
+import { type Step2Sink, type StreamedAnswer, streamAnswer } from './step2-stream.js'
+import type { DocStamp, KeptAnswer, SyncAnswerCache } from './sync-answer-cache.js'
+
+/** The step 2 after the parts: what they covered, and its diff as of `at` (undefined: not made yet). */
+interface Final {
+  covered: Uint8Array
+  bytes: Uint8Array | undefined
+  at: DocStamp
+}
+
+export class SyncAnswer implements KeptAnswer, StreamedAnswer {
+  readonly wholeBytes: number
+  readonly computedAt: DocStamp
+  /** The parts cut so far; the same arrays for every peer streaming this answer. */
+  private readonly parts: Uint8Array[] = []
+  /** Cuts the next part; undefined when the whole diff fits, or every part was cut. */
+  private splitter: DiffSplitter | undefined
+  private final: Final | undefined
+
+  /**
+   * `diff(since)`: what a peer at state vector `since` lacks, made from `doc` now;
+   * `versions` tells whether `doc` changed since a moment (the document's cache).
+   */
+  constructor(
+    private readonly doc: Y.Doc,
+    sv: Uint8Array,
+    readonly maxBytes: number,
+    private readonly diff: (since: Uint8Array) => Uint8Array,
+    private readonly versions: Pick<SyncAnswerCache, 'stamp' | 'current'>,
+  ) {
+    this.computedAt = versions.stamp(doc)
+    // The whole diff first: it is cheap, and most answers fit in one message.
+    const whole = diff(sv)
+    this.wholeBytes = whole.length
+    if (whole.length <= maxBytes) this.final = { covered: sv, bytes: whole, at: this.computedAt }
+    else this.splitter = new DiffSplitter(doc, sv, maxBytes)
+  }
+
+  part(index: number): Uint8Array | undefined {
+    if (index < this.parts.length) return this.parts[index]
+    const splitter = this.splitter
+    if (splitter === undefined) return undefined
+    const part = splitter.next()
+    if (part !== undefined) {
+      this.parts.push(part)
+      return part
+    }
+    this.splitter = undefined
+    const covered = splitter.covered()
+    this.final = { covered, bytes: this.diff(covered), at: this.versions.stamp(this.doc) }
+    return undefined
+  }
+
+  step2(): Uint8Array {
+    const final = this.final as Final
+    if (final.bytes !== undefined && this.versions.current(this.doc, final.at)) return final.bytes
+    // The document changed since the step 2 was made: its diff since the parts, now.
+    return this.diff(final.covered)
+  }
+}
+
+/** What answerLoaded needs of the document (a ReplicaDoc). */
+export interface AnswerSource {
+  readonly fanOut: { readonly syncAnswers: SyncAnswerCache }
+  diffLoaded(doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array
+}
+
+/**
+ * Answers a sync step 1 with state vector `sv` from the loaded `doc` into `sink` (see
+ * streamAnswer). Delete digests tailor an answer to one peer: it is computed for it alone.
+ * Settles once the step 2 was sent, or the session ended.
+ */
+export const answerLoaded = (
+  source: AnswerSource,
+  doc: Y.Doc,
+  sv: Uint8Array,
+  theirDeletes: DeleteDigests | undefined,
+  maxBytes: number,
+  sink: Step2Sink,
+): Promise<void> => {
+  const cache = source.fanOut.syncAnswers
+  const compute = () => new SyncAnswer(doc, sv, maxBytes, (since) => source.diffLoaded(doc, since, theirDeletes), cache)
+  return streamAnswer(theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute(), sink)
+}
