@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { type Step2Sink, streamAnswer } from './step2-stream.js'
-import { SyncAnswer } from './sync-answer.js'
+import { answerLoaded, SyncAnswer } from './sync-answer.js'
 import { SyncAnswerCache } from './sync-answer-cache.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
@@ -131,5 +131,31 @@ describe('SyncAnswer', () => {
         expect(j.result.mine, `round ${round}, joiner ${i} (seed ${SEED})`).toEqual(j.result.source)
       }
     }
+  })
+
+  it('a large answer is kept while joiners stream it and dropped after the last, a whole one stays kept until the document changes', async () => {
+    const { doc, text, cache } = sharedDoc()
+    const source = {
+      fanOut: { syncAnswers: cache },
+      diffLoaded: (d: Y.Doc, sv: Uint8Array) => Y.encodeStateAsUpdate(d, sv),
+    }
+    const a = joiner(doc)
+    const b = joiner(doc)
+    const streams = [
+      answerLoaded(source, doc, EMPTY_SV, undefined, PART, a.sink),
+      answerLoaded(source, doc, EMPTY_SV, undefined, PART, b.sink),
+    ]
+    expect(cache.size).toBe(1)
+    await Promise.all(streams)
+    expect(a.parts.length).toBeGreaterThan(1)
+    expect(b.parts).toEqual(a.parts)
+    expect(cache.size).toBe(0)
+    // The same document in one message: kept for the next asker.
+    const whole = joiner(doc)
+    await answerLoaded(source, doc, EMPTY_SV, undefined, 1024 * 1024, whole.sink)
+    expect(whole.result.mine).toEqual(stateOf(doc))
+    expect(cache.size).toBe(1)
+    text.insert(0, 'x')
+    expect(cache.size).toBe(0)
   })
 })
