@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
-import { splitDiff } from './split-diff.js'
+import { splitDiff, surelyLargerThan } from './split-diff.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 
@@ -60,5 +60,30 @@ describe('splitDiff', () => {
       expect(receiver.getMap('map').toJSON()).toEqual(source.getMap('map').toJSON())
       expect(Y.encodeStateVector(receiver)).toEqual(Y.encodeStateVector(source))
     }
+  })
+
+  it(`surelyLargerThan never claims a diff larger than it is, and sees the large ones (seed ${SEED}; CONVERGE_SEED=<n> to replay)`, () => {
+    const random = seededRandom(SEED + 1)
+    let seen = 0
+    for (let round = 0; round < 20; round++) {
+      const source = new Y.Doc()
+      const receiver = new Y.Doc()
+      edit(source, random, 100)
+      // Some multi-byte text too: a string's UTF-16 length never exceeds its UTF-8 bytes.
+      source.getText('text').insert(0, 'é€😀'.repeat(1 + Math.floor(random() * 20)))
+      if (random() < 0.5) sync(source, receiver)
+      edit(source, random, 200)
+      const sv = Y.encodeStateVector(receiver)
+      const size = Y.encodeStateAsUpdate(source, sv).length
+      for (const max of [0, 16, 256, Math.floor(size / 4), Math.floor(size / 2), size - 1, size, size * 2]) {
+        if (surelyLargerThan(source, sv, max)) {
+          expect(size, `round ${round}, max ${max} (seed ${SEED})`).toBeGreaterThan(max)
+          seen++
+        }
+      }
+      expect(surelyLargerThan(source, sv, 0)).toBe(true)
+      expect(surelyLargerThan(source, Y.encodeStateVector(source), 0)).toBe(false)
+    }
+    expect(seen).toBeGreaterThan(40)
   })
 })

@@ -188,3 +188,27 @@ export const splitDiff = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): Uint8Ar
   for (let part = splitter.next(); part !== undefined; part = splitter.next()) chunks.push(part)
   return chunks
 }
+
+/**
+ * Whether what a peer with state vector `sv` lacks from `doc` surely encodes to more than
+ * `maxBytes`, known without encoding it: a lower bound of its size (every struct writes at
+ * least one byte, a string at least its UTF-16 length), counted only until it passes
+ * `maxBytes`, so the check costs a bounded walk. False says nothing: the diff may be larger.
+ */
+export const surelyLargerThan = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): boolean => {
+  const known = Y.decodeStateVector(sv)
+  let bytes = 0
+  for (const [client, structs] of doc.store.clients as Map<number, Struct[]>) {
+    const clock = known.get(client) ?? 0
+    let i = findIndex(structs, clock)
+    // The first missing struct may be partly known: one byte for it.
+    if (i < structs.length) bytes++
+    for (i++; i < structs.length; i++) {
+      const struct = structs[i] as Struct
+      bytes += struct instanceof Y.Item && struct.content instanceof Y.ContentString ? 1 + struct.content.str.length : 1
+      if (bytes > maxBytes) return true
+    }
+    if (bytes > maxBytes) return true
+  }
+  return false
+}

@@ -11,7 +11,7 @@
  */
 import type * as Y from 'yjs'
 
-/** Answers smaller than this are cheap to recompute and not worth keeping per document. */
+/** Answers in one message smaller than this are cheap to recompute and not worth keeping per document. */
 export const MIN_SHARED_ANSWER_BYTES = 16 * 1024
 /** Most state vectors whose answers one document keeps at once. */
 export const MAX_SHARED_ANSWERS = 4
@@ -27,8 +27,8 @@ export interface DocStamp {
 
 /** What the cache keeps: an answer, its size, and the version it was computed at. */
 export interface KeptAnswer {
-  /** Bytes of the whole diff it answers: small ones are not kept. */
-  readonly wholeBytes: number
+  /** Worth keeping: not one small message, cheap to make again (see MIN_SHARED_ANSWER_BYTES). */
+  readonly keep: boolean
   readonly computedAt: DocStamp
 }
 
@@ -42,8 +42,8 @@ export class SyncAnswerCache {
 
   /**
    * The answer to a sync step 1 with state vector `sv`, cut in parts of `maxChunkBytes`:
-   * a kept one made at the document's current version, else `compute()`'s (kept when it is
-   * large enough).
+   * a kept one made at the document's current version, else `compute()`'s (kept when it
+   * says it is worth it).
    */
   answer<A extends KeptAnswer>(doc: Y.Doc, sv: Uint8Array, maxChunkBytes: number, compute: () => A): A {
     if (sv.length > MAX_KEY_BYTES) return compute()
@@ -53,7 +53,7 @@ export class SyncAnswerCache {
     const kept = this.entries?.get(key)
     if (kept !== undefined && this.current(doc, kept.computedAt)) return kept as A
     const answer = compute()
-    if (answer.wholeBytes >= MIN_SHARED_ANSWER_BYTES) {
+    if (answer.keep) {
       this.entries ??= new Map()
       this.entries.delete(key)
       if (this.entries.size >= MAX_SHARED_ANSWERS) this.entries.delete(this.entries.keys().next().value as string)

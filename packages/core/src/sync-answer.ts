@@ -9,9 +9,9 @@
  */
 import type * as Y from 'yjs'
 import type { DeleteDigests } from './delete-set-chunks.js'
-import { DiffSplitter } from './split-diff.js'
+import { DiffSplitter, surelyLargerThan } from './split-diff.js'
 import { type Step2Sink, type StreamedAnswer, streamAnswer } from './step2-stream.js'
-import type { DocStamp, KeptAnswer, SyncAnswerCache } from './sync-answer-cache.js'
+import { type DocStamp, type KeptAnswer, MIN_SHARED_ANSWER_BYTES, type SyncAnswerCache } from './sync-answer-cache.js'
 
 /** The step 2 after the parts: what they covered, and its diff as of `at` (undefined: not made yet). */
 interface Final {
@@ -21,7 +21,7 @@ interface Final {
 }
 
 export class SyncAnswer implements KeptAnswer, StreamedAnswer {
-  readonly wholeBytes: number
+  readonly keep: boolean
   readonly computedAt: DocStamp
   /** The parts cut so far; the same arrays for every peer streaming this answer. */
   private readonly parts: Uint8Array[] = []
@@ -43,11 +43,16 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
     private readonly versions: Pick<SyncAnswerCache, 'stamp' | 'current'>,
   ) {
     this.computedAt = versions.stamp(doc)
-    // The whole diff first: it is cheap, and most answers fit in one message.
-    const whole = diff(sv)
-    this.wholeBytes = whole.length
-    if (whole.length <= maxBytes) this.final = { covered: sv, bytes: whole, at: this.computedAt }
-    else this.splitter = new DiffSplitter(doc, sv, maxBytes)
+    // The whole diff first (it is cheap, and most answers fit in one message), unless it
+    // surely does not fit.
+    const whole = surelyLargerThan(doc, sv, maxBytes) ? undefined : diff(sv)
+    if (whole !== undefined && whole.length <= maxBytes) {
+      this.final = { covered: sv, bytes: whole, at: this.computedAt }
+      this.keep = whole.length >= MIN_SHARED_ANSWER_BYTES
+    } else {
+      this.splitter = new DiffSplitter(doc, sv, maxBytes)
+      this.keep = true
+    }
   }
 
   /** The diff did not fit in one message: it goes in parts. */
