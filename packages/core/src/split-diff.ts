@@ -3,11 +3,12 @@ import * as Y from 'yjs'
 
 type Struct = Y.Item | Y.GC
 
-/** The structs of one client in one chunk: consecutive, from `clock`, written into `bytes`. */
+/** The structs of one client in one chunk: consecutive, from `clock`, written into `encoder`. */
 interface Run {
   clock: number
   count: number
-  bytes: encoding.Encoder
+  /** Yjs' V1 update encoding keeps no state between structs: they are written as they come. */
+  encoder: Y.UpdateEncoderV1
 }
 
 /** Whether a peer at `known` has the id. */
@@ -27,6 +28,18 @@ const dependenciesKnown = (struct: Struct, offset: number, known: Map<number, nu
     if (parentItem && !has(known, parentItem.id)) return false
   }
   return true
+}
+
+/**
+ * Takes back what was written to `encoder` since it had `bufs` filled buffers and stood at
+ * `cpos` in `cbuf`. A lib0 encoder only ever appends: it writes at `cpos` in `cbuf`, and
+ * when that is full moves `cbuf` (or a view of its written part) to `bufs` and starts a new
+ * one. So the bytes before the mark are untouched, and restoring the fields forgets the rest.
+ */
+const unwrite = (encoder: encoding.Encoder, bufs: number, cbuf: encoding.Encoder['cbuf'], cpos: number): void => {
+  encoder.bufs.length = bufs
+  encoder.cbuf = cbuf
+  encoder.cpos = cpos
 }
 
 /** Appends what `from` holds to `to` (lib0 encoders: the filled buffers, then the current one). */
@@ -58,7 +71,7 @@ const encodeChunk = (runs: Map<number, Run>, size: number): Uint8Array => {
     encoding.writeVarUint(encoder, run.count)
     encoding.writeVarUint(encoder, client)
     encoding.writeVarUint(encoder, run.clock)
-    appendEncoder(encoder, run.bytes)
+    appendEncoder(encoder, run.encoder.restEncoder)
   }
   // No deletions in a struct chunk: they follow in the last message.
   encoding.writeVarUint(encoder, 0)
@@ -88,12 +101,6 @@ interface Cursor {
 export class DiffSplitter {
   private readonly known: Map<number, number>
   private readonly cursors: Cursor[] = []
-  /**
-   * Each struct is written here first, to learn its size before it joins a part; then
-   * its bytes are copied into its run. One encoder for all structs (Yjs' V1 encoding
-   * keeps no state between structs), not one per struct: those were most of the work.
-   */
-  private readonly scratch = new Y.UpdateEncoderV1()
 
   constructor(
     private readonly doc: Y.Doc,
@@ -124,20 +131,29 @@ export class DiffSplitter {
   next(): Uint8Array | undefined {
     const runs = new Map<number, Run>()
     let size = 0
-    const scratch = this.scratch.restEncoder
-    /** Adds the struct at the cursor to the part; false when the part is full without it. */
+    /**
+     * Adds the struct at the cursor to the part; false when the part is full without it.
+     * The struct is written straight into its run (not into an encoder of its own: those
+     * were most of the work), and taken back when it does not fit.
+     */
     const take = (cursor: Cursor, struct: Struct): boolean => {
-      scratch.cpos = 0
-      scratch.bufs.length = 0
-      struct.write(this.scratch, cursor.clock - struct.id.clock)
-      const length = encoding.length(scratch)
-      if (size > 0 && size + length > this.maxBytes) return false
       let run = runs.get(cursor.client)
       if (run === undefined) {
-        run = { clock: cursor.clock, count: 0, bytes: encoding.createEncoder() }
+        run = { clock: cursor.clock, count: 0, encoder: new Y.UpdateEncoderV1() }
         runs.set(cursor.client, run)
       }
-      appendEncoder(run.bytes, scratch)
+      const out = run.encoder.restEncoder
+      const bufs = out.bufs.length
+      const cbuf = out.cbuf
+      const cpos = out.cpos
+      const before = encoding.length(out)
+      struct.write(run.encoder, cursor.clock - struct.id.clock)
+      const length = encoding.length(out) - before
+      if (size > 0 && size + length > this.maxBytes) {
+        unwrite(out, bufs, cbuf, cpos)
+        if (run.count === 0) runs.delete(cursor.client)
+        return false
+      }
       run.count++
       size += length
       cursor.clock = struct.id.clock + struct.length
