@@ -79,12 +79,6 @@ export class SyncAnswerCache {
     )
   }
 
-  /** Drops `answer` wherever it is kept. */
-  forget(answer: KeptAnswer): void {
-    if (this.entries === undefined) return
-    for (const [key, kept] of this.entries) if (kept === answer) this.entries.delete(key)
-  }
-
   /** State vectors with a kept answer. */
   get size(): number {
     return this.entries?.size ?? 0

@@ -28,8 +28,6 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
   /** Cuts the next part; undefined when the whole diff fits, or every part was cut. */
   private splitter: DiffSplitter | undefined
   private final: Final | undefined
-  /** Joiners streaming this answer now. */
-  streams = 0
 
   /**
    * `diff(since)`: what a peer at state vector `since` lacks, made from `doc` now;
@@ -53,11 +51,6 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
       this.splitter = new DiffSplitter(doc, sv, maxBytes)
       this.keep = true
     }
-  }
-
-  /** The diff did not fit in one message: it goes in parts. */
-  get parted(): boolean {
-    return this.final === undefined || this.parts.length > 0
   }
 
   part(index: number): Uint8Array | undefined {
@@ -104,12 +97,5 @@ export const answerLoaded = (
 ): Promise<void> => {
   const cache = source.fanOut.syncAnswers
   const compute = () => new SyncAnswer(doc, sv, maxBytes, (since) => source.diffLoaded(doc, since, theirDeletes), cache)
-  const answer = theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute()
-  if (!answer.parted) return streamAnswer(answer, sink)
-  // The parts of a large answer are kept while joiners stream them (a join storm shares
-  // them), not after: a big document would hold its answer's bytes and frames besides.
-  answer.streams++
-  return streamAnswer(answer, sink).finally(() => {
-    if (--answer.streams === 0) cache.forget(answer)
-  })
+  return streamAnswer(theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute(), sink)
 }
