@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { type Step2Sink, streamAnswer } from './step2-stream.js'
 import { answerLoaded, SyncAnswer } from './sync-answer.js'
 import { SyncAnswerCache } from './sync-answer-cache.js'
@@ -7,18 +8,6 @@ import { SyncAnswerCache } from './sync-answer-cache.js'
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 const EMPTY_SV = new Uint8Array([0])
 const PART = 1024
-
-/** mulberry32 */
-const seeded = (seed: number) => {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A document of 2,000 inserts at the front (as many structs) and its cache, cleared on every change as DocFanOut does. */
 const sharedDoc = () => {
@@ -97,7 +86,7 @@ describe('SyncAnswer', () => {
   })
 
   it(`whatever the document does while joiners stream, each one's step 2 leaves it holding the document as it is then (seed ${SEED}; CONVERGE_SEED=<n> to replay)`, async () => {
-    const random = seeded(SEED)
+    const random = seededRandom(SEED)
     for (let round = 0; round < 3; round++) {
       const { doc, text, answer } = sharedDoc()
       const snapshot = Y.encodeStateAsUpdate(doc)
