@@ -4,6 +4,8 @@
  */
 import { getHeapSnapshot } from 'node:v8'
 import { MemoryNetwork, MemoryStore, Replica } from '@converge/core'
+import { LevelStore } from '@converge/level'
+import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { waitFor } from '../helpers/wait.js'
@@ -115,6 +117,40 @@ describe('unload', () => {
       expect(doc.getText('t').toString()).toBe(expected.getText('t').toString())
       expect(doc.getMap('m').toJSON()).toEqual(expected.getMap('m').toJSON())
       expect(Y.encodeStateVector(relay.loadedDoc(name) as Y.Doc)).toEqual(Y.encodeStateVector(expected))
+    }
+  })
+
+  it('with a LevelStore, an unloaded document leaves no counts, caches or names in the memory of the store, and reloads identical', async () => {
+    const net = new MemoryNetwork()
+    const store = new LevelStore(new MemoryLevel())
+    const unloaded: string[] = []
+    const relay = new Replica({
+      role: 'relay',
+      peerId: 'relay',
+      store,
+      unloadDelay: 30,
+      observer: { docUnloaded: (name) => void unloaded.push(name) },
+    })
+    net.listen('relay', (t) => relay.accept(t))
+    net.listen('relay/y', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'u-1' } }))
+    cleanups.push(() => relay.destroy())
+    await relay.ready
+    const ownDocs = relay.loadedDocs()
+    const baseline = store.docsInMemory
+
+    const before = await editAndLeave(relay, net, ownDocs)
+    expect(store.docsInMemory).toBeGreaterThanOrEqual(baseline + DOCS.length)
+
+    await waitFor(() => DOCS.every((d) => unloaded.includes(d)), { what: 'every document to unload' })
+    expect(store.docsInMemory).toBe(baseline)
+    expect(await store.list()).toEqual(expect.arrayContaining(DOCS))
+    for (const name of DOCS) {
+      const expected = new Y.Doc()
+      Y.applyUpdate(expected, before.get(name) as Uint8Array)
+      const stored = new Y.Doc()
+      Y.applyUpdate(stored, (await store.load(name)) as Uint8Array)
+      expect(Y.encodeStateVector(stored)).toEqual(Y.encodeStateVector(expected))
+      expect(stored.getText('t').toString()).toBe(expected.getText('t').toString())
     }
   })
 })

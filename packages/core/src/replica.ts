@@ -385,6 +385,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     rdoc.destroy(notifyPeers)
     if (this.#docs.get(rdoc.name) === rdoc) this.#docs.delete(rdoc.name)
     this.#statusChanges.forget(rdoc.name)
+    this.store.unloaded?.(rdoc.name)
     if (wasWarm) this.observer.docUnloaded?.(rdoc.name)
   }
 

@@ -46,6 +46,13 @@ export interface Store {
   /** Waits for pending writes, then releases resources. Later calls reject with CONVERGE_STORE_CLOSED. */
   close(): Promise<void>
   /**
+   * The caller no longer holds `doc` in memory (a replica unloaded it): the store drops
+   * what it keeps in memory for that document (counts, caches), so an unloaded document
+   * costs nothing but its stored bytes. Later calls about `doc` work as before and rebuild
+   * what they need. Optional.
+   */
+  unloaded?(doc: string): void
+  /**
    * Rebuilds the stored document part by part (snapshots, then log updates in order),
    * moving aside into a quarantine, never deleting, every part that `check` rejects (it
    * throws) or that Yjs fails to apply, and stores the rest as its state. Resolves with

@@ -77,6 +77,16 @@ export class GroupCommit {
     this.indexed.delete(doc)
   }
 
+  /** `doc` was unloaded: forgotten here, so its next append writes its (empty) index entry again. */
+  unloaded(doc: string): void {
+    this.indexed.delete(doc)
+  }
+
+  /** The documents this queue remembers (their index entry written). */
+  indexedDocs(): Iterable<string> {
+    return this.indexed
+  }
+
   /** Writes batches one at a time until none is left; appends made meanwhile fill the next. */
   private async writePending(): Promise<void> {
     this.writeScheduled = false

@@ -366,6 +366,28 @@ describe('LevelStore', () => {
     expect(await bytesOnDisk(dir)).toBeLessThan(1.5 * state + 4096)
   })
 
+  it('an unloaded document leaves nothing in the memory of the store, and is listed, loads identical and compacts as before', async () => {
+    const store = new LevelStore(new MemoryLevel(), { compactMinUpdates: 20, compactRatio: 0 })
+    await store.open()
+    const { updates, text } = typed(30)
+    await Promise.all(updates.slice(0, 10).map((u) => store.append('a', u)))
+    await Promise.all(updates.slice(0, 5).map((u) => store.append('b', u)))
+    await store.stateVector('a')
+    await store.digest('b')
+    expect(store.docsInMemory).toBe(2)
+    store.unloaded('a')
+    expect(store.docsInMemory).toBe(1)
+    store.unloaded('b')
+    expect(store.docsInMemory).toBe(0)
+    expect(await store.list()).toEqual(['a', 'b'])
+    // Written again after the unload: listed once, every update there, and the log is still compacted.
+    await Promise.all(updates.slice(10).map((u) => store.append('a', u)))
+    await expect.poll(() => store.stats.compactions).toBeGreaterThanOrEqual(1)
+    expect(await textOf(store, 'a')).toBe(text)
+    expect(await store.list()).toEqual(['a', 'b'])
+    await store.close()
+  })
+
   it('a document with a long uncompacted log loads back exactly', async () => {
     const store = new LevelStore(new MemoryLevel(), { autoCompact: false })
     await store.open()

@@ -300,6 +300,24 @@ export class LevelStore implements Store {
     })
   }
 
+  /**
+   * `doc` was unloaded by its replica: drops the counts and caches kept for it (its log
+   * size estimates, cached state vector and digest, whether its index entry was written).
+   * They are estimates: the next load recounts them, and until then a compaction may come
+   * later than it would have.
+   */
+  unloaded(doc: string): void {
+    this.docs.delete(doc)
+    this.appends.unloaded(doc)
+  }
+
+  /** How many documents the store keeps counts or caches for in memory (loaded or written since their last unload). */
+  get docsInMemory(): number {
+    const names = new Set(this.docs.keys())
+    for (const doc of this.appends.indexedDocs()) names.add(doc)
+    return names.size
+  }
+
   /** Writes what is queued, stops compactions (a running one stops at its next step), and closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {

@@ -122,7 +122,14 @@ export const runMemory = (
       const want = svObject(Y.encodeStateVectorFromUpdate(seed))
       const names = Array.from({ length: options.docs }, (_, i) => `memory-${i}`)
       await sleep(options.settleMs)
-      const baseline = await reading(server)
+      // BENCH_HEAP_SNAPSHOT_DIR: heap snapshots of the server before, with every document open,
+      // and after unload (for profiling; compare before and after to see what unload leaves).
+      const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR
+      const snapshot = (when: string) =>
+        dir === undefined
+          ? undefined
+          : join(dir, `${target.name}-${client.name}${multiplexed ? '-1conn' : ''}${when}.heapsnapshot`)
+      const baseline = await reading(server, snapshot('-before'))
       const loadedBefore = await docsLoaded(server)
       const t0 = epochNow()
       const watch = new CoreLoadWatch([server.process.pid])
@@ -155,19 +162,12 @@ export const runMemory = (
         'the documents to persist',
       )
       await sleep(options.settleMs)
-      // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot of the server with every document open (for profiling).
-      const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR
-      const open = await reading(
-        server,
-        dir === undefined
-          ? undefined
-          : join(dir, `${target.name}-${client.name}${multiplexed ? '-1conn' : ''}.heapsnapshot`),
-      )
+      const open = await reading(server, snapshot(''))
       await inBatches(clients, options.concurrency, (c) => c.close())
       await sleep(options.unloadDelayMs)
       await convergeUnloaded(server, loadedBefore, options.timeout)
       await sleep(options.settleMs)
-      const unloaded = await reading(server)
+      const unloaded = await reading(server, snapshot('-unloaded'))
       const perDoc = (mib: number) => (mib * 1024) / options.docs
       return {
         docs: options.docs,

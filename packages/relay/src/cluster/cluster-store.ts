@@ -31,6 +31,10 @@ export class ClusterStore implements Store {
     return this.cluster.append(doc, update, meta)
   }
 
+  unloaded(doc: string): void {
+    this.inner.unloaded?.(doc)
+  }
+
   stateVector(doc: string): Promise<Uint8Array> {
     return this.inner.stateVector(doc)
   }
