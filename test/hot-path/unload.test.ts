@@ -2,40 +2,18 @@
  * Unload: once its last client left and the unload delay passed, a relay keeps nothing of
  * a document in memory (only its stored bytes), and the document reloads identical.
  */
-import { getHeapSnapshot } from 'node:v8'
 import { MemoryNetwork, MemoryStore, Replica } from '@converge/core'
 import { LevelStore } from '@converge/level'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { liveObjects } from '../helpers/live-objects.js'
 import { waitFor } from '../helpers/wait.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
 })
-
-/** Live objects per constructor name, from a heap snapshot (taking one collects garbage first). */
-const liveObjects = async (names: string[]): Promise<Record<string, number>> => {
-  const chunks: string[] = []
-  for await (const chunk of getHeapSnapshot()) chunks.push(chunk as string)
-  const snap = JSON.parse(chunks.join('')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }
-    nodes: number[]
-    strings: string[]
-  }
-  const fields = snap.snapshot.meta.node_fields
-  const typeAt = fields.indexOf('type')
-  const nameAt = fields.indexOf('name')
-  const objectType = snap.snapshot.meta.node_types[0].indexOf('object')
-  const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]))
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    if (snap.nodes[i + typeAt] !== objectType) continue
-    const name = snap.strings[snap.nodes[i + nameAt] as number] as string
-    if (name in counts) counts[name] = (counts[name] as number) + 1
-  }
-  return counts
-}
 
 const DOCS = ['u-1', 'u-2', 'u-3']
 

@@ -105,9 +105,14 @@ export class RelayEdge implements TokenGate {
   /** Tells the edge about an accepted peer: its token is watched, its handshake ends when it opens. */
   accepted(peer: Peer, request: IncomingMessage): void {
     if (this.authRequired) this.tokens.bind(peer, request, isMux(request))
-    peer.on('status', (status) => {
-      if (status === 'open') this.caps.settled(request.socket as Socket)
-    })
+    // Only the socket is kept, and only until the peer opens: not the request (headers and all).
+    const socket = request.socket as Socket
+    const settled = (status: string) => {
+      if (status !== 'open') return
+      this.caps.settled(socket)
+      peer.off('status', settled)
+    }
+    peer.on('status', settled)
   }
 
   /** Warns loudly at startup about an open relay listening beyond loopback. */

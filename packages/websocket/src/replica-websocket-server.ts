@@ -131,7 +131,9 @@ export class ReplicaWebSocketServer {
 
   /** Takes over an HTTP upgrade request. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy())
+    // A function of its own: a closure here would keep this call's request (headers and
+    // all) and head alive for as long as the socket lives.
+    socket.on('error', destroyOnError)
     if (this.closed) {
       refuse(socket, 503, 'shutting down')
       return
@@ -221,7 +223,12 @@ export class ReplicaWebSocketServer {
     if (ms <= 0) return
     const timer = setTimeout(() => transport.close(CloseCode.heartbeatTimeout, 'no message'), ms)
     timer.unref?.()
-    const clear = () => clearTimeout(timer)
+    // Whichever comes first removes both, so nothing of the timer stays with the socket.
+    const clear = () => {
+      clearTimeout(timer)
+      ws.off('message', clear)
+      ws.off('close', clear)
+    }
     ws.once('message', clear)
     ws.once('close', clear)
   }
@@ -299,4 +306,9 @@ const refuse = (socket: Duplex, status: number, reason: string): void => {
     socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   }
   socket.destroy()
+}
+
+/** An 'error' listener of an upgraded socket: the socket is destroyed (its 'close' follows). */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
 }
