@@ -1,11 +1,11 @@
 import { fullAccess } from './access.js'
-import { definedOnly } from './defined-only.js'
 import type { DocumentRouter } from './document-router.js'
 import { frameStrategy } from './framing.js'
 import { Link } from './link.js'
 import type { PeerRole } from './messages.js'
 import { Peer } from './peer.js'
-import { type AcceptOptions, DEFAULT_PEER_OPTIONS, type PeerOptions } from './peer-options.js'
+import { peerLimitsOf } from './peer-limits.js'
+import type { AcceptOptions, PeerOptions } from './peer-options.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
 import type { Connector, Transport } from './transport.js'
@@ -32,7 +32,7 @@ export interface PeerHost {
 /** Starts a Link over `transport` and returns its Peer. */
 export const openPeer = (transport: Transport | Connector, options: PeerLinkOptions, host: PeerHost): Peer => {
   const framing = frameStrategy(options.framing)
-  const limits = { ...DEFAULT_PEER_OPTIONS, ...definedOnly(options) }
+  const limits = peerLimitsOf(options)
   const { policy, router, peers } = host
   const link = new Link(
     {
