@@ -80,7 +80,18 @@ export interface MemoryResult {
   unloadDelayMs: number
   /** The cores while the documents were opened. */
   cores: CoreLoad
+  /** The diagnostics that were on (`MEMORY_DIAGNOSTICS`): they perturb RSS, so such figures do not compare with plain runs. */
+  diagnostics: string[]
 }
+
+/**
+ * The environment variables that make the servers do diagnostic work besides the readings
+ * (heap snapshots, allocation sampling, smaps copies); each leaves memory of its own behind.
+ */
+export const MEMORY_DIAGNOSTICS = ['BENCH_HEAP_SNAPSHOT_DIR', 'BENCH_HEAP_SAMPLING_FILE', 'BENCH_MEMORY_DETAIL_FILE']
+
+/** Which of `MEMORY_DIAGNOSTICS` this run has on (the servers inherit the environment). */
+export const memoryDiagnostics = (): string[] => MEMORY_DIAGNOSTICS.filter((v) => process.env[v] !== undefined)
 
 const MiB = 2 ** 20
 
@@ -129,7 +140,14 @@ export const runMemory = (
         dir === undefined
           ? undefined
           : join(dir, `${target.name}-${client.name}${multiplexed ? '-1conn' : ''}${when}.heapsnapshot`)
-      const baseline = await reading(server, snapshot('-before'))
+      // The snapshot before the documents open is written before the baseline is read: writing
+      // one leaves native memory resident (tens of MiB), which would otherwise count as per-document RSS.
+      const before = snapshot('-before')
+      if (before !== undefined) {
+        await server.memory(before)
+        await sleep(options.settleMs)
+      }
+      const baseline = await reading(server)
       const loadedBefore = await docsLoaded(server)
       const t0 = epochNow()
       const watch = new CoreLoadWatch([server.process.pid])
@@ -185,6 +203,7 @@ export const runMemory = (
         openedPerSecond: (options.docs * 1000) / openedMs,
         unloadDelayMs: options.unloadDelayMs,
         cores,
+        diagnostics: memoryDiagnostics(),
       }
     },
     { unloadDelayMs: options.unloadDelayMs },

@@ -105,7 +105,13 @@ export const coldSyncTable = (rows: Row<ColdSyncResult>[], o: ColdSyncOptions, t
 
 export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string => {
   const bytes = rows.find((r) => r.result)?.result?.docBytes ?? 0
-  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)\n\n${outcomeTable(
+  const diagnostics = [...new Set(rows.flatMap((r) => r.result?.diagnostics ?? []))]
+  // A heap snapshot leaves native memory resident: the RSS after it (after unload, with one taken with every document open) is not what a plain run reads.
+  const note =
+    diagnostics.length === 0
+      ? ''
+      : `\n\nDIAGNOSTICS ON (${diagnostics.join(', ')}): RSS figures read after a heap snapshot or during sampling are inflated; do not compare them with plain runs.`
+  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)${note}\n\n${outcomeTable(
     [
       'server',
       'client',
