@@ -19,7 +19,9 @@ export class AppendMetaTracker {
     decoded: ReturnType<typeof Y.decodeUpdate> | undefined,
     context: PeerContext | undefined,
   ): AppendMeta {
-    const sv = Y.decodeStateVector(Y.encodeStateVector(doc))
+    // The document's state vector as a map, without encoding and decoding it (Y.getState per client).
+    const sv = new Map<number, number>()
+    for (const client of doc.store.clients.keys()) sv.set(client, Y.getState(doc.store, client))
     if (this.ahead !== undefined)
       for (const [client, clock] of this.ahead) if (clock > (sv.get(client) ?? 0)) sv.set(client, clock)
     for (const struct of (decoded ?? Y.decodeUpdate(update)).structs) {

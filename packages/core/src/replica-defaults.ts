@@ -19,6 +19,8 @@ export const DEFAULT_REPLICA_OPTIONS = {
   maxNestingDepth: 256,
   /** Largest document, in bytes of its stored state. */
   maxDocBytes: 64 * 1024 * 1024,
+  /** Most bytes of received updates applied in one transaction and passed on as one merged update. */
+  maxMergedUpdateBytes: 1024 * 1024,
 }
 
 /** A replica's options with every default applied: what it runs with, decided once. */
@@ -33,6 +35,7 @@ export interface ResolvedReplicaOptions {
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number
+  readonly maxMergedUpdateBytes: number
   readonly seedDocument: ReplicaOptions['seedDocument']
   readonly savedWhen: ReplicaOptions['savedWhen']
 }
@@ -48,6 +51,7 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   maxPendingBytes: options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
   maxNestingDepth: options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth,
   maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,
+  maxMergedUpdateBytes: options.maxMergedUpdateBytes ?? DEFAULT_REPLICA_OPTIONS.maxMergedUpdateBytes,
   seedDocument: options.seedDocument,
   savedWhen: options.savedWhen,
 })

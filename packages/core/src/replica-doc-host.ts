@@ -47,6 +47,8 @@ export interface DocHost {
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number
+  /** See ReplicaOptions.maxMergedUpdateBytes. */
+  readonly maxMergedUpdateBytes: number
   readonly observer: ReplicaObserver
   /**
    * The content of a document the store has never held, stored before anyone sees the

@@ -16,6 +16,7 @@ import { DocFanOut } from './doc-fan-out.js'
 import { DocHolds } from './doc-holds.js'
 import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
+import { applyInOneTransaction, DurableApply } from './durable-apply.js'
 import { ConvergeError } from './errors.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
@@ -64,6 +65,7 @@ export class ReplicaDoc {
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
+  private readonly applies: DurableApply
 
   constructor(host: DocHost, name: string) {
     this.host = host
@@ -71,6 +73,7 @@ export class ReplicaDoc {
     this.saves = new SaveTracker(() => host.statusChanged(this))
     this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
     this.size = new DocSize(host.maxDocBytes)
+    this.applies = new DurableApply((updates, origin) => this.applyRun(updates, origin), host.maxMergedUpdateBytes)
   }
 
   /** The app opened the document once more. */
@@ -244,21 +247,34 @@ export class ReplicaDoc {
       this.host.observer.changed?.(this.name, update, context)
       return
     }
+    // With the other updates made durable in the same batch: one transaction (durable-apply.ts).
+    await this.applies.apply(update, origin)
+    this.host.observer.changed?.(this.name, update, context)
+  }
+
+  private applyRun(updates: readonly Uint8Array[], origin: unknown): unknown[] {
+    const doc = this.doc
+    if (this.destroyed || doc === undefined) return []
     // An update that completes pending structs or deletions applies them too, and the
     // doc's update then holds more than the origin sent: it goes back to the origin as well.
-    this.echoToOrigin = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
+    let errors: unknown[]
     try {
-      Y.applyUpdate(this.doc, update, origin)
-    } catch (err) {
-      // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
-      this.host.store.repair?.(this.name, storedPartCheck(this.name, this.host.maxNestingDepth)).catch(noop)
-      throw new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
-        cause: err,
+      errors = applyInOneTransaction(doc, updates, origin, () => {
+        this.echoToOrigin ||= doc.store.pendingStructs !== null || doc.store.pendingDs !== null
       })
     } finally {
       this.echoToOrigin = false
     }
-    this.host.observer.changed?.(this.name, update, context)
+    if (!errors.some((e) => e !== undefined)) return errors
+    // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
+    this.host.store.repair?.(this.name, storedPartCheck(this.name, this.host.maxNestingDepth)).catch(noop)
+    return errors.map((err) =>
+      err === undefined
+        ? undefined
+        : new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
+            cause: err,
+          }),
+    )
   }
 
   /**

@@ -44,6 +44,14 @@ export interface ReplicaOptions {
    * links and upstream relays are exempt. Default 64 MiB.
    */
   maxDocBytes?: number
+  /**
+   * Received updates made durable by one store write apply in one transaction, from one
+   * origin and in order, up to this many bytes of them: the document then emits, and
+   * passes on to every other session, one merged update instead of one per update (a burst
+   * of small edits costs one message per store write, not per edit). 0 applies each update
+   * alone. Default 1 MiB.
+   */
+  maxMergedUpdateBytes?: number
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
   /**

@@ -151,6 +151,9 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   get maxDocBytes(): number {
     return this.#options.maxDocBytes
   }
+  get maxMergedUpdateBytes(): number {
+    return this.#options.maxMergedUpdateBytes
+  }
 
   // --- documents ----------------------------------------------------------------
 

@@ -129,6 +129,15 @@ export const LIMIT_OPTION_SPEC: readonly OptionSpec[] = [
     doc: 'bytes of updates with missing dependencies one document may hold, from clients (4513 beyond)',
   }),
   option({
+    key: 'maxMergedUpdateBytes',
+    flag: '--max-merged-update-bytes <n>',
+    env: 'CONVERGE_MAX_MERGED_UPDATE_BYTES',
+    default: DEFAULT_REPLICA_OPTIONS.maxMergedUpdateBytes,
+    unit: 'bytes',
+    parse: nonNegativeInt,
+    doc: 'updates of one document made durable by one store write apply in one transaction and go on to readers as one merged update of at most about this many bytes (a burst costs a message per write, not per edit; 0: each update alone)',
+  }),
+  option({
     key: 'maxMessagesPerSecond',
     flag: '--max-messages-per-second <n>',
     env: 'CONVERGE_MAX_MESSAGES_PER_SECOND',

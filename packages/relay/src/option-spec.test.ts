@@ -77,6 +77,7 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   remoteErrorsPerMinute: true,
   maxNestingDepth: true,
   maxDocBytes: true,
+  maxMergedUpdateBytes: true,
   heartbeatInterval: true,
   heartbeatTimeout: true,
   peerId: true,

@@ -175,6 +175,8 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   maxNestingDepth?: number
   /** Largest document, in bytes of its stored state (4513 beyond). */
   maxDocBytes?: number
+  /** Bytes of durable updates applied in one transaction and passed on as one merged update (see ReplicaOptions). */
+  maxMergedUpdateBytes?: number
   /** WebSocket ping interval for accepted sockets, in ms. */
   pingInterval?: number
   /** converge.v1 heartbeat interval (ping frames), in ms. */

@@ -109,6 +109,7 @@ export class Relay {
       maxPendingBytes: options.maxPendingBytes,
       maxNestingDepth: options.maxNestingDepth,
       maxDocBytes: options.maxDocBytes,
+      maxMergedUpdateBytes: options.maxMergedUpdateBytes,
       observer: this.ext.observer(composeObservers(this.metrics.observer(), cluster?.observer())),
       savedWhen: cluster?.savedGate(),
       seedDocument: this.ext.seedDocument,

@@ -134,7 +134,39 @@ export interface BurstResult {
   serverCpuMs: number
   serverPeakRssMiB: number
   cores: CoreLoad
+  /** converge only: the relay's flow-control and persist figures over the burst (its /metrics). */
+  relay?: RelayBurstFigures
 }
+
+/** What the converge relay spent the burst on, from its Prometheus counters. */
+export interface RelayBurstFigures {
+  /** Times a connection was paused, and the seconds connections spent paused. */
+  pauses: number
+  pausedSeconds: number
+  /** Appends persisted, and their summed latency from call to durable (s). */
+  persists: number
+  persistSeconds: number
+}
+
+/** The sum of every sample of `name` (all label sets) in Prometheus text. */
+const metricSum = (text: string, name: string): number => {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue
+    const rest = line.slice(name.length)
+    if (rest[0] !== ' ' && rest[0] !== '{') continue
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (Number.isFinite(value)) sum += value
+  }
+  return sum
+}
+
+const relayFigures = (text: string): RelayBurstFigures => ({
+  pauses: metricSum(text, 'converge_flow_pauses_total'),
+  pausedSeconds: metricSum(text, 'converge_flow_paused_seconds_total'),
+  persists: metricSum(text, 'converge_persist_seconds_count'),
+  persistSeconds: metricSum(text, 'converge_persist_seconds_sum'),
+})
 
 /**
  * One client types the first `edits` transactions of the trace as fast as it can, yielding
@@ -192,7 +224,9 @@ export const runBurst = async (
       writerState = Y.encodeStateAsUpdate(writer.doc)
       serverCpuMs = server.process.cpuMs() - cpu0
       serverPeakRssMiB = server.process.peakRssBytes() / 2 ** 20
+      const relay = server.metrics === undefined ? undefined : relayFigures(await server.metrics())
       result = {
+        relay,
         edits: txns.length,
         textLength: final.length,
         typedMs,

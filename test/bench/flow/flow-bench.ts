@@ -6,7 +6,8 @@
  * load generator to core 1. Prints a table per scenario and writes
  * test/bench/results/<out>.json. See test/bench/README.md.
  *
- *   node test/bench/dist/flow/flow-bench.js [--quick] [--scenarios burst,replica-burst,offline-flush] [--out flow]
+ *   node test/bench/dist/flow/flow-bench.js [--quick] [--scenarios burst,replica-burst,offline-flush]
+ *     [--servers converge,y-websocket-server,hocuspocus] [--out flow]
  */
 import { attempt as attemptOutcome, type Outcome } from '../lib/attempt.js'
 import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
@@ -28,6 +29,7 @@ const { values: args } = parseBenchArgs({
   out: { type: 'string', default: 'flow' },
   edits: { type: 'string' },
   updates: { type: 'string' },
+  servers: { type: 'string', default: 'converge,y-websocket-server,hocuspocus' },
 })
 
 const quick = args.quick === true
@@ -37,6 +39,10 @@ const flushOptions = {
   updates: int(args.updates, quick ? 5_000 : OFFLINE_FLUSH_DEFAULTS.updates),
 }
 const scenarios = listArg(args.scenarios as string, SCENARIOS, 'scenario')
+const SERVERS = ['converge', 'y-websocket-server', 'hocuspocus'] as const
+const servers = listArg(args.servers as string, SERVERS, 'server')
+/** The burst's stock-client servers picked by --servers, in table order. */
+const burstTargets = [yWebsocketServerTarget, convergeTarget].filter((t) => servers.some((s) => s === t.name))
 
 interface Row<R> extends Outcome<R> {
   server: string
@@ -60,7 +66,15 @@ const burstFigures = (result: BurstResult) => [
   result.serverCpuMs,
   formatOwnLoad(result.cores),
   formatOtherLoad(result.cores),
+  relayColumn(result.relay),
 ]
+
+const relayColumn = (f: BurstResult['relay']): string =>
+  f === undefined
+    ? '–'
+    : `${f.pauses} pauses, ${f.pausedSeconds.toFixed(2)} s paused; ${f.persists} persists, mean ${
+        f.persists === 0 ? 0 : ((1000 * f.persistSeconds) / f.persists).toFixed(2)
+      } ms`
 
 const BURST_HEADERS = [
   'server',
@@ -73,6 +87,7 @@ const BURST_HEADERS = [
   'server CPU (ms)',
   'busy % server/load',
   'other % (noise)',
+  'relay flow and persist',
 ]
 
 const main = async () => {
@@ -89,15 +104,16 @@ const main = async () => {
 
   if (scenarios.includes('burst')) {
     const rows: Row<BurstResult>[] = []
-    for (const target of [yWebsocketServerTarget, convergeTarget]) {
+    for (const target of burstTargets) {
       rows.push(await attempt(target.label, 'y-websocket', () => runBurst(target, 'y-websocket', trace, burstOptions)))
     }
     // Hocuspocus speaks its own protocol: its stock provider as writer and observer.
-    rows.push(
-      await attempt(hocuspocusTarget.label, '@hocuspocus/provider', () =>
-        runBurst(hocuspocusTarget, 'hocuspocus', trace, burstOptions),
-      ),
-    )
+    if (servers.includes('hocuspocus'))
+      rows.push(
+        await attempt(hocuspocusTarget.label, '@hocuspocus/provider', () =>
+          runBurst(hocuspocusTarget, 'hocuspocus', trace, burstOptions),
+        ),
+      )
     results.burst = { options: burstOptions, rows }
     process.stdout.write(
       `\n## Burst: a stock client types ${burstOptions.edits} trace edits (yield every ${burstOptions.yieldEvery}), a stock observer of the same kind waits for the text; then SIGKILL, restart, read back\n\n${outcomeTable(BURST_HEADERS, rows, rowLabel, burstFigures)}\n`,
