@@ -12,11 +12,23 @@ export const CLI = fileURLToPath(new URL('../../packages/relay/bin/converge.js',
 
 export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `converge-${prefix}-`))
 
+/** Node flags that preload the heap probe (heap-probe.mjs) into a relay process, for `heapAfterGc`. */
+export const HEAP_PROBE_ARGS = ['--expose-gc', '--import', new URL('./heap-probe.mjs', import.meta.url).href]
+
+/** process.memoryUsage() of a relay after a full collection (bytes). */
+export interface HeapReading {
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+}
+
 export interface RelayProcessOptions {
   port?: number
   data?: string
   peers?: string[]
   extraArgs?: string[]
+  /** Node flags before the CLI (see `HEAP_PROBE_ARGS`). */
+  nodeArgs?: string[]
   env?: Record<string, string>
   /** How long to wait for /readyz after a start, in ms. Default 15_000. */
   readyTimeout?: number
@@ -59,6 +71,7 @@ export class RelayProcess {
 
   async start(): Promise<void> {
     const args = [
+      ...(this.options.nodeArgs ?? []),
       CLI,
       'relay',
       '--host',
@@ -92,6 +105,27 @@ export class RelayProcess {
       },
       { timeout: this.options.readyTimeout ?? 15_000, what: `relay on port ${this.port} to be ready` },
     )
+  }
+
+  /**
+   * The live heap and buffers after a full collection (a relay started with
+   * `nodeArgs: HEAP_PROBE_ARGS`): asks the preloaded probe with SIGUSR2 and reads its line.
+   */
+  async heapAfterGc(): Promise<HeapReading> {
+    const child = this.child
+    if (child === undefined || !this.alive) throw new Error('the relay is not running')
+    const from = this.output.length
+    child.kill('SIGUSR2')
+    let reading: HeapReading | undefined
+    await waitFor(
+      () => {
+        const line = /heap-probe (\{[^\n]*\})\n/.exec(this.output.slice(from))
+        if (line !== null) reading = JSON.parse(line[1] as string) as HeapReading
+        return reading !== undefined
+      },
+      { timeout: 15_000, what: 'the heap probe to answer' },
+    )
+    return reading as HeapReading
   }
 
   /** Kills the process with SIGKILL: no shutdown code runs. */
