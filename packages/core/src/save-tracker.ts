@@ -55,8 +55,13 @@ export class SaveTracker {
 export class SessionAcks {
   private sentSeq = 0
   private ackedSeq = 0
-  /** Upstream sessions: [seq, local change count it covers], oldest first. */
-  private readonly inFlight: Array<[number, number]> = []
+  /**
+   * Upstream sessions: [seq, local change count it covers], oldest first, from `head` on.
+   * A queue with a moving head: a burst leaves tens of thousands unacknowledged, and
+   * Array.shift of each would copy the rest every time (quadratic in the burst).
+   */
+  private inFlight: Array<[number, number]> = []
+  private head = 0
   private recvSeq = 0
   /** Every received message up to this number is durable and applied. */
   private durableSeq = 0
@@ -74,8 +79,13 @@ export class SessionAcks {
     if (seq <= this.ackedSeq || seq > this.sentSeq) return undefined
     this.ackedSeq = seq
     let covered: number | undefined
-    while (this.inFlight.length > 0 && (this.inFlight[0] as [number, number])[0] <= seq) {
-      covered = (this.inFlight.shift() as [number, number])[1]
+    while (this.head < this.inFlight.length && (this.inFlight[this.head] as [number, number])[0] <= seq) {
+      covered = (this.inFlight[this.head++] as [number, number])[1]
+    }
+    // Drop the acknowledged prefix once it is most of the array (amortized constant per entry).
+    if (this.head >= 1024 && this.head * 2 >= this.inFlight.length) {
+      this.inFlight = this.inFlight.slice(this.head)
+      this.head = 0
     }
     return covered
   }
