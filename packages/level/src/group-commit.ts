@@ -54,9 +54,9 @@ export class GroupCommit {
       chunk = new LogChunkWriter()
       batch.docs.set(doc, chunk)
     }
-    // Copied now: the caller's bytes may be a view on a buffer it reuses.
-    chunk.add(update)
-    if (this.host.changes !== undefined) batch.changes.push({ doc, update: update.slice(), meta })
+    // Copied now (the caller's bytes may be a view on a buffer it reuses); the change log shares the copy.
+    const copy = chunk.add(update)
+    if (this.host.changes !== undefined) batch.changes.push({ doc, update: copy, meta })
     batch.count++
     batch.bytes += update.length
     if (this.inFlight === undefined && !this.writeScheduled) {
