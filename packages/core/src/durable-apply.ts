@@ -21,6 +21,14 @@ interface Entry {
 }
 
 export class DurableApply {
+  /**
+   * Set by the document while it applies a run it wrote. Its origin: a session's update
+   * is from a peer even when the session ended while the append was pending, not a local
+   * edit to write again (a later transaction, an app's observer, is not this origin).
+   * echoToOrigin: an update of the run may complete pending content, so the document's
+   * update holds more than the origin sent and goes back to it as well.
+   */
+  applying: { origin: unknown; echoToOrigin: boolean } | undefined
   private pending: Entry[] = []
   private scheduled = false
 

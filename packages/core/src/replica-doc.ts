@@ -18,6 +18,7 @@ import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
 import { applyInOneTransaction, DurableApply } from './durable-apply.js'
 import { ConvergeError } from './errors.js'
+import { nextTurn } from './next-turn.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
 import { SaveTracker } from './save-tracker.js'
@@ -58,8 +59,6 @@ export class ReplicaDoc {
   private state: DocState = { kind: 'cold' }
   private readonly host: DocHost
   private rewriting: Promise<void> | undefined
-  /** Set while applying an update that may complete pending content (see persistThenApply). */
-  private echoToOrigin = false
   /** Its delete set, shared sync answers and merged presence (doc-fan-out.ts). */
   readonly fanOut = new DocFanOut()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
@@ -258,12 +257,14 @@ export class ReplicaDoc {
     // An update that completes pending structs or deletions applies them too, and the
     // doc's update then holds more than the origin sent: it goes back to the origin as well.
     let errors: unknown[]
+    const applying = { origin, echoToOrigin: false }
+    this.applies.applying = applying
     try {
       errors = applyInOneTransaction(doc, updates, origin, () => {
-        this.echoToOrigin ||= doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+        applying.echoToOrigin ||= doc.store.pendingStructs !== null || doc.store.pendingDs !== null
       })
     } finally {
-      this.echoToOrigin = false
+      this.applies.applying = undefined
     }
     if (!errors.some((e) => e !== undefined)) return errors
     // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
@@ -295,7 +296,8 @@ export class ReplicaDoc {
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     this.fanOut.changed()
     if (origin === LOAD_ORIGIN) return
-    const fromSession = this.sessionOf(origin) !== undefined
+    const fromSession =
+      this.sessionOf(origin) !== undefined || (origin === this.applies.applying?.origin && origin !== DURABLE_ORIGIN)
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
       this.size.appended(update.length)
@@ -319,7 +321,7 @@ export class ReplicaDoc {
       this.saves.localChange()
     }
     for (const s of this.sessions) {
-      if ((s !== origin || this.echoToOrigin) && s.started) s.sendUpdate(update)
+      if ((s !== origin || this.applies.applying?.echoToOrigin === true) && s.started) s.sendUpdate(update)
     }
     this.host.linkDoc(this)
   }
@@ -331,8 +333,11 @@ export class ReplicaDoc {
    */
   private persistWholeState(): Promise<void> {
     // Once per turn however many writes failed, and on the next turn: a store refuses
-    // appends in the turn it reports a failure (see Store: appends land in order).
-    this.rewriting ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+    // appends in the turn it reports a failure (see Store: appends land in order). That
+    // turn ends with the store's onNextTurn (failed-turn.ts), queued before this one, so
+    // this runs after it; a timer could fire first (setTimeout(0) is a 1 ms timer, due
+    // before the immediate when the failure came in a check phase) and be refused too.
+    this.rewriting ??= nextTurn().then(async () => {
       this.rewriting = undefined
       const doc = this.doc
       if (doc === undefined || this.destroyed) return
