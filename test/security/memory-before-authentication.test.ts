@@ -97,6 +97,24 @@ describe('per-address caps', () => {
     expect(Date.now() - started).toBeLessThan(5000)
     expect((await connect(`${relay.url}/d`)).status).toBe(101)
   })
+
+  it('open connections are not handshakes: more y-websocket and converge.v1 clients than maxHandshakesPerIp stay connected from one address', async () => {
+    const relay = await startRelay({ maxHandshakesPerIp: 2, perIpExempt: [] })
+    // Stock providers, which sync at once (a y-websocket peer exists from its first message).
+    const stock = [0, 1, 2, 3, 4].map((i) => stockClient(relay.url, `d${i}`).provider)
+    await waitFor(() => stock.every((p) => p.synced), { what: 'every stock client to sync' })
+    const replicas = []
+    for (let i = 0; i < 3; i++) {
+      const replica = new Replica()
+      after(() => replica.destroy())
+      const peer = replica.connect(websocket(relay.url))
+      await waitFor(() => peer.status === 'open', { what: `converge.v1 client ${i} to open` })
+      replicas.push(peer)
+    }
+    expect(stock.every((p) => p.wsconnected)).toBe(true)
+    expect(replicas.every((p) => p.status === 'open')).toBe(true)
+    expect(await capped(relay, 'handshakes')).toBe(0)
+  })
 })
 
 /** A y-websocket connection held open until closed by the test. */

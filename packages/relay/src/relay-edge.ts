@@ -107,6 +107,11 @@ export class RelayEdge implements TokenGate {
     if (this.authRequired) this.tokens.bind(peer, request, isMux(request))
     // Only the socket is kept, and only until the peer opens: not the request (headers and all).
     const socket = request.socket as Socket
+    // A y-websocket peer is open as it is accepted (no hello): no 'status' event follows.
+    if (peer.status === 'open') {
+      this.caps.settled(socket)
+      return
+    }
     const settled = (status: string) => {
       if (status !== 'open') return
       this.caps.settled(socket)
