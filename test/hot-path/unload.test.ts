@@ -52,22 +52,28 @@ const editAndLeave = async (
   return before
 }
 
+/** A relay on `store` that unloads after 30 ms, on a memory network (converge.v1 at 'relay', y-websocket for u-1 at 'relay/y'), ready. */
+const startRelay = async (store: MemoryStore | LevelStore) => {
+  const net = new MemoryNetwork()
+  const unloaded: string[] = []
+  const relay = new Replica({
+    role: 'relay',
+    peerId: 'relay',
+    store,
+    unloadDelay: 30,
+    observer: { docUnloaded: (name) => void unloaded.push(name) },
+  })
+  net.listen('relay', (t) => relay.accept(t))
+  net.listen('relay/y', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'u-1' } }))
+  cleanups.push(() => relay.destroy())
+  await relay.ready
+  return { net, relay, unloaded }
+}
+
 describe('unload', () => {
   it('after the last client leaves and the unload delay passes, the relay holds no document, session or presence in memory, and each document reloads identical', async () => {
-    const net = new MemoryNetwork()
     const store = new MemoryStore()
-    const unloaded: string[] = []
-    const relay = new Replica({
-      role: 'relay',
-      peerId: 'relay',
-      store,
-      unloadDelay: 30,
-      observer: { docUnloaded: (name) => void unloaded.push(name) },
-    })
-    net.listen('relay', (t) => relay.accept(t))
-    net.listen('relay/y', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'u-1' } }))
-    cleanups.push(() => relay.destroy())
-    await relay.ready
+    const { net, relay, unloaded } = await startRelay(store)
     // The relay's own documents (its tombstones) stay loaded: the baseline to come back to.
     const counted = ['ReplicaDoc', 'DocSession', 'Awareness', 'Doc', 'AwarenessCoalescer', 'Link', 'Route']
     const baseline = await liveObjects(counted)
@@ -99,20 +105,8 @@ describe('unload', () => {
   })
 
   it('with a LevelStore, an unloaded document leaves no counts, caches or names in the memory of the store, and reloads identical', async () => {
-    const net = new MemoryNetwork()
     const store = new LevelStore(new MemoryLevel())
-    const unloaded: string[] = []
-    const relay = new Replica({
-      role: 'relay',
-      peerId: 'relay',
-      store,
-      unloadDelay: 30,
-      observer: { docUnloaded: (name) => void unloaded.push(name) },
-    })
-    net.listen('relay', (t) => relay.accept(t))
-    net.listen('relay/y', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'u-1' } }))
-    cleanups.push(() => relay.destroy())
-    await relay.ready
+    const { net, relay, unloaded } = await startRelay(store)
     const ownDocs = relay.loadedDocs()
     const baseline = store.docsInMemory
 

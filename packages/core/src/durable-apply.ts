@@ -13,6 +13,12 @@ import * as Y from 'yjs'
 /** Applies `updates` from `origin` in one transaction; returns the error each one threw (undefined: applied). */
 export type ApplyRun = (updates: readonly Uint8Array[], origin: unknown) => ReadonlyArray<unknown>
 
+/** A run being applied (see DurableApply.applying). */
+export interface ApplyingRun {
+  origin: unknown
+  echoToOrigin: boolean
+}
+
 interface Entry {
   update: Uint8Array
   origin: unknown
@@ -22,13 +28,13 @@ interface Entry {
 
 export class DurableApply {
   /**
-   * Set by the document while it applies a run it wrote. Its origin: a session's update
-   * is from a peer even when the session ended while the append was pending, not a local
-   * edit to write again (a later transaction, an app's observer, is not this origin).
-   * echoToOrigin: an update of the run may complete pending content, so the document's
-   * update holds more than the origin sent and goes back to it as well.
+   * The run being applied, while it is. Its origin: a session's update is from a peer even
+   * when the session ended while the append was pending, not a local edit to write again
+   * (a later transaction, an app's observer, is not this origin). echoToOrigin: an update
+   * of the run completed pending content, so the document's update holds more than the
+   * origin sent and goes back to it as well (set by applyInOneTransaction).
    */
-  applying: { origin: unknown; echoToOrigin: boolean } | undefined
+  applying: ApplyingRun | undefined
   private pending: Entry[] = []
   private scheduled = false
 
@@ -63,6 +69,7 @@ export class DurableApply {
       }
       const run = entries.slice(i, end)
       let errors: ReadonlyArray<unknown>
+      this.applying = { origin, echoToOrigin: false }
       try {
         errors = this.applyRun(
           run.map((e) => e.update),
@@ -70,6 +77,8 @@ export class DurableApply {
         )
       } catch (err) {
         errors = run.map(() => err)
+      } finally {
+        this.applying = undefined
       }
       run.forEach((e, k) => {
         const err = errors[k]
@@ -83,13 +92,14 @@ export class DurableApply {
 
 /**
  * Applies `updates` to `doc` in one transaction from `origin` (remote, as Y.applyUpdate
- * does); `beforeEach` runs before each. Returns the error each update threw.
+ * does), marking `run` to echo to its origin when an update meets pending content.
+ * Returns the error each update threw.
  */
 export const applyInOneTransaction = (
   doc: Y.Doc,
   updates: readonly Uint8Array[],
   origin: unknown,
-  beforeEach: () => void,
+  run: ApplyingRun | undefined,
 ): unknown[] => {
   const errors: unknown[] = new Array(updates.length)
   Y.transact(
@@ -97,7 +107,8 @@ export const applyInOneTransaction = (
     () => {
       updates.forEach((update, k) => {
         try {
-          beforeEach()
+          // An update that completes pending structs or deletions applies them too.
+          if (run !== undefined) run.echoToOrigin ||= doc.store.pendingStructs !== null || doc.store.pendingDs !== null
           Y.applyUpdate(doc, update, origin)
         } catch (err) {
           errors[k] = err ?? new Error('applyUpdate threw')

@@ -254,18 +254,7 @@ export class ReplicaDoc {
   private applyRun(updates: readonly Uint8Array[], origin: unknown): unknown[] {
     const doc = this.doc
     if (this.destroyed || doc === undefined) return []
-    // An update that completes pending structs or deletions applies them too, and the
-    // doc's update then holds more than the origin sent: it goes back to the origin as well.
-    let errors: unknown[]
-    const applying = { origin, echoToOrigin: false }
-    this.applies.applying = applying
-    try {
-      errors = applyInOneTransaction(doc, updates, origin, () => {
-        applying.echoToOrigin ||= doc.store.pendingStructs !== null || doc.store.pendingDs !== null
-      })
-    } finally {
-      this.applies.applying = undefined
-    }
+    const errors = applyInOneTransaction(doc, updates, origin, this.applies.applying)
     if (!errors.some((e) => e !== undefined)) return errors
     // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
     this.host.store.repair?.(this.name, storedPartCheck(this.name, this.host.maxNestingDepth)).catch(noop)
@@ -278,11 +267,6 @@ export class ReplicaDoc {
     )
   }
 
-  /**
-   * A mesh link (between relays) passes on state that entered the mesh through another
-   * relay's checks; holding its pending structs to the limit again would refuse every sync
-   * of a document that a limited peer filled up.
-   */
   /** The session a transaction origin is, if it is one of this document's. */
   private sessionOf(origin: unknown): AttachedSession | undefined {
     return this.sessions.has(origin as AttachedSession) ? (origin as AttachedSession) : undefined
