@@ -8,17 +8,25 @@ import { appendFileSync, readFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 
-export interface MemoryRequest {
-  type: 'memory'
-  id: number
+/** What a reading does besides reading memoryUsage (the request's options). */
+export interface MemoryAsk {
   /** When set: also write a heap snapshot (after the GC) to this path. */
   snapshot?: string
+  /** Collect garbage (two full GCs) and read again. Default true; false only reads (and records the detail). */
+  collect?: boolean
+  /** Names the reading in BENCH_MEMORY_DETAIL_FILE. */
+  label?: string
+}
+
+export interface MemoryRequest extends MemoryAsk {
+  type: 'memory'
+  id: number
 }
 
 export interface MemoryReading {
   /** process.memoryUsage() as the server left it, bytes. */
   before: NodeJS.MemoryUsage
-  /** process.memoryUsage() after two full collections, bytes (same as before without --expose-gc). */
+  /** process.memoryUsage() after two full collections, bytes (same as before without --expose-gc or with `collect: false`). */
   afterGc: NodeJS.MemoryUsage
   /** Whether a collection was forced (the server runs with --expose-gc). */
   collected: boolean
@@ -113,12 +121,17 @@ if (send !== undefined) {
   process.on('message', (m: MemoryRequest) => {
     if (m?.type !== 'memory') return
     const before = process.memoryUsage()
-    detail('before-gc', before)
+    const label = m.label ?? 'reading'
+    detail(m.collect === false ? label : `${label}-before-gc`, before)
+    if (m.collect === false) {
+      send({ id: m.id, before, afterGc: before, collected: false })
+      return
+    }
     writeSamples()
     collect().then(
       (collected) => {
         const afterGc = process.memoryUsage()
-        detail('after-gc', afterGc)
+        detail(`${label}-after-gc`, afterGc)
         if (m.snapshot !== undefined) writeHeapSnapshot(m.snapshot)
         send({ id: m.id, before, afterGc, collected })
       },

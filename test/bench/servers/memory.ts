@@ -5,7 +5,11 @@
  * heap (V8 heapUsed after a forced full GC, memory-probe.ts) added per open document, how
  * fast the documents were opened and synced, and what is left once every client has left
  * and the unload delay has passed (converge: --unload-delay; the anchors unload a document
- * when its last client leaves).
+ * when its last client leaves). Before the baseline, a warm-up round opens, syncs and
+ * unloads other documents through the same clients, the same for every server, so what a
+ * process keeps once it has served any document (JIT code, V8 caches) is not counted per
+ * document. RSS is read twice after each phase: `settleMs` after it (as the server left
+ * it) and `steadyMs` after it (once V8's memory reducer had its chance).
  */
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -28,8 +32,28 @@ export interface MemoryOptions {
   editsPerDoc: number
   /** Documents opened at once (each by all its clients). Default 50. */
   concurrency: number
-  /** Quiet time before each reading, in ms. Default 2_000. */
+  /**
+   * Documents of their own (other names) opened, synced, persisted and unloaded through the
+   * same clients before the baseline is read, so that what any server keeps once it has
+   * served documents at all (JIT code, V8 caches, pooled buffers) is in the baseline rather
+   * than counted per document. Default 100; 0 reads the baseline on a fresh process.
+   */
+  warmupDocs: number
+  /** Quiet time before the first reading of RSS ("as the server left it"), in ms. Default 2_000. */
   settleMs: number
+  /**
+   * Time before the steady-state reading of RSS, in ms from the same moment. V8 gives
+   * memory back (shrinks the young generation, releases free old-space pages) only in its
+   * memory reducer: a timer 8 s after start or the last full GC (kLongDelayMs) that starts
+   * a memory-reducing GC only once the allocation rate it samples (over ~5 s, at its own
+   * ticks) is low, else it waits 8 s more; then up to 3 such GCs 0.5 s apart. So after a
+   * burst it runs ~16–25 s later (measured: the relay idle with 500 documents gave back
+   * 23 MiB 24 s after the last one opened). Stock y-websocket clients renew their presence
+   * every 15 s (y-protocols' outdatedTimeout ÷ 2), so this reading also includes one round
+   * of renewals: what a server holding idle clients looks like. The heap (after a forced
+   * GC) is read after this reading, so the forced GC does not reset V8's timer. Default 30_000.
+   */
+  steadyMs: number
   /** The converge relay's --unload-delay in this scenario, ms (its default is 30 s). Default 1_000. */
   unloadDelayMs: number
   /** Longest wait for all documents to open and persist, in ms. Default 180_000. */
@@ -41,14 +65,22 @@ export const MEMORY_DEFAULTS: MemoryOptions = {
   clientsPerDoc: 2,
   editsPerDoc: 2_000,
   concurrency: 50,
+  warmupDocs: 100,
   settleMs: 2_000,
+  steadyMs: 30_000,
   unloadDelayMs: 1_000,
   timeout: 180_000,
 }
 
-/** Memory of the server at one moment: RSS as it was, heap after a full GC (MiB). */
+/** Memory of the server at one moment (MiB). */
 export interface MemoryPoint {
+  /** RSS as the server left it, `settleMs` after the activity stopped. */
   rssMiB: number
+  /** RSS as the server left it, `steadyMs` after the activity stopped (V8's memory reducer has run). */
+  rssSteadyMiB: number
+  /** RSS once a second from the activity's end to the steady reading, MiB (how it got there). */
+  rssSeriesMiB: number[]
+  /** V8 heapUsed after a forced full GC (taken after the steady reading). */
   heapUsedMiB: number
   /** Memory of C++ objects bound to JS (Buffers included), after the GC. */
   externalMiB: number
@@ -60,17 +92,20 @@ export interface MemoryResult {
   docBytes: number
   /** Connections the server held: one per client, or one per client "slot" multiplexed. */
   connections: number
+  /** After the warm-up documents were opened and unloaded, before the measured ones. */
   baseline: MemoryPoint
   open: MemoryPoint
   /** After every client left and the unload delay (+ settle) passed. */
   unloaded: MemoryPoint
-  /** (RSS open − baseline) ÷ documents, KiB. */
+  /** (RSS open − baseline) ÷ documents, KiB, each read `settleMs` after activity. */
   perDocKiB: number
+  /** (RSS open − baseline) ÷ documents, KiB, each read `steadyMs` after activity. */
+  steadyPerDocKiB: number
   /** (heapUsed open − baseline) ÷ documents, KiB, after a full GC each time. */
   heapPerDocKiB: number
   /** (external open − baseline) ÷ documents, KiB. */
   externalPerDocKiB: number
-  /** (RSS unloaded − baseline) ÷ documents, KiB: what unloading did not give back. */
+  /** (steady RSS unloaded − steady baseline) ÷ documents, KiB: what unloading did not give back. */
   rssLeftPerDocKiB: number
   /** (heapUsed unloaded − baseline) ÷ documents, KiB. */
   heapLeftPerDocKiB: number
@@ -78,6 +113,11 @@ export interface MemoryResult {
   openedPerSecond: number
   /** The converge relay's unload delay in this run (ms); the anchors unload at once. */
   unloadDelayMs: number
+  /** Warm-up documents opened and unloaded before the baseline. */
+  warmupDocs: number
+  /** When the two RSS readings were taken, ms after the activity stopped (`MemoryOptions`). */
+  settleMs: number
+  steadyMs: number
   /** The cores while the documents were opened. */
   cores: CoreLoad
   /** The diagnostics that were on (`MEMORY_DIAGNOSTICS`): they perturb RSS, so such figures do not compare with plain runs. */
@@ -95,11 +135,43 @@ export const memoryDiagnostics = (): string[] => MEMORY_DIAGNOSTICS.filter((v) =
 
 const MiB = 2 ** 20
 
-const reading = async (server: RunningServer, snapshot?: string): Promise<MemoryPoint> => {
-  // RSS as the server left it (what an operator sees), then the heap after a full GC.
-  const rss = server.process.rssBytes()
-  const m: MemoryReading = await server.memory(snapshot)
-  return { rssMiB: rss / MiB, heapUsedMiB: m.afterGc.heapUsed / MiB, externalMiB: m.afterGc.external / MiB }
+/**
+ * Reads the server's memory after its activity stopped (now): RSS as it left it after
+ * `settleMs` and after `steadyMs` (sampled once a second between), only then the heap
+ * after a full GC (and a heap snapshot, when asked).
+ */
+const reading = async (
+  server: RunningServer,
+  options: MemoryOptions,
+  label: string,
+  snapshot?: string,
+): Promise<MemoryPoint> => {
+  const start = Date.now()
+  const rss = () => server.process.rssBytes() / MiB
+  const until = async (ms: number) => sleep(Math.max(0, start + ms - Date.now()))
+  const rssSeriesMiB = [rss()]
+  let rssMiB = Number.NaN
+  for (let at = 1_000; ; at += 1_000) {
+    // The settle reading in its place in the series; the probe records smaps there when asked.
+    if (Number.isNaN(rssMiB) && at > options.settleMs) {
+      await until(options.settleMs)
+      rssMiB = rss()
+      await server.memory({ collect: false, label: `${label}-settled` })
+    }
+    if (at > options.steadyMs) break
+    await until(at)
+    rssSeriesMiB.push(rss())
+  }
+  await until(options.steadyMs)
+  const rssSteadyMiB = rss()
+  const m: MemoryReading = await server.memory({ snapshot, label })
+  return {
+    rssMiB,
+    rssSteadyMiB,
+    rssSeriesMiB,
+    heapUsedMiB: m.afterGc.heapUsed / MiB,
+    externalMiB: m.afterGc.external / MiB,
+  }
 }
 
 /** converge: its loaded-documents gauge (the relay keeps its own system documents loaded too). */
@@ -119,6 +191,52 @@ const convergeUnloaded = async (server: RunningServer, baseline: number, timeout
   })
 }
 
+/** Opens `names` with every client of each (the first sends `seed`), each synced; one connection per client slot when `multiplexed`. */
+const openAll = async (
+  server: RunningServer,
+  client: ClientKind,
+  names: string[],
+  seed: Uint8Array,
+  options: MemoryOptions,
+  multiplexed: boolean,
+): Promise<BenchClient[]> => {
+  const clients: BenchClient[] = []
+  if (multiplexed) {
+    if (client.openMany === undefined) throw new Error(`${client.name} cannot multiplex`)
+    for (let c = 0; c < options.clientsPerDoc; c++) {
+      const slot = await client.openMany(server.url, names, c === 0 ? seed : undefined)
+      await withTimeout(Promise.all(slot.map((x) => x.synced())), options.timeout, 'the documents to sync')
+      clients.push(...slot)
+    }
+    return clients
+  }
+  const perDoc = await inBatches(names, options.concurrency, async (name) => {
+    const mine: BenchClient[] = []
+    for (let c = 0; c < options.clientsPerDoc; c++) {
+      const x = await client.open(server.url, name, c === 0 ? seed : undefined)
+      mine.push(x)
+      await withTimeout(x.synced(), options.timeout, `${name} to sync`)
+    }
+    return mine
+  })
+  return perDoc.flat()
+}
+
+/** Every document stored before memory is read, so no server is caught mid-write. */
+const persisted = (server: RunningServer, names: string[], want: ReturnType<typeof svObject>, o: MemoryOptions) =>
+  withTimeout(
+    inBatches(names, o.concurrency, (name) => server.drain(name, want)),
+    o.timeout,
+    'the documents to persist',
+  )
+
+/** Every client leaves, then the documents unload (converge: its gauge back at `loadedBefore`). */
+const leaveAll = async (server: RunningServer, clients: BenchClient[], loadedBefore: number, o: MemoryOptions) => {
+  await inBatches(clients, o.concurrency, (c) => c.close())
+  await sleep(o.unloadDelayMs)
+  await convergeUnloaded(server, loadedBefore, o.timeout)
+}
+
 export const runMemory = (
   target: ServerTarget,
   client: ClientKind,
@@ -133,6 +251,14 @@ export const runMemory = (
       const want = svObject(Y.encodeStateVectorFromUpdate(seed))
       const names = Array.from({ length: options.docs }, (_, i) => `memory-${i}`)
       await sleep(options.settleMs)
+      const loadedBefore = await docsLoaded(server)
+      // Warm-up: other documents through the same clients, opened, stored and unloaded.
+      if (options.warmupDocs > 0) {
+        const warm = Array.from({ length: options.warmupDocs }, (_, i) => `memory-warmup-${i}`)
+        const warmClients = await openAll(server, client, warm, seed, options, multiplexed)
+        await persisted(server, warm, want, options)
+        await leaveAll(server, warmClients, loadedBefore, options)
+      }
       // BENCH_HEAP_SNAPSHOT_DIR: heap snapshots of the server before, with every document open,
       // and after unload (for profiling; compare before and after to see what unload leaves).
       const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR
@@ -143,49 +269,17 @@ export const runMemory = (
       // The snapshot before the documents open is written before the baseline is read: writing
       // one leaves native memory resident (tens of MiB), which would otherwise count as per-document RSS.
       const before = snapshot('-before')
-      if (before !== undefined) {
-        await server.memory(before)
-        await sleep(options.settleMs)
-      }
-      const baseline = await reading(server)
-      const loadedBefore = await docsLoaded(server)
+      if (before !== undefined) await server.memory({ snapshot: before, label: 'snapshot' })
+      const baseline = await reading(server, options, 'baseline')
       const t0 = epochNow()
       const watch = new CoreLoadWatch([server.process.pid])
-      const clients: BenchClient[] = []
-      if (multiplexed) {
-        if (client.openMany === undefined) throw new Error(`${client.name} cannot multiplex`)
-        for (let c = 0; c < options.clientsPerDoc; c++) {
-          const slot = await client.openMany(server.url, names, c === 0 ? seed : undefined)
-          await withTimeout(Promise.all(slot.map((x) => x.synced())), options.timeout, 'the documents to sync')
-          clients.push(...slot)
-        }
-      } else {
-        const perDoc = await inBatches(names, options.concurrency, async (name) => {
-          const mine: BenchClient[] = []
-          for (let c = 0; c < options.clientsPerDoc; c++) {
-            const x = await client.open(server.url, name, c === 0 ? seed : undefined)
-            mine.push(x)
-            await withTimeout(x.synced(), options.timeout, `${name} to sync`)
-          }
-          return mine
-        })
-        clients.push(...perDoc.flat())
-      }
+      const clients = await openAll(server, client, names, seed, options, multiplexed)
       const openedMs = epochNow() - t0
       const cores = watch.stop()
-      // Every document stored before memory is read, so no server is caught mid-write.
-      await withTimeout(
-        inBatches(names, options.concurrency, (name) => server.drain(name, want)),
-        options.timeout,
-        'the documents to persist',
-      )
-      await sleep(options.settleMs)
-      const open = await reading(server, snapshot(''))
-      await inBatches(clients, options.concurrency, (c) => c.close())
-      await sleep(options.unloadDelayMs)
-      await convergeUnloaded(server, loadedBefore, options.timeout)
-      await sleep(options.settleMs)
-      const unloaded = await reading(server, snapshot('-unloaded'))
+      await persisted(server, names, want, options)
+      const open = await reading(server, options, 'open', snapshot(''))
+      await leaveAll(server, clients, loadedBefore, options)
+      const unloaded = await reading(server, options, 'unloaded', snapshot('-unloaded'))
       const perDoc = (mib: number) => (mib * 1024) / options.docs
       return {
         docs: options.docs,
@@ -196,12 +290,16 @@ export const runMemory = (
         open,
         unloaded,
         perDocKiB: perDoc(open.rssMiB - baseline.rssMiB),
+        steadyPerDocKiB: perDoc(open.rssSteadyMiB - baseline.rssSteadyMiB),
         heapPerDocKiB: perDoc(open.heapUsedMiB - baseline.heapUsedMiB),
         externalPerDocKiB: perDoc(open.externalMiB - baseline.externalMiB),
-        rssLeftPerDocKiB: perDoc(unloaded.rssMiB - baseline.rssMiB),
+        rssLeftPerDocKiB: perDoc(unloaded.rssSteadyMiB - baseline.rssSteadyMiB),
         heapLeftPerDocKiB: perDoc(unloaded.heapUsedMiB - baseline.heapUsedMiB),
         openedPerSecond: (options.docs * 1000) / openedMs,
         unloadDelayMs: options.unloadDelayMs,
+        warmupDocs: options.warmupDocs,
+        settleMs: options.settleMs,
+        steadyMs: options.steadyMs,
         cores,
         diagnostics: memoryDiagnostics(),
       }

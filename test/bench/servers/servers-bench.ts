@@ -7,7 +7,7 @@
  *   node test/bench/dist/servers/servers-bench.js [--quick]
  *     [--scenarios throughput,fan-out,cold-sync,memory,presence,join-storm]
  *     [--servers converge,y-websocket-server,hocuspocus,bare-ws] [--clients converge,y-websocket,hocuspocus-provider]
- *     [--multiplexed] [--out servers]
+ *     [--multiplexed] [--docs N] [--warmup-docs N] [--steady-ms MS] [--out servers]
  */
 import { attempt } from '../lib/attempt.js'
 import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
@@ -41,6 +41,8 @@ const { values: args } = parseBenchArgs({
   edits: { type: 'string' },
   readers: { type: 'string' },
   docs: { type: 'string' },
+  'warmup-docs': { type: 'string' },
+  'steady-ms': { type: 'string' },
   rounds: { type: 'string' },
   'presence-clients': { type: 'string' },
   'storm-clients': { type: 'string' },
@@ -67,6 +69,8 @@ const options = {
     ...MEMORY_DEFAULTS,
     docs: int(args.docs, quick ? 50 : MEMORY_DEFAULTS.docs),
     settleMs: quick ? 500 : MEMORY_DEFAULTS.settleMs,
+    warmupDocs: int(args['warmup-docs'], quick ? 10 : MEMORY_DEFAULTS.warmupDocs),
+    steadyMs: int(args['steady-ms'], quick ? 2_000 : MEMORY_DEFAULTS.steadyMs),
   },
   presence: {
     ...PRESENCE_DEFAULTS,

@@ -111,29 +111,32 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
     diagnostics.length === 0
       ? ''
       : `\n\nDIAGNOSTICS ON (${diagnostics.join(', ')}): RSS figures read after a heap snapshot or during sampling are inflated; do not compare them with plain runs.`
-  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB); server RSS and live heap (after a forced GC) per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)${note}\n\n${outcomeTable(
+  const steady = Math.round(o.steadyMs / 1000)
+  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB), after a warm-up of ${o.warmupDocs} other documents opened and unloaded; server RSS ${Math.round(o.settleMs / 1000)} s and ${steady} s (steady) after the activity stopped, and live heap (after a forced GC), per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)${note}\n\n${outcomeTable(
     [
       'server',
       'client',
       'connections',
       'RSS before (MiB)',
       'RSS open (MiB)',
-      'RSS KiB/doc',
+      `RSS KiB/doc, ${Math.round(o.settleMs / 1000)} s`,
+      `RSS KiB/doc, steady (${steady} s)`,
       'heap KiB/doc',
       'external KiB/doc',
-      'after unload: RSS KiB/doc',
+      'after unload: RSS KiB/doc (steady)',
       'after unload: heap KiB/doc',
       'docs opened/s',
       'other % (noise)',
-      'converge × (RSS/doc)',
+      'converge × (steady RSS/doc)',
     ],
     rows,
     label,
     (result, r) => [
       result.connections,
-      result.baseline.rssMiB,
+      result.baseline.rssSteadyMiB,
       result.open.rssMiB,
       result.perDocKiB,
+      result.steadyPerDocKiB,
       result.heapPerDocKiB,
       result.externalPerDocKiB,
       result.rssLeftPerDocKiB,
@@ -142,7 +145,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       formatOtherLoad(result.cores),
       // One connection per doc compares with converge's own client on one connection per doc;
       // multiplexed rows with converge's client multiplexed.
-      advantage(baselineOf(rows, r.multiplexed)?.perDocKiB ?? Number.NaN, result.perDocKiB, false),
+      advantage(baselineOf(rows, r.multiplexed)?.steadyPerDocKiB ?? Number.NaN, result.steadyPerDocKiB, false),
     ],
   )}`
 }

@@ -10,7 +10,7 @@ import { type StateVectorObject, svCovers, svObject } from '../lib/state-vector.
 import { sleep } from '../lib/wait.js'
 import type { ClientName } from './clients.js'
 import { type DrainReply, epochNow } from './drain-probe.js'
-import type { MemoryReading } from './memory-probe.js'
+import type { MemoryAsk, MemoryReading } from './memory-probe.js'
 
 export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus' | 'bare-ws'
 
@@ -38,8 +38,8 @@ export interface RunningServer {
   drain(doc: string, want: StateVectorObject): Promise<DrainTimes>
   /** Prometheus text, for servers that have it (converge). */
   metrics?(): Promise<string>
-  /** The server's memory, before and after a forced full GC (memory-probe.ts); `snapshot`: also write a heap snapshot there. */
-  memory(snapshot?: string): Promise<MemoryReading>
+  /** The server's memory, before and after a forced full GC (memory-probe.ts; `ask`: a heap snapshot too, or no GC). */
+  memory(ask?: MemoryAsk): Promise<MemoryReading>
   stop(): Promise<void>
 }
 
@@ -67,8 +67,8 @@ const probeArgs = (): string[] => [
 
 const askMemory =
   (proc: ServerProcess) =>
-  async (snapshot?: string): Promise<MemoryReading> =>
-    (await proc.request({ type: 'memory', snapshot })) as unknown as MemoryReading
+  async (ask: MemoryAsk = {}): Promise<MemoryReading> =>
+    (await proc.request({ type: 'memory', ...ask })) as unknown as MemoryReading
 
 /** How often the converge drain polls the admin API, in ms. Default 20. */
 export const CONVERGE_DRAIN_POLL_MS = 20
