@@ -20,6 +20,8 @@ export interface HeapReading {
   heapUsed: number
   external: number
   arrayBuffers: number
+  /** The part of heapUsed that is compiled code (V8's code spaces). */
+  codeUsed: number
 }
 
 export interface RelayProcessOptions {
