@@ -78,6 +78,14 @@ export interface MemoryPoint {
   rssMiB: number
   /** RSS as the server left it, `steadyMs` after the activity stopped (V8's memory reducer has run). */
   rssSteadyMiB: number
+  /**
+   * converge: documents it held in memory (`converge_docs_loaded`, its own included) at
+   * each RSS reading. An idle session does not keep its document loaded, so after the
+   * unload delay the relay may hold the connections but not the documents, until
+   * something (a client's presence renewal) loads them again. NaN for the others.
+   */
+  docsLoaded: number
+  docsLoadedSteady: number
   /** RSS once a second from the activity's end to the steady reading, MiB (how it got there). */
   rssSeriesMiB: number[]
   /** V8 heapUsed after a forced full GC (taken after the steady reading). */
@@ -151,11 +159,13 @@ const reading = async (
   const until = async (ms: number) => sleep(Math.max(0, start + ms - Date.now()))
   const rssSeriesMiB = [rss()]
   let rssMiB = Number.NaN
+  let docsLoadedAt2s = Number.NaN
   for (let at = 1_000; ; at += 1_000) {
     // The settle reading in its place in the series; the probe records smaps there when asked.
     if (Number.isNaN(rssMiB) && at > options.settleMs) {
       await until(options.settleMs)
       rssMiB = rss()
+      docsLoadedAt2s = await docsLoaded(server)
       await server.memory({ collect: false, label: `${label}-settled` })
     }
     if (at > options.steadyMs) break
@@ -164,10 +174,13 @@ const reading = async (
   }
   await until(options.steadyMs)
   const rssSteadyMiB = rss()
+  const docsLoadedSteady = await docsLoaded(server)
   const m: MemoryReading = await server.memory({ snapshot, label })
   return {
     rssMiB,
     rssSteadyMiB,
+    docsLoaded: docsLoadedAt2s,
+    docsLoadedSteady,
     rssSeriesMiB,
     heapUsedMiB: m.afterGc.heapUsed / MiB,
     externalMiB: m.afterGc.external / MiB,

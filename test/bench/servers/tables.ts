@@ -126,6 +126,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       'after unload: RSS KiB/doc (steady)',
       'after unload: heap KiB/doc',
       'docs opened/s',
+      'docs in memory, 2 s / steady',
       'other % (noise)',
       'converge × (steady RSS/doc)',
     ],
@@ -142,6 +143,8 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       result.rssLeftPerDocKiB,
       result.heapLeftPerDocKiB,
       result.openedPerSecond,
+      // converge only: an idle session does not keep its document loaded (see MemoryPoint.docsLoaded).
+      Number.isFinite(result.open.docsLoaded) ? `${result.open.docsLoaded} / ${result.open.docsLoadedSteady}` : '–',
       formatOtherLoad(result.cores),
       // One connection per doc compares with converge's own client on one connection per doc;
       // multiplexed rows with converge's client multiplexed.
