@@ -159,13 +159,13 @@ const reading = async (
   const until = async (ms: number) => sleep(Math.max(0, start + ms - Date.now()))
   const rssSeriesMiB = [rss()]
   let rssMiB = Number.NaN
-  let docsLoadedAt2s = Number.NaN
+  let docsLoadedSettled = Number.NaN
   for (let at = 1_000; ; at += 1_000) {
     // The settle reading in its place in the series; the probe records smaps there when asked.
     if (Number.isNaN(rssMiB) && at > options.settleMs) {
       await until(options.settleMs)
       rssMiB = rss()
-      docsLoadedAt2s = await docsLoaded(server)
+      docsLoadedSettled = await docsLoaded(server)
       await server.memory({ collect: false, label: `${label}-settled` })
     }
     if (at > options.steadyMs) break
@@ -179,7 +179,7 @@ const reading = async (
   return {
     rssMiB,
     rssSteadyMiB,
-    docsLoaded: docsLoadedAt2s,
+    docsLoaded: docsLoadedSettled,
     docsLoadedSteady,
     rssSeriesMiB,
     heapUsedMiB: m.afterGc.heapUsed / MiB,

@@ -7,7 +7,7 @@
  *   node test/bench/dist/servers/servers-bench.js [--quick]
  *     [--scenarios throughput,fan-out,cold-sync,memory,presence,join-storm]
  *     [--servers converge,y-websocket-server,hocuspocus,bare-ws] [--clients converge,y-websocket,hocuspocus-provider]
- *     [--multiplexed] [--docs N] [--warmup-docs N] [--steady-ms MS] [--out servers]
+ *     [--multiplexed] [--docs N] [--warmup-docs N] [--steady-ms MS] [--out servers] [--help]
  */
 import { attempt } from '../lib/attempt.js'
 import { intArg as int, listArg, parseBenchArgs } from '../lib/bench-args.js'
@@ -47,7 +47,22 @@ const { values: args } = parseBenchArgs({
   'presence-clients': { type: 'string' },
   'storm-clients': { type: 'string' },
   'storm-copies': { type: 'string' },
+  help: { type: 'boolean', default: false },
 })
+
+const USAGE = `node test/bench/dist/servers/servers-bench.js [--quick]
+  [--scenarios ${SCENARIOS.join(',')}]
+  [--servers ${ALL_TARGETS.map((t) => t.name).join(',')}] [--clients ${ALL_CLIENTS.join(',')}]
+  [--multiplexed] [--out NAME (test/bench/results/NAME.json)]
+  sizes: [--edits N] (throughput) [--readers N] (fan-out) [--rounds N] (cold sync)
+  [--docs N] [--warmup-docs N (default ${MEMORY_DEFAULTS.warmupDocs})] [--steady-ms MS (default ${MEMORY_DEFAULTS.steadyMs})] (memory)
+  [--presence-clients N] [--storm-clients N] [--storm-copies N]
+See test/bench/README.md.
+`
+if (args.help === true) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
 
 const quick = args.quick === true
 
