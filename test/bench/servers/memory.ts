@@ -155,6 +155,8 @@ const reading = async (
   snapshot?: string,
 ): Promise<MemoryPoint> => {
   const start = Date.now()
+  // The steady reading comes last, even if asked for before the settled one.
+  const steadyMs = Math.max(options.steadyMs, options.settleMs)
   const rss = () => server.process.rssBytes() / MiB
   const until = async (ms: number) => sleep(Math.max(0, start + ms - Date.now()))
   const rssSeriesMiB = [rss()]
@@ -168,11 +170,11 @@ const reading = async (
       docsLoadedSettled = await docsLoaded(server)
       await server.memory({ collect: false, label: `${label}-settled` })
     }
-    if (at > options.steadyMs) break
+    if (at > steadyMs) break
     await until(at)
     rssSeriesMiB.push(rss())
   }
-  await until(options.steadyMs)
+  await until(steadyMs)
   const rssSteadyMiB = rss()
   const docsLoadedSteady = await docsLoaded(server)
   const m: MemoryReading = await server.memory({ snapshot, label })
