@@ -141,7 +141,7 @@ export class DocSession implements AttachedSession {
   /** Opens the exchange: our state vector and the presence we know, then the held-back messages. */
   async start(): Promise<void> {
     try {
-      if (!this.options.meshLink) await this.rdoc.load()
+      if (!this.options.meshLink) await this.rdoc.prepare()
       if (!this.options.replyFirst) {
         const step1 = await this.step1(true)
         if (this.ended) return
@@ -230,7 +230,8 @@ export class DocSession implements AttachedSession {
       return
     }
     const local = this.rdoc.saves.localChanges
-    const warm = this.rdoc.doc
+    // The Y.Doc, or the encoded state of a document a relay serves cold (cold-doc.ts).
+    const warm = this.rdoc.doc ?? this.rdoc.encoded
     if (warm !== undefined) {
       // A diff beyond maxSyncChunkBytes goes in parts over several turns, then the step 2
       // (sync-answer.ts); updates wait meanwhile, the step 2 carries them. An answer without
@@ -318,7 +319,7 @@ export class DocSession implements AttachedSession {
   }
 
   private receiveAwareness(update: Uint8Array): void {
-    const awareness = this.rdoc.awareness
+    const awareness = this.rdoc.presence()
     if (awareness === undefined) {
       // A cold session (mesh link): load the document so presence can pass through.
       this.rdoc.load().then(() => {

@@ -25,6 +25,11 @@ export class DocSize {
     this.bytes += bytes
   }
 
+  /** Whether an update of `bytes` leaves the document well under the limit (half of it): a cold document needs no exact measure then. */
+  wellUnder(bytes: number): boolean {
+    return this.bytes + bytes <= this.max / 2
+  }
+
   /**
    * Counts an update of `bytes` about to be appended to `doc` (so updates still being
    * written count too). With `enforce`, throws CONVERGE_LIMIT_EXCEEDED instead when it

@@ -36,6 +36,7 @@ export interface ResolvedReplicaOptions {
   readonly maxNestingDepth: number
   readonly maxDocBytes: number
   readonly maxMergedUpdateBytes: number
+  readonly coldDocs: boolean
   readonly seedDocument: ReplicaOptions['seedDocument']
   readonly savedWhen: ReplicaOptions['savedWhen']
 }
@@ -52,6 +53,8 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   maxNestingDepth: options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth,
   maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,
   maxMergedUpdateBytes: options.maxMergedUpdateBytes ?? DEFAULT_REPLICA_OPTIONS.maxMergedUpdateBytes,
+  // Only a relay serves documents cold: a client's app holds the Y.Doc anyway.
+  coldDocs: options.role === 'relay' && (options.coldDocs ?? true),
   seedDocument: options.seedDocument,
   savedWhen: options.savedWhen,
 })

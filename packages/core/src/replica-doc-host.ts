@@ -49,6 +49,8 @@ export interface DocHost {
   readonly maxDocBytes: number
   /** See ReplicaOptions.maxMergedUpdateBytes. */
   readonly maxMergedUpdateBytes: number
+  /** Serves documents from their encoded state until one needs a Y.Doc (ReplicaOptions.coldDocs; relays only). */
+  readonly coldDocs: boolean
   readonly observer: ReplicaObserver
   /**
    * The content of a document the store has never held, stored before anyone sees the

@@ -1,8 +1,9 @@
-import { Awareness } from 'y-protocols/awareness'
+import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
 import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
+import { ColdDoc, newPresence } from './cold-doc.js'
 import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
 import {
   type AwarenessChange,
@@ -14,11 +15,13 @@ import {
 import { deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
 import { DocFanOut } from './doc-fan-out.js'
 import { DocHolds } from './doc-holds.js'
+import { seedNewDoc } from './doc-seed.js'
 import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
 import { applyInOneTransaction, DurableApply } from './durable-apply.js'
+import type { EncodedDoc } from './encoded-doc.js'
 import { ConvergeError } from './errors.js'
-import { nextTurn } from './next-turn.js'
+import { LocalEditWrites } from './local-edit-writes.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
 import { SaveTracker } from './save-tracker.js'
@@ -58,13 +61,13 @@ export class ReplicaDoc {
 
   private state: DocState = { kind: 'cold' }
   private readonly host: DocHost
-  private rewriting: Promise<void> | undefined
   /** Its delete set, shared sync answers and merged presence (doc-fan-out.ts). */
   readonly fanOut = new DocFanOut()
   /** The change-log metadata of appends (used only when the store keeps a change log). */
   private readonly appendMeta = new AppendMetaTracker()
   private readonly size: DocSize
   private readonly applies: DurableApply
+  private readonly localEdits: LocalEditWrites
 
   constructor(host: DocHost, name: string) {
     this.host = host
@@ -72,6 +75,7 @@ export class ReplicaDoc {
     this.saves = new SaveTracker(() => host.statusChanged(this))
     this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
     this.size = new DocSize(host.maxDocBytes)
+    this.localEdits = new LocalEditWrites(host, name, this.appendMeta, () => (this.destroyed ? undefined : this.doc))
     this.applies = new DurableApply((updates, origin) => this.applyRun(updates, origin), host.maxMergedUpdateBytes)
   }
 
@@ -97,9 +101,28 @@ export class ReplicaDoc {
   get doc(): Y.Doc | undefined {
     return 'doc' in this.state ? this.state.doc : undefined
   }
-  /** The document's presence, once loaded. */
+  /** The document's presence, once loaded or needed (a relay serving it cold). */
   get awareness(): Awareness | undefined {
-    return 'awareness' in this.state ? this.state.awareness : undefined
+    return 'awareness' in this.state ? this.state.awareness : this.served()?.awareness
+  }
+  /** The encoded state a relay serves the document from while it has no Y.Doc (cold-doc.ts). */
+  get encoded(): EncodedDoc | undefined {
+    return this.doc === undefined ? this.served()?.loaded : undefined
+  }
+  /** The presence, made now on a document a relay serves cold (undefined: load the document). */
+  presence(): Awareness | undefined {
+    return this.awareness ?? this.served(true)?.presence()
+  }
+  /** What serves the document without a Y.Doc: made on first need (`make`) on a relay with coldDocs. */
+  private served(make = false): ColdDoc | undefined {
+    const state = this.state
+    if (state.kind === 'cold' && make && this.host.coldDocs)
+      state.served ??= new ColdDoc(this.host, this, this.size, (p) => this.track(p), this.presenceListener())
+    return 'served' in state ? state.served : undefined
+  }
+  /** Ready for sessions: the encoded state read (served cold), else the Y.Doc loaded. */
+  async prepare(): Promise<void> {
+    if ((await this.served(true)?.encoded()) === undefined) await this.load()
   }
   get warm(): boolean {
     return this.doc !== undefined
@@ -118,14 +141,17 @@ export class ReplicaDoc {
       case 'loading':
         return this.state.loading
       case 'cold': {
-        const loading = this.track(this.loadFromStore())
-        this.state = { kind: 'loading', loading }
+        const served = this.state.served
+        const loading = this.track(this.loadFromStore(served))
+        this.state = { kind: 'loading', loading, served }
         return loading
       }
     }
   }
 
-  private async loadFromStore(): Promise<Y.Doc> {
+  private async loadFromStore(served: ColdDoc | undefined): Promise<Y.Doc> {
+    // Every update taken cold is in the store before it is read (cold-doc.ts).
+    await served?.hydrate()
     const loaded = await loadStoredDoc(this.host.store, this.name, {
       gc: this.host.gc,
       maxNestingDepth: this.host.maxNestingDepth,
@@ -134,13 +160,11 @@ export class ReplicaDoc {
     })
     const { doc } = loaded
     let { stored, bytes } = loaded
-    if (!stored && this.host.seedDocument !== undefined) {
-      const seeded = await this.seed(this.host.seedDocument)
-      if (seeded !== undefined) {
-        Y.applyUpdate(doc, seeded, LOAD_ORIGIN)
-        stored = true
-        bytes = seeded.length
-      }
+    const seeded = stored ? undefined : await seedNewDoc(this.host, this.name)
+    if (seeded !== undefined) {
+      Y.applyUpdate(doc, seeded, LOAD_ORIGIN)
+      stored = true
+      bytes = seeded.length
     }
     this.size.loaded(bytes)
     // A stored state is a change that no relay has confirmed in this session yet.
@@ -149,35 +173,28 @@ export class ReplicaDoc {
       doc.destroy()
       throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded while loading')
     }
-    const awareness = new Awareness(doc)
-    // A relay has no presence of its own; a client's local state is the app's to set.
-    if (!this.host.policy.hasOwnPresence) awareness.setLocalState(null)
+    // The presence served cold stays the same object.
+    const awareness = served?.awareness ?? newPresence(doc, this.host.policy, this.presenceListener())
     doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
-    awareness.on('update', (change: AwarenessChange, origin: unknown) => this.onAwarenessUpdate(change, origin))
     this.state = { kind: 'warm', doc, awareness }
     this.host.observer.docLoaded?.(this.name)
     this.host.statusChanged(this)
     return doc
   }
 
-  /** Stores the seed of a new document, durable before the document is visible. */
-  private async seed(seedDocument: (name: string) => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
-    const update = await seedDocument(this.name)
-    if (update === undefined || update.length <= EMPTY_UPDATE.length) return undefined
-    await this.host.store.append(this.name, update, { stateVector: Y.encodeStateVectorFromUpdate(update) })
-    this.host.observer.changed?.(this.name, update, undefined)
-    return update
-  }
-
-  /** The state vector: from the Y.Doc when warm, from the store otherwise. */
+  /** The state vector: from the Y.Doc when warm, the encoded state served cold, or the store. */
   async stateVector(): Promise<Uint8Array> {
     if (this.doc !== undefined) return Y.encodeStateVector(this.doc)
-    return this.host.store.stateVector(this.name)
+    const encoded = await this.served(true)?.encoded()
+    if (this.doc !== undefined) return Y.encodeStateVector(this.doc)
+    return encoded?.stateVector() ?? this.host.store.stateVector(this.name)
   }
 
-  /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, else from the store. */
+  /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, the encoded state served cold, or the store. */
   async diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Promise<Uint8Array> {
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
+    const encoded = await this.served(true)?.encoded()
+    if (this.doc === undefined && encoded !== undefined) return encoded.diff(sv, theirDeletes)
     const stored = (await this.host.store.load(this.name)) ?? EMPTY_UPDATE
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)
     return diffOfStored(stored, sv, theirDeletes)
@@ -189,6 +206,8 @@ export class ReplicaDoc {
    */
   async deleteDigests(): Promise<Uint8Array | undefined> {
     if (this.doc !== undefined) return deleteDigestsOf(this.fanOut.deleteSets.of(this.doc))
+    const encoded = await this.served(true)?.encoded()
+    if (this.doc === undefined && encoded !== undefined) return encoded.deleteDigests()
     const stored = await this.host.store.load(this.name)
     return deleteDigestsOf(stored === undefined ? undefined : deleteSetOfUpdate(stored))
   }
@@ -210,8 +229,10 @@ export class ReplicaDoc {
   }
 
   private async persistThenApply(update: Uint8Array, origin: unknown, localContext?: PeerContext): Promise<void> {
-    const doc = this.doc ?? (await this.load())
     const context = this.sessionOf(origin)?.context ?? localContext
+    // A relay takes what it surely may without a Y.Doc (cold-doc.ts); the rest hydrates.
+    if (this.doc === undefined && (await this.served(true)?.receive(update, origin, context))) return
+    const doc = this.doc ?? (await this.load())
     let decoded: ReturnType<typeof Y.decodeUpdate> | undefined
     if (this.host.policy.validatesUpdates) {
       // Bytes from every peer are checked in full; mesh links and upstream relays pass on
@@ -285,21 +306,7 @@ export class ReplicaDoc {
     if (!fromSession && origin !== DURABLE_ORIGIN) {
       // A local edit: make it durable locally; it goes to peers right away.
       this.size.appended(update.length)
-      const meta =
-        this.host.store.changes === undefined
-          ? undefined
-          : this.appendMeta.metaOf(this.doc as Y.Doc, update, undefined, undefined)
-      this.track(
-        this.host.store
-          .append(this.name, update, meta)
-          .then(() => this.host.observer.changed?.(this.name, update, undefined))
-          .catch((err) => {
-            this.appendMeta.reset()
-            this.host.observer.storeError?.(this.name, err)
-            this.host.reportError(err, `persisting a local edit of ${this.name}`)
-            return this.persistWholeState()
-          }),
-      )
+      this.track(this.localEdits.write(this.doc as Y.Doc, update))
     }
     if (this.host.policy.tracksSaves && !(fromSession && (origin as AttachedSession).upstream)) {
       this.saves.localChange()
@@ -310,29 +317,8 @@ export class ReplicaDoc {
     this.host.linkDoc(this)
   }
 
-  /**
-   * After a local write failed, writes the whole state once more. Later edits build on
-   * the lost one and are stored: without it the store would hold changes that never
-   * apply (pending structs on every load, and on every peer the doc syncs to).
-   */
-  private persistWholeState(): Promise<void> {
-    // Once per turn however many writes failed, and on the next turn: a store refuses
-    // appends in the turn it reports a failure (see Store: appends land in order). That
-    // turn ends with the store's onNextTurn (failed-turn.ts), queued before this one, so
-    // this runs after it; a timer could fire first (setTimeout(0) is a 1 ms timer, due
-    // before the immediate when the failure came in a check phase) and be refused too.
-    this.rewriting ??= nextTurn().then(async () => {
-      this.rewriting = undefined
-      const doc = this.doc
-      if (doc === undefined || this.destroyed) return
-      try {
-        await this.host.store.append(this.name, Y.encodeStateAsUpdate(doc))
-      } catch (err) {
-        this.host.observer.storeError?.(this.name, err)
-        this.host.reportError(err, `persisting ${this.name} again after a failed write`)
-      }
-    })
-    return this.rewriting
+  private presenceListener() {
+    return (change: AwarenessChange, origin: unknown) => this.onAwarenessUpdate(change, origin)
   }
 
   private onAwarenessUpdate(change: AwarenessChange, origin: unknown): void {

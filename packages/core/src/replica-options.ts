@@ -52,6 +52,15 @@ export interface ReplicaOptions {
    * alone. Default 1 MiB.
    */
   maxMergedUpdateBytes?: number
+  /**
+   * A relay serves a document from its encoded state, without building a Y.Doc, while
+   * that is safe: sync answers come from the stored update, and an update that surely
+   * applies whole to one plain list (no gap, no nested type, no map entry, well under
+   * maxDocBytes) is stored and passed on as it is. Anything else (and an app opening the
+   * document, the admin API, a change log) builds the Y.Doc ("hydrates") first. Clients
+   * always keep a Y.Doc. Default true (relays).
+   */
+  coldDocs?: boolean
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
   /**

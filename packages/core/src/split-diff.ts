@@ -1,7 +1,12 @@
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 
-type Struct = Y.Item | Y.GC
+type Struct = Y.Item | Y.GC | Y.Skip
+
+/** Structs by client in clock order: a Y.Doc's store, or an encoded state's decoded structs (EncodedDoc.structs). */
+export interface StructSource {
+  readonly clients: Map<number, Struct[]>
+}
 
 /** The structs of one client in one chunk: consecutive, from `clock`, written into `encoder`. */
 interface Run {
@@ -24,6 +29,8 @@ const dependenciesKnown = (struct: Struct, offset: number, known: Map<number, nu
   if (offset === 0 && struct.origin !== null && !has(known, struct.origin)) return false
   if (struct.rightOrigin !== null) return has(known, struct.rightOrigin)
   if (offset > 0 || struct.origin === null) {
+    // A decoded struct (not integrated) names its parent by id or root name.
+    if (struct.parent instanceof Y.ID) return has(known, struct.parent)
     const parentItem = (struct.parent as Y.AbstractType<unknown> | null)?._item
     if (parentItem && !has(known, parentItem.id)) return false
   }
@@ -88,7 +95,7 @@ interface Cursor {
 }
 
 /**
- * Cuts what a peer with state vector `sv` lacks from `doc` into updates of about
+ * Cuts what a peer with state vector `sv` lacks from `store` into updates of about
  * `maxBytes` each (a single struct larger than that goes alone), one part per `next()`,
  * so that a large diff (an offline queue, a big document) never needs one frame beyond
  * the receiver's `maxMessageBytes`, and its sender can yield between parts. Structs go
@@ -103,12 +110,12 @@ export class DiffSplitter {
   private readonly cursors: Cursor[] = []
 
   constructor(
-    private readonly doc: Y.Doc,
+    private readonly store: StructSource,
     sv: Uint8Array,
     private readonly maxBytes: number,
   ) {
     this.known = Y.decodeStateVector(sv)
-    for (const [client, structs] of doc.store.clients as Map<number, Struct[]>) {
+    for (const [client, structs] of store.clients) {
       const last = structs[structs.length - 1]
       if (last === undefined) continue
       const clock = Math.max(this.known.get(client) ?? 0, structs[0]?.id.clock ?? 0)
@@ -162,13 +169,13 @@ export class DiffSplitter {
     }
     const structAt = (cursor: Cursor): Struct | undefined => {
       if (cursor.clock >= cursor.end) return undefined
-      const structs = this.doc.store.clients.get(cursor.client) as Struct[] | undefined
+      const structs = this.store.clients.get(cursor.client)
       return structs?.[findIndex(structs, cursor.clock)]
     }
     for (;;) {
       let progress = false
       for (const cursor of this.cursors) {
-        const structs = this.doc.store.clients.get(cursor.client) as Struct[] | undefined
+        const structs = this.store.clients.get(cursor.client)
         if (structs === undefined) continue
         let index = findIndex(structs, cursor.clock)
         for (;;) {
@@ -199,7 +206,7 @@ export class DiffSplitter {
  * Returns no chunk when nothing is missing.
  */
 export const splitDiff = (doc: Y.Doc, sv: Uint8Array, maxBytes: number): Uint8Array[] => {
-  const splitter = new DiffSplitter(doc, sv, maxBytes)
+  const splitter = new DiffSplitter(doc.store as StructSource, sv, maxBytes)
   const chunks: Uint8Array[] = []
   for (let part = splitter.next(); part !== undefined; part = splitter.next()) chunks.push(part)
   return chunks

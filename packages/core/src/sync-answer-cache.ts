@@ -10,6 +10,7 @@
  * over many turns sends its stored step 2 only when it is.
  */
 import type * as Y from 'yjs'
+import type { EncodedDoc } from './encoded-doc.js'
 
 /** Answers in one message smaller than this are cheap to recompute and not worth keeping per document. */
 export const MIN_SHARED_ANSWER_BYTES = 16 * 1024
@@ -32,9 +33,16 @@ export interface KeptAnswer {
   readonly computedAt: DocStamp
 }
 
-/** The answers of one loaded document, by state vector and chunk size. */
+/** What answers are made from: a loaded Y.Doc, or a cold document's encoded state (encoded-doc.ts). */
+export type AnswerSubject = Y.Doc | EncodedDoc
+
+/** Pending structs and deletions: a Y.Doc's; an encoded state commits only what applies whole (none). */
+const pendingOf = (doc: AnswerSubject) => ('store' in doc ? doc.store : NONE_PENDING)
+const NONE_PENDING = { pendingStructs: null, pendingDs: null }
+
+/** The answers of one document (loaded, or served cold), by state vector and chunk size. */
 export class SyncAnswerCache {
-  private doc: Y.Doc | undefined
+  private doc: AnswerSubject | undefined
   /** Counts the changes of the document (clear): the version in a stamp. */
   private generation = 0
   /** Made on the first answer kept: most documents never keep one. */
@@ -45,7 +53,7 @@ export class SyncAnswerCache {
    * a kept one made at the document's current version, else `compute()`'s (kept when it
    * says it is worth it).
    */
-  answer<A extends KeptAnswer>(doc: Y.Doc, sv: Uint8Array, maxChunkBytes: number, compute: () => A): A {
+  answer<A extends KeptAnswer>(doc: AnswerSubject, sv: Uint8Array, maxChunkBytes: number, compute: () => A): A {
     if (sv.length > MAX_KEY_BYTES) return compute()
     this.own(doc)
     // Links may split answers at different sizes: the chunk size is part of the key.
@@ -63,19 +71,20 @@ export class SyncAnswerCache {
   }
 
   /** The document's version now. */
-  stamp(doc: Y.Doc): DocStamp {
+  stamp(doc: AnswerSubject): DocStamp {
     this.own(doc)
-    const { pendingStructs, pendingDs } = doc.store
+    const { pendingStructs, pendingDs } = pendingOf(doc)
     return { generation: this.generation, pendingStructs, pendingDs }
   }
 
   /** Whether `doc` is unchanged since `stamp` was taken. */
-  current(doc: Y.Doc, stamp: DocStamp): boolean {
+  current(doc: AnswerSubject, stamp: DocStamp): boolean {
+    const pending = pendingOf(doc)
     return (
       stamp.generation === this.generation &&
       this.doc === doc &&
-      stamp.pendingStructs === doc.store.pendingStructs &&
-      stamp.pendingDs === doc.store.pendingDs
+      stamp.pendingStructs === pending.pendingStructs &&
+      stamp.pendingDs === pending.pendingDs
     )
   }
 
@@ -85,7 +94,7 @@ export class SyncAnswerCache {
   }
 
   /** The cache serves `doc` from now on (a new Y.Doc of the document: nothing kept is its). */
-  private own(doc: Y.Doc): void {
+  private own(doc: AnswerSubject): void {
     if (this.doc === doc) return
     if (this.doc !== undefined) this.clear()
     this.doc = doc

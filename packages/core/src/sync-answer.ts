@@ -7,9 +7,10 @@
  * once per framing (broadcast.ts). A joiner that reaches the step 2 after the document
  * changed gets the diff since what the parts covered, made then: never a stale answer.
  */
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { DeleteDigests } from './delete-set-chunks.js'
-import { DiffSplitter, surelyLargerThan } from './split-diff.js'
+import type { EncodedDoc } from './encoded-doc.js'
+import { DiffSplitter, type StructSource, surelyLargerThan } from './split-diff.js'
 import { type Step2Sink, type StreamedAnswer, streamAnswer } from './step2-stream.js'
 import { type DocStamp, type KeptAnswer, MIN_SHARED_ANSWER_BYTES, type SyncAnswerCache } from './sync-answer-cache.js'
 
@@ -30,11 +31,12 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
   private final: Final | undefined
 
   /**
-   * `diff(since)`: what a peer at state vector `since` lacks, made from `doc` now;
-   * `versions` tells whether `doc` changed since a moment (the document's cache).
+   * `diff(since)`: what a peer at state vector `since` lacks, made from `doc` (a Y.Doc, or
+   * the encoded state of a document served cold) now; `versions` tells whether `doc`
+   * changed since a moment (the document's cache).
    */
   constructor(
-    private readonly doc: Y.Doc,
+    private readonly doc: Y.Doc | EncodedDoc,
     sv: Uint8Array,
     readonly maxBytes: number,
     private readonly diff: (since: Uint8Array) => Uint8Array,
@@ -43,12 +45,14 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
     this.computedAt = versions.stamp(doc)
     // The whole diff first (it is cheap, and most answers fit in one message), unless it
     // surely does not fit.
-    const whole = surelyLargerThan(doc, sv, maxBytes) ? undefined : diff(sv)
+    const loaded = doc instanceof Y.Doc
+    const whole = loaded && surelyLargerThan(doc, sv, maxBytes) ? undefined : diff(sv)
     if (whole !== undefined && whole.length <= maxBytes) {
       this.final = { covered: sv, bytes: whole, at: this.computedAt }
       this.keep = whole.length >= MIN_SHARED_ANSWER_BYTES
     } else {
-      this.splitter = new DiffSplitter(doc, sv, maxBytes)
+      // An encoded state is cut from its decoded structs (once per answer, shared by its askers).
+      this.splitter = new DiffSplitter(loaded ? (doc.store as StructSource) : doc.structs(), sv, maxBytes)
       this.keep = true
     }
   }
@@ -83,19 +87,24 @@ export interface AnswerSource {
 }
 
 /**
- * Answers a sync step 1 with state vector `sv` from the loaded `doc` into `sink` (see
- * streamAnswer). Delete digests tailor an answer to one peer: it is computed for it alone.
- * Settles once the step 2 was sent, or the session ended.
+ * Answers a sync step 1 with state vector `sv` from the loaded `doc`, or the encoded state
+ * of a document served cold, into `sink` (see streamAnswer). Delete digests tailor an
+ * answer to one peer: it is computed for it alone. Settles once the step 2 was sent, or
+ * the session ended.
  */
 export const answerLoaded = (
   source: AnswerSource,
-  doc: Y.Doc,
+  doc: Y.Doc | EncodedDoc,
   sv: Uint8Array,
   theirDeletes: DeleteDigests | undefined,
   maxBytes: number,
   sink: Step2Sink,
 ): Promise<void> => {
   const cache = source.fanOut.syncAnswers
-  const compute = () => new SyncAnswer(doc, sv, maxBytes, (since) => source.diffLoaded(doc, since, theirDeletes), cache)
+  const diff =
+    doc instanceof Y.Doc
+      ? (since: Uint8Array) => source.diffLoaded(doc, since, theirDeletes)
+      : (since: Uint8Array) => doc.diff(since, theirDeletes)
+  const compute = () => new SyncAnswer(doc, sv, maxBytes, diff, cache)
   return streamAnswer(theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute(), sink)
 }

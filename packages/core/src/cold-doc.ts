@@ -1,0 +1,158 @@
+/**
+ * A relay's document while it is served cold: from its encoded state (encoded-doc.ts),
+ * read from the store once for every session that joins, with no Y.Doc built. Sync step 1
+ * is answered from it (sync-answer.ts cuts large answers in parts); an update a Y.Doc
+ * would surely take the same way (cold-update-check.ts) is made durable, committed to the
+ * encoded state and passed on to the other sessions, as a Y.Doc's update would be.
+ *
+ * Anything else hydrates the document (ReplicaDoc.load): from the moment hydration
+ * starts, no update is taken cold any more, and the Y.Doc is read from the store only
+ * once every update taken cold is durable (`hydrate`), so none is lost. The presence
+ * object is made here on first need and stays the same when the document hydrates.
+ */
+import { Awareness } from 'y-protocols/awareness'
+import type * as Y from 'yjs'
+import type { PeerContext } from './access.js'
+import { checkColdUpdate, shapeOf } from './cold-update-check.js'
+import type { AwarenessChange } from './doc-awareness.js'
+import type { DocSize } from './doc-size.js'
+import { EncodedDoc } from './encoded-doc.js'
+import { ConvergeError } from './errors.js'
+import type { ReplicaDoc } from './replica-doc.js'
+import type { AttachedSession, DocHost } from './replica-doc-host.js'
+import type { RolePolicy } from './role-policy.js'
+import { EMPTY_UPDATE } from './state-digest.js'
+import { decodeOrRefuse } from './update-validation.js'
+
+type PresenceListener = (change: AwarenessChange, origin: unknown) => void
+
+/** A document's presence: a relay has none of its own, a client's is the app's to set. */
+export const newPresence = (doc: Y.Doc, policy: RolePolicy, listener: PresenceListener): Awareness => {
+  const awareness = new Awareness(doc)
+  if (!policy.hasOwnPresence) awareness.setLocalState(null)
+  awareness.on('update', listener)
+  return awareness
+}
+
+/**
+ * What y-protocols' Awareness takes of a Y.Doc: a clientID (a relay sets no state of its
+ * own under it) and the destroy event (ReplicaDoc.destroy destroys the awareness itself).
+ */
+const standIn = (): Y.Doc => ({ clientID: Math.floor(Math.random() * 0x1_0000_0000), on: () => undefined }) as never
+
+export class ColdDoc {
+  /** The encoded state, read once (undefined result: the document must be built, e.g. seeded). */
+  private reading: Promise<EncodedDoc | undefined> | undefined
+  /** The encoded state, once read. */
+  loaded: EncodedDoc | undefined
+  /** The presence, once something needed it. */
+  awareness: Awareness | undefined
+  /** The state vector with every update taken and not committed yet (undefined: none). */
+  private ahead: Map<number, number> | undefined
+  /** Settles once the last update taken cold is committed (or failed). */
+  private last: Promise<unknown> = Promise.resolve()
+  /** Hydration started: every update takes the Y.Doc's path. */
+  private hydrating = false
+
+  constructor(
+    private readonly host: DocHost,
+    private readonly owner: ReplicaDoc,
+    private readonly size: DocSize,
+    private readonly track: <T>(p: Promise<T>) => Promise<T>,
+    private readonly onPresence: PresenceListener,
+  ) {}
+
+  /** The encoded state, read from the store once for every caller. */
+  encoded(): Promise<EncodedDoc | undefined> {
+    this.reading ??= this.track(this.read()).catch((err) => {
+      this.reading = undefined
+      throw err
+    })
+    return this.reading
+  }
+
+  private async read(): Promise<EncodedDoc | undefined> {
+    const stored = await this.host.store.load(this.owner.name)
+    // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
+    if (stored === undefined && this.host.seedDocument !== undefined) return undefined
+    if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
+    this.loaded = new EncodedDoc(stored ?? EMPTY_UPDATE)
+    return this.loaded
+  }
+
+  /** The presence, made now if nothing needed it before. */
+  presence(): Awareness {
+    this.awareness ??= newPresence(standIn(), this.host.policy, this.onPresence)
+    return this.awareness
+  }
+
+  /**
+   * Hydration starts: no update is taken cold from now on. Resolves once the encoded state
+   * was read and every update taken cold is durable (and committed), so the store holds
+   * them all when the Y.Doc is read from it.
+   */
+  hydrate(): Promise<void> {
+    this.hydrating = true
+    return Promise.all([this.reading, this.last]).then(noop, noop)
+  }
+
+  /**
+   * Takes `update` from session `origin` without a Y.Doc when that is sure to end as the
+   * Y.Doc's path would (see cold-update-check.ts): durable, then committed and passed on.
+   * Resolves false when the Y.Doc must decide; rejects as the Y.Doc's path would when the
+   * bytes are malformed or the store fails.
+   */
+  async receive(update: Uint8Array, origin: unknown, context: PeerContext | undefined): Promise<boolean> {
+    const encoded = await this.encoded()
+    if (encoded === undefined || this.hydrating || this.owner.destroyed) return false
+    // Local writes (admin API, server documents) and change logs (append metadata) take the Y.Doc.
+    if (!this.owner.sessions.has(origin as AttachedSession) || this.host.store.changes !== undefined) return false
+    const decoded = decodeOrRefuse(update)
+    const verdict = checkColdUpdate(decoded, this.ahead ?? encoded.stateMap, () => {
+      encoded.shape ??= shapeOf(encoded.state)
+      return encoded.shape
+    })
+    if (verdict.kind === 'redundant') return true
+    if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return false
+    this.ahead = verdict.reach
+    encoded.shape.root = verdict.root
+    this.size.appended(update.length)
+    const written = this.persist(encoded, update, verdict.reach, origin, context)
+    this.last = written.catch(noop)
+    await written
+    return true
+  }
+
+  private async persist(
+    encoded: EncodedDoc,
+    update: Uint8Array,
+    reach: Map<number, number>,
+    origin: unknown,
+    context: PeerContext | undefined,
+  ): Promise<void> {
+    const { name } = this.owner
+    const started = performance.now()
+    try {
+      await this.host.store.append(name, update)
+    } catch (err) {
+      // Appends after a failed one fail too (see Store): start again from what is committed.
+      this.ahead = undefined
+      this.host.observer.storeError?.(name, err)
+      throw err instanceof ConvergeError
+        ? err
+        : new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `persisting an update of ${name} failed`, { cause: err })
+    }
+    this.host.observer.persisted?.(name, update.length, performance.now() - started)
+    if (!this.owner.destroyed) {
+      encoded.commit(update, reach)
+      if (this.ahead === reach) this.ahead = undefined
+      // As a Y.Doc's update event does (ReplicaDoc.onDocUpdate): no kept answer is stale.
+      this.owner.fanOut.changed()
+      for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
+      this.host.linkDoc(this.owner)
+    }
+    this.host.observer.changed?.(name, update, context)
+  }
+}
+
+const noop = () => undefined

@@ -1,0 +1,140 @@
+/**
+ * Whether a relay may take an update for a document it serves from the encoded state
+ * (encoded-doc.ts), without a Y.Doc, and be sure a Y.Doc would have taken it the same way:
+ * the checks of update-validation.ts pass, Yjs integrates every struct at once (nothing
+ * waits as pending structs or deletions), and what the document holds stays one plain
+ * list. Anything this cannot decide without a Y.Doc says 'hydrate': the document is
+ * loaded and the update takes the Y.Doc's path, whose checks decide.
+ *
+ * The shape that makes placement provable: every item of the state and of the update sits
+ * in one list, the root type `root` with no map keys, and no item holds a nested type
+ * (ContentType) or a subdocument (ContentDoc). Then every origin and right origin an
+ * update names is in that list, so no item sits between two lists and no map entry is
+ * longer than one struct (update-dependencies.ts, checkPlacement), and no type can nest
+ * deeper than before (nesting-depth.ts).
+ */
+import * as Y from 'yjs'
+import type { DocShape } from './encoded-doc.js'
+
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+type Struct = DecodedUpdate['structs'][number]
+
+export type ColdVerdict =
+  /** Every struct is already there and the update deletes nothing: durable as it is. */
+  | { kind: 'redundant' }
+  /** A Y.Doc must decide (see the module comment). */
+  | { kind: 'hydrate'; reason: string }
+  /** Integrates whole: `reach` is the state vector with it, `root` the one list's root name. */
+  | { kind: 'accept'; reach: Map<number, number>; root: string | undefined }
+
+const hydrate = (reason: string): ColdVerdict => ({ kind: 'hydrate', reason })
+
+/** The items' one list: the root name items without origins give (undefined when the state has none yet). */
+const rootOf = (decoded: DecodedUpdate, root: string | undefined): string | undefined | false => {
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue
+    if (s.content instanceof Y.ContentType || s.content instanceof Y.ContentDoc) return false
+    if (s.origin !== null || s.rightOrigin !== null) continue
+    const parent = s.parent as unknown
+    if (typeof parent !== 'string' || s.parentSub !== null) return false
+    if (root === undefined) root = parent
+    else if (root !== parent) return false
+  }
+  return root
+}
+
+/** True when every struct is at or below `sv` and the update deletes nothing. */
+const isRedundant = (decoded: DecodedUpdate, sv: ReadonlyMap<number, number>): boolean => {
+  if (decoded.ds.clients.size > 0) return false
+  for (const s of decoded.structs) {
+    if (s instanceof Y.Skip) continue
+    if (s.id.clock + s.length > (sv.get(s.id.client) ?? 0)) return false
+  }
+  return true
+}
+
+/**
+ * Integrates the update's structs into state vector `sv` as Yjs would, in any order that
+ * works (an update groups structs by client, not by dependency): a struct integrates once
+ * its client's state reaches its clock and every id it names (origin, right origin, parent
+ * item) is known. Returns the state vector after, or a reason some struct would wait.
+ */
+const integrate = (structs: readonly Struct[], sv: ReadonlyMap<number, number>): Map<number, number> | string => {
+  const state = new Map(sv)
+  const lists = new Map<number, Struct[]>()
+  for (const s of structs) {
+    if (s instanceof Y.Skip) return 'a gap in the update'
+    let list = lists.get(s.id.client)
+    if (list === undefined) {
+      list = []
+      lists.set(s.id.client, list)
+    }
+    list.push(s)
+  }
+  const next = new Map<number, number>()
+  const known = (id: Y.ID) => id.clock < (state.get(id.client) ?? 0)
+  for (let progress = true; progress; ) {
+    progress = false
+    for (const [client, list] of lists) {
+      let i = next.get(client) ?? 0
+      for (; i < list.length; i++) {
+        const s = list[i] as Struct
+        if (s.id.clock > (state.get(client) ?? 0)) break
+        if (s instanceof Y.Item) {
+          const parent = s.parent as unknown
+          const refs = [s.origin, s.rightOrigin, parent instanceof Y.ID ? parent : null]
+          // A reference to a later struct of its own client is malformed: the Y.Doc's checks refuse it.
+          if (refs.some((r) => r !== null && r.client === client && r.clock >= s.id.clock)) return 'a malformed reference'
+          if (refs.some((r) => r !== null && r.client !== client && !known(r))) break
+        }
+        state.set(client, Math.max(state.get(client) ?? 0, s.id.clock + s.length))
+        progress = true
+      }
+      next.set(client, i)
+    }
+  }
+  for (const [client, list] of lists) if ((next.get(client) ?? 0) < list.length) return 'missing dependencies'
+  return state
+}
+
+/**
+ * The verdict on `decoded` for a document whose state vector (with every update accepted
+ * and still being written) is `sv` and whose items sit in the one list `shape().root`
+ * (undefined: no item yet; a null shape: not one list). `shape` is asked only for an
+ * update that is not redundant. For a state itself as an update, pass an empty `sv`:
+ * 'accept' says it has that shape and holds nothing pending (see shapeOf).
+ */
+export const checkColdUpdate = (
+  decoded: DecodedUpdate,
+  sv: ReadonlyMap<number, number>,
+  shape: () => DocShape | null,
+): ColdVerdict => {
+  for (const s of decoded.structs) if (s.length === 0) return hydrate('an empty struct')
+  if (isRedundant(decoded, sv)) return { kind: 'redundant' }
+  const known = shape()
+  if (known === null) return hydrate('the state is not one plain list')
+  const newRoot = rootOf(decoded, known.root)
+  if (newRoot === false) return hydrate('nested types, map entries or a second root')
+  const reach = integrate(decoded.structs, sv)
+  if (typeof reach === 'string') return hydrate(reach)
+  for (const [client, ranges] of decoded.ds.clients) {
+    for (const { clock, len } of ranges) {
+      // Deletions of structs not there yet wait as pending deletions.
+      if (len === 0 || clock + len > (reach.get(client) ?? 0)) return hydrate('deletions of unknown structs')
+    }
+  }
+  return { kind: 'accept', reach, root: newRoot }
+}
+
+/** The shape of a whole state (decoded once per document, on its first update taken cold). */
+export const shapeOf = (state: Uint8Array): DocShape | null => {
+  let decoded: DecodedUpdate
+  try {
+    decoded = Y.decodeUpdate(state)
+  } catch {
+    return null
+  }
+  const verdict = checkColdUpdate(decoded, new Map(), () => ({ root: undefined }))
+  if (verdict.kind === 'redundant') return { root: undefined }
+  return verdict.kind === 'accept' ? { root: verdict.root } : null
+}

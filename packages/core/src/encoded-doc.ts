@@ -1,0 +1,102 @@
+/**
+ * A document as a relay serves it without a Y.Doc: its state as one encoded update, with
+ * the state vector and a version. Updates taken since it was read from the store are kept
+ * in a list and merged into the state (Y.mergeUpdates) only when something reads it, so a
+ * burst of small updates costs one merge. Holds only what is durable: an update is
+ * committed here once its append resolved.
+ *
+ * A sync step 1 is answered from it (Y.diffUpdate; a peer that has nothing gets the state
+ * itself), and large answers are cut in parts from its decoded structs (`structs`, for
+ * DiffSplitter, split-diff.ts).
+ */
+import * as Y from 'yjs'
+import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
+import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
+
+type Struct = Y.Item | Y.GC | Y.Skip
+
+/** Where the state's items sit, as the cold checks need it (cold-update-check.ts). */
+export interface DocShape {
+  /** The root type holding every item, undefined while the state has no item. */
+  root: string | undefined
+}
+
+export class EncodedDoc {
+  /** The state as of the last merge. */
+  private merged: Uint8Array
+  /** Updates committed since, in commit order. */
+  private added: Uint8Array[] = []
+  /** The committed state vector. */
+  private readonly sv: Map<number, number>
+  private svBytes: Uint8Array | undefined
+  /** The delete digests of a version (undefined value: not worth sending). */
+  private digests: { version: number; value: Uint8Array | undefined } | undefined
+  /** Counts the commits: answers made at one version are current while it stands. */
+  version = 0
+  /**
+   * Where the items sit, found on the first update checked (undefined: not yet; null: not
+   * one plain list, every update needs the Y.Doc).
+   */
+  shape: DocShape | null | undefined
+
+  constructor(stored: Uint8Array) {
+    this.merged = stored
+    this.sv = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(stored))
+  }
+
+  /** The whole state as one update. */
+  get state(): Uint8Array {
+    if (this.added.length > 0) {
+      this.merged = Y.mergeUpdates([this.merged, ...this.added])
+      this.added = []
+    }
+    return this.merged
+  }
+
+  /** The committed state vector, per client. */
+  get stateMap(): ReadonlyMap<number, number> {
+    return this.sv
+  }
+
+  stateVector(): Uint8Array {
+    this.svBytes ??= Y.encodeStateVector(this.sv)
+    return this.svBytes
+  }
+
+  /** A durable update joins the state; `reach` is the state vector with it (cold-update-check.ts). */
+  commit(update: Uint8Array, reach: ReadonlyMap<number, number>): void {
+    this.added.push(update)
+    for (const [client, clock] of reach) if (clock > (this.sv.get(client) ?? 0)) this.sv.set(client, clock)
+    this.svBytes = undefined
+    this.version++
+  }
+
+  /** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
+  diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
+    // A peer that has nothing gets the state as it is: no pass over it.
+    if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
+    return diffOfStored(this.state, sv, theirDeletes)
+  }
+
+  /** Digests of the delete set, for sync step 1 (see doc-diff.ts), once per version. */
+  deleteDigests(): Uint8Array | undefined {
+    if (this.digests?.version !== this.version) {
+      this.digests = { version: this.version, value: deleteDigestsOf(deleteSetOfUpdate(this.state)) }
+    }
+    return this.digests.value
+  }
+
+  /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
+  structs(): { clients: Map<number, Struct[]> } {
+    const clients = new Map<number, Struct[]>()
+    for (const s of Y.decodeUpdate(this.state).structs) {
+      let list = clients.get(s.id.client)
+      if (list === undefined) {
+        list = []
+        clients.set(s.id.client, list)
+      }
+      list.push(s)
+    }
+    return { clients }
+  }
+}
