@@ -11,11 +11,12 @@
  * object is made here on first need and stays the same when the document hydrates.
  */
 import { Awareness } from 'y-protocols/awareness'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { checkColdUpdate, shapeOf } from './cold-update-check.js'
 import type { AwarenessChange } from './doc-awareness.js'
 import type { DocSize } from './doc-size.js'
+import { DurableApply } from './durable-apply.js'
 import { EncodedDoc } from './encoded-doc.js'
 import { ConvergeError } from './errors.js'
 import type { ReplicaDoc } from './replica-doc.js'
@@ -53,6 +54,8 @@ export class ColdDoc {
   private last: Promise<unknown> = Promise.resolve()
   /** Hydration started: every update takes the Y.Doc's path. */
   private hydrating = false
+  /** Updates made durable together go on to the sessions as one (durable-apply.ts, as a Y.Doc's runs). */
+  private readonly runs: DurableApply
 
   constructor(
     private readonly host: DocHost,
@@ -60,7 +63,9 @@ export class ColdDoc {
     private readonly size: DocSize,
     private readonly track: <T>(p: Promise<T>) => Promise<T>,
     private readonly onPresence: PresenceListener,
-  ) {}
+  ) {
+    this.runs = new DurableApply((updates, origin) => this.forward(updates, origin), host.maxMergedUpdateBytes)
+  }
 
   /** The encoded state, read from the store once for every caller. */
   encoded(): Promise<EncodedDoc | undefined> {
@@ -105,12 +110,16 @@ export class ColdDoc {
   async receive(update: Uint8Array, origin: unknown, context: PeerContext | undefined): Promise<boolean> {
     const encoded = await this.encoded()
     if (encoded === undefined || this.hydrating || this.owner.destroyed) return false
-    // Local writes (admin API, server documents) and change logs (append metadata) take the Y.Doc.
-    if (!this.owner.sessions.has(origin as AttachedSession) || this.host.store.changes !== undefined) return false
+    // Local writes (admin API, server documents, the cluster) take the Y.Doc.
+    if (!this.owner.sessions.has(origin as AttachedSession)) return false
     const decoded = decodeOrRefuse(update)
-    const verdict = checkColdUpdate(decoded, this.ahead ?? encoded.stateMap, () => {
-      encoded.shape ??= shapeOf(encoded.state)
-      return encoded.shape
+    const verdict = checkColdUpdate(decoded, {
+      sv: this.ahead ?? encoded.stateMap,
+      shape: () => {
+        encoded.shape ??= shapeOf(encoded.state)
+        return encoded.shape
+      },
+      deleted: () => encoded.deleted(),
     })
     if (verdict.kind === 'redundant') return true
     if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return false
@@ -133,7 +142,10 @@ export class ColdDoc {
     const { name } = this.owner
     const started = performance.now()
     try {
-      await this.host.store.append(name, update)
+      // The change log's metadata, as AppendMetaTracker makes it: the state vector once it applies.
+      const meta =
+        this.host.store.changes === undefined ? undefined : { who: context?.user, stateVector: Y.encodeStateVector(reach) }
+      await this.host.store.append(name, update, meta)
     } catch (err) {
       // Appends after a failed one fail too (see Store): start again from what is committed.
       this.ahead = undefined
@@ -148,10 +160,18 @@ export class ColdDoc {
       if (this.ahead === reach) this.ahead = undefined
       // As a Y.Doc's update event does (ReplicaDoc.onDocUpdate): no kept answer is stale.
       this.owner.fanOut.changed()
-      for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
-      this.host.linkDoc(this.owner)
+      await this.runs.apply(update, origin)
     }
     this.host.observer.changed?.(name, update, context)
+  }
+
+  /** Passes a run of committed updates from `origin` on to the other sessions, merged, and to the mesh. */
+  private forward(updates: readonly Uint8Array[], origin: unknown): unknown[] {
+    if (this.owner.destroyed) return []
+    const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
+    for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
+    this.host.linkDoc(this.owner)
+    return []
   }
 }
 

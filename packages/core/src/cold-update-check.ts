@@ -14,6 +14,7 @@
  * deeper than before (nesting-depth.ts).
  */
 import * as Y from 'yjs'
+import type { DeleteRanges } from './delete-set-chunks.js'
 import type { DocShape } from './encoded-doc.js'
 
 type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
@@ -43,12 +44,33 @@ const rootOf = (decoded: DecodedUpdate, root: string | undefined): string | unde
   return root
 }
 
-/** True when every struct is at or below `sv` and the update deletes nothing. */
-const isRedundant = (decoded: DecodedUpdate, sv: ReadonlyMap<number, number>): boolean => {
-  if (decoded.ds.clients.size > 0) return false
+/** Whether `ranges` (sorted by clock, merged) delete all of clock..clock+len. */
+const covers = (ranges: ReadonlyArray<readonly [number, number]> | undefined, clock: number, len: number): boolean => {
+  if (ranges === undefined) return false
+  let at = clock
+  const end = clock + len
+  for (const [from, n] of ranges) {
+    if (from > at) return false
+    if (from + n > at) at = from + n
+    if (at >= end) return true
+  }
+  return false
+}
+
+/**
+ * True when every struct is at or below `sv` and every deletion is done already (as
+ * isRedundantUpdate, redundant-update.ts): relays of a mesh pass the same update along
+ * several paths, and each must stop it, or it circles for ever.
+ */
+const isRedundant = (decoded: DecodedUpdate, sv: ReadonlyMap<number, number>, deleted: () => DeleteRanges): boolean => {
   for (const s of decoded.structs) {
     if (s instanceof Y.Skip) continue
     if (s.id.clock + s.length > (sv.get(s.id.client) ?? 0)) return false
+  }
+  if (decoded.ds.clients.size === 0) return true
+  const done = deleted()
+  for (const [client, ranges] of decoded.ds.clients) {
+    for (const { clock, len } of ranges) if (len > 0 && !covers(done.get(client), clock, len)) return false
   }
   return true
 }
@@ -97,21 +119,26 @@ const integrate = (structs: readonly Struct[], sv: ReadonlyMap<number, number>):
   return state
 }
 
+/** What the checks know of the document: asked lazily, so a redundant update costs no pass over the state. */
+export interface ColdState {
+  /** The state vector, with every update accepted and still being written. */
+  readonly sv: ReadonlyMap<number, number>
+  /** Where its items sit (null: not one plain list). */
+  shape(): DocShape | null
+  /** Its committed deletions, by client, sorted and merged. */
+  deleted(): DeleteRanges
+}
+
 /**
- * The verdict on `decoded` for a document whose state vector (with every update accepted
- * and still being written) is `sv` and whose items sit in the one list `shape().root`
- * (undefined: no item yet; a null shape: not one list). `shape` is asked only for an
- * update that is not redundant. For a state itself as an update, pass an empty `sv`:
- * 'accept' says it has that shape and holds nothing pending (see shapeOf).
+ * The verdict on `decoded` for a document as `state` knows it. For a state itself as an
+ * update, pass an empty one: 'accept' says it has that shape and holds nothing pending
+ * (see shapeOf).
  */
-export const checkColdUpdate = (
-  decoded: DecodedUpdate,
-  sv: ReadonlyMap<number, number>,
-  shape: () => DocShape | null,
-): ColdVerdict => {
+export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState): ColdVerdict => {
+  const { sv } = state
   for (const s of decoded.structs) if (s.length === 0) return hydrate('an empty struct')
-  if (isRedundant(decoded, sv)) return { kind: 'redundant' }
-  const known = shape()
+  if (isRedundant(decoded, sv, () => state.deleted())) return { kind: 'redundant' }
+  const known = state.shape()
   if (known === null) return hydrate('the state is not one plain list')
   const newRoot = rootOf(decoded, known.root)
   if (newRoot === false) return hydrate('nested types, map entries or a second root')
@@ -134,7 +161,7 @@ export const shapeOf = (state: Uint8Array): DocShape | null => {
   } catch {
     return null
   }
-  const verdict = checkColdUpdate(decoded, new Map(), () => ({ root: undefined }))
+  const verdict = checkColdUpdate(decoded, { sv: new Map(), shape: () => ({ root: undefined }), deleted: () => new Map() })
   if (verdict.kind === 'redundant') return { root: undefined }
   return verdict.kind === 'accept' ? { root: verdict.root } : null
 }

@@ -35,7 +35,7 @@ export interface RouterDocs {
   get(name: string, create: boolean): ReplicaDoc | undefined
   /** Documents the app holds open (loaded). */
   open(): Iterable<ReplicaDoc>
-  /** Documents loaded in memory. */
+  /** Documents in memory with presence: loaded, or served cold (cold-doc.ts). */
   inMemory(): Iterable<ReplicaDoc>
   /** Every document with its digest, for anti-entropy. */
   inventory(): Promise<InventoryEntry[]>

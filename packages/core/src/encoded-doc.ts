@@ -10,7 +10,7 @@
  * DiffSplitter, split-diff.ts).
  */
 import * as Y from 'yjs'
-import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
+import { type DeleteDigests, type DeleteRanges, type DeleteSet, deleteSetOfUpdate } from './delete-set-chunks.js'
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
@@ -29,8 +29,8 @@ export class EncodedDoc {
   /** The committed state vector. */
   private readonly sv: Map<number, number>
   private svBytes: Uint8Array | undefined
-  /** The delete digests of a version (undefined value: not worth sending). */
-  private digests: { version: number; value: Uint8Array | undefined } | undefined
+  /** The delete set of a version, and its digests (undefined: not worth sending), made on first need. */
+  private deletions: { version: number; ds: DeleteSet | undefined; ranges?: DeleteRanges; digests?: Uint8Array } | undefined
   /** Counts the commits: answers made at one version are current while it stands. */
   version = 0
   /**
@@ -78,12 +78,26 @@ export class EncodedDoc {
     return diffOfStored(this.state, sv, theirDeletes)
   }
 
+  /** The delete set of this version. */
+  private deleteSet(): NonNullable<EncodedDoc['deletions']> {
+    if (this.deletions?.version !== this.version) {
+      this.deletions = { version: this.version, ds: deleteSetOfUpdate(this.state) }
+    }
+    return this.deletions
+  }
+
   /** Digests of the delete set, for sync step 1 (see doc-diff.ts), once per version. */
   deleteDigests(): Uint8Array | undefined {
-    if (this.digests?.version !== this.version) {
-      this.digests = { version: this.version, value: deleteDigestsOf(deleteSetOfUpdate(this.state)) }
-    }
-    return this.digests.value
+    const d = this.deleteSet()
+    if (!('digests' in d)) d.digests = deleteDigestsOf(d.ds)
+    return d.digests
+  }
+
+  /** The deletions, by client, sorted by clock and merged: what a redundant update is checked against. */
+  deleted(): DeleteRanges {
+    const d = this.deleteSet()
+    d.ranges ??= sortedRanges(d.ds?.ranges)
+    return d.ranges
   }
 
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
@@ -99,4 +113,20 @@ export class EncodedDoc {
     }
     return { clients }
   }
+}
+
+/** `ranges` per client sorted by clock, overlapping and adjacent ones merged. */
+const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges => {
+  const out: DeleteRanges = new Map()
+  for (const [client, list] of ranges ?? []) {
+    const sorted = [...list].sort((a, b) => a[0] - b[0])
+    const merged: Array<[number, number]> = []
+    for (const [clock, len] of sorted) {
+      const last = merged[merged.length - 1]
+      if (last !== undefined && clock <= last[0] + last[1]) last[1] = Math.max(last[1], clock + len - last[0])
+      else merged.push([clock, len])
+    }
+    out.set(client, merged)
+  }
+  return out
 }

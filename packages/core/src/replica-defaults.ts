@@ -54,7 +54,7 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,
   maxMergedUpdateBytes: options.maxMergedUpdateBytes ?? DEFAULT_REPLICA_OPTIONS.maxMergedUpdateBytes,
   // Only a relay serves documents cold: a client's app holds the Y.Doc anyway.
-  coldDocs: options.role === 'relay' && (options.coldDocs ?? true),
+  coldDocs: options.role === 'relay' && options.coldDocs === true,
   seedDocument: options.seedDocument,
   savedWhen: options.savedWhen,
 })

@@ -58,7 +58,7 @@ export interface ReplicaOptions {
    * applies whole to one plain list (no gap, no nested type, no map entry, well under
    * maxDocBytes) is stored and passed on as it is. Anything else (and an app opening the
    * document, the admin API, a change log) builds the Y.Doc ("hydrates") first. Clients
-   * always keep a Y.Doc. Default true (relays).
+   * always keep a Y.Doc. Default false here; the relay server turns it on (--cold-docs).
    */
   coldDocs?: boolean
   /** Hooks for metrics and logs. */

@@ -79,7 +79,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
       {
         get: (name, create) => this.#docFor(name, create),
         open: () => this.#openDocs(),
-        inMemory: () => this.#docsInMemory(),
+        // Documents served cold have presence too (cold-doc.ts).
+        inMemory: () => this.#docsWithPresence(),
         inventory: () => this.#inventory(),
         isDeleted: (name) => this.#tombstones?.isDeleted(name) ?? false,
       },
@@ -377,6 +378,10 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   *#docsInMemory(): Iterable<ReplicaDoc> {
     for (const rdoc of this.#docs.values()) if (rdoc.warm) yield rdoc
+  }
+
+  *#docsWithPresence(): Iterable<ReplicaDoc> {
+    for (const rdoc of this.#docs.values()) if (rdoc.awareness !== undefined) yield rdoc
   }
 
   *#openDocs(): Iterable<ReplicaDoc> {

@@ -43,6 +43,14 @@ export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
     doc: 'enable the admin API under /api with this bearer token',
   }),
   option({
+    key: 'coldDocs',
+    flag: '--cold-docs <on|off>',
+    env: 'CONVERGE_COLD_DOCS',
+    default: true,
+    parse: bool,
+    doc: 'serve documents from their stored bytes, building a Y.Doc only when one is needed: sync answers, and updates that surely apply whole to one plain text or list (off in a NATS cluster)',
+  }),
+  option({
     key: 'unloadDelay',
     flag: '--unload-delay <ms>',
     env: 'CONVERGE_UNLOAD_DELAY',

@@ -49,6 +49,7 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   static: true,
   adminToken: true,
   unloadDelay: true,
+  coldDocs: true,
   awarenessCoalesceMs: true,
   maxMessageBytes: true,
   maxPendingBytes: true,

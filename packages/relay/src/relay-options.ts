@@ -118,6 +118,12 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   adminToken?: string
   /** Drop a document from memory this long after its last client left, in ms. */
   unloadDelay?: number
+  /**
+   * Serve documents from their encoded state, building a Y.Doc only when one is needed
+   * (ReplicaOptions.coldDocs). Off in a NATS cluster (its presence bridge needs the loaded
+   * document). Default true.
+   */
+  coldDocs?: boolean
   /** Merge a document's presence changes and send them at most this often, in ms (joins and leaves at once); 0: each at once. */
   awarenessCoalesceMs?: number
   /** Largest WebSocket frame accepted, in bytes. */

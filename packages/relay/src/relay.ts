@@ -105,6 +105,8 @@ export class Relay {
       store,
       peerId: options.peerId,
       unloadDelay: options.unloadDelay,
+      // The cluster bridges presence of loaded documents only (nats-awareness.ts).
+      coldDocs: (options.coldDocs ?? true) && cluster === undefined,
       awarenessCoalesceMs: options.awarenessCoalesceMs,
       maxPendingBytes: options.maxPendingBytes,
       maxNestingDepth: options.maxNestingDepth,
