@@ -110,7 +110,7 @@ const joiner = (net: MemoryNetwork, name: string, onPart: () => void = () => und
 
 /** Counts the answers computed, as opposed to shared, per Y.Doc they answer from. */
 const countComputedAnswers = () => {
-  const computed = new Map<Y.Doc, number>()
+  const computed = new Map<object, number>()
   const answer = SyncAnswerCache.prototype.answer
   vi.spyOn(SyncAnswerCache.prototype, 'answer').mockImplementation(function (this: SyncAnswerCache, ...args) {
     const [doc, sv, max, compute] = args

@@ -163,7 +163,7 @@ describe('shared sync answers', () => {
     await store.append(DOC, Y.encodeStateAsUpdate(seedDoc))
     const loads = vi.spyOn(store, 'load')
     // Asks and computed answers per Y.Doc (the relay's and each client's own).
-    const perDoc = new Map<Y.Doc, { asked: number; computed: number }>()
+    const perDoc = new Map<object, { asked: number; computed: number }>()
     const answer = SyncAnswerCache.prototype.answer
     vi.spyOn(SyncAnswerCache.prototype, 'answer').mockImplementation(function (this: SyncAnswerCache, ...args) {
       const [doc, sv, max, compute] = args

@@ -144,7 +144,9 @@ export class ColdDoc {
     try {
       // The change log's metadata, as AppendMetaTracker makes it: the state vector once it applies.
       const meta =
-        this.host.store.changes === undefined ? undefined : { who: context?.user, stateVector: Y.encodeStateVector(reach) }
+        this.host.store.changes === undefined
+          ? undefined
+          : { who: context?.user, stateVector: Y.encodeStateVector(reach) }
       await this.host.store.append(name, update, meta)
     } catch (err) {
       // Appends after a failed one fail too (see Store): start again from what is committed.

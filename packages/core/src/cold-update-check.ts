@@ -106,7 +106,8 @@ const integrate = (structs: readonly Struct[], sv: ReadonlyMap<number, number>):
           const parent = s.parent as unknown
           const refs = [s.origin, s.rightOrigin, parent instanceof Y.ID ? parent : null]
           // A reference to a later struct of its own client is malformed: the Y.Doc's checks refuse it.
-          if (refs.some((r) => r !== null && r.client === client && r.clock >= s.id.clock)) return 'a malformed reference'
+          if (refs.some((r) => r !== null && r.client === client && r.clock >= s.id.clock))
+            return 'a malformed reference'
           if (refs.some((r) => r !== null && r.client !== client && !known(r))) break
         }
         state.set(client, Math.max(state.get(client) ?? 0, s.id.clock + s.length))
@@ -161,7 +162,11 @@ export const shapeOf = (state: Uint8Array): DocShape | null => {
   } catch {
     return null
   }
-  const verdict = checkColdUpdate(decoded, { sv: new Map(), shape: () => ({ root: undefined }), deleted: () => new Map() })
+  const verdict = checkColdUpdate(decoded, {
+    sv: new Map(),
+    shape: () => ({ root: undefined }),
+    deleted: () => new Map(),
+  })
   if (verdict.kind === 'redundant') return { root: undefined }
   return verdict.kind === 'accept' ? { root: verdict.root } : null
 }

@@ -30,7 +30,9 @@ export class EncodedDoc {
   private readonly sv: Map<number, number>
   private svBytes: Uint8Array | undefined
   /** The delete set of a version, and its digests (undefined: not worth sending), made on first need. */
-  private deletions: { version: number; ds: DeleteSet | undefined; ranges?: DeleteRanges; digests?: Uint8Array } | undefined
+  private deletions:
+    | { version: number; ds: DeleteSet | undefined; ranges?: DeleteRanges; digests?: Uint8Array }
+    | undefined
   /** Counts the commits: answers made at one version are current while it stands. */
   version = 0
   /**
