@@ -10,7 +10,13 @@
  * DiffSplitter, split-diff.ts).
  */
 import * as Y from 'yjs'
-import { type DeleteDigests, type DeleteRanges, type DeleteSet, deleteSetOfUpdate } from './delete-set-chunks.js'
+import {
+  type DeleteDigests,
+  type DeleteRanges,
+  type DeleteSet,
+  deleteSetOfUpdate,
+  encodeDeleteSet,
+} from './delete-set-chunks.js'
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
@@ -77,6 +83,13 @@ export class EncodedDoc {
   diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
     // A peer that has nothing gets the state as it is: no pass over it.
     if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
+    // A peer that has every struct (the step 2 after an answer's parts) lacks at most the deletions.
+    if (theirDeletes === undefined && equalBytes(sv, this.stateVector())) {
+      const section = this.deleteSet().ds?.bytes ?? EMPTY_DELETE_SET
+      const update = new Uint8Array(section.length + 1)
+      update.set(section, 1)
+      return update
+    }
     return diffOfStored(this.state, sv, theirDeletes)
   }
 
@@ -105,7 +118,18 @@ export class EncodedDoc {
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
   structs(): { clients: Map<number, Struct[]> } {
     const clients = new Map<number, Struct[]>()
-    for (const s of Y.decodeUpdate(this.state).structs) {
+    const decoded = Y.decodeUpdate(this.state)
+    // The delete set comes with the decoding: no second pass over the state for it.
+    if (this.deletions?.version !== this.version) {
+      const ranges: DeleteRanges = new Map()
+      for (const [client, items] of decoded.ds.clients)
+        ranges.set(
+          client,
+          items.map((d) => [d.clock, d.len]),
+        )
+      this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) } }
+    }
+    for (const s of decoded.structs) {
       let list = clients.get(s.id.client)
       if (list === undefined) {
         list = []
@@ -131,4 +155,13 @@ const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges => {
     out.set(client, merged)
   }
   return out
+}
+
+/** The delete set section of an update that deletes nothing. */
+const EMPTY_DELETE_SET = new Uint8Array([0])
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -190,6 +190,12 @@ export class ReplicaDoc {
     return encoded?.stateVector() ?? this.host.store.stateVector(this.name)
   }
 
+  /** The state vector now, per client, when the document is in memory (loaded, or served cold). */
+  stateVectorNow(): ReadonlyMap<number, number> | undefined {
+    if (this.doc !== undefined) return Y.decodeStateVector(Y.encodeStateVector(this.doc))
+    return this.encoded?.stateMap
+  }
+
   /** What a peer with state vector `sv` is missing: from the Y.Doc when warm, the encoded state served cold, or the store. */
   async diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Promise<Uint8Array> {
     if (this.doc !== undefined) return this.diffLoaded(this.doc, sv, theirDeletes)

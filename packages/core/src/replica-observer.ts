@@ -25,9 +25,13 @@ export interface ReplicaObserver {
   flowPaused?(peerId: string): void
   /** It reads that connection again, or the connection closed while paused, after `ms` paused. */
   flowResumed?(peerId: string, ms: number): void
-  /** A document was loaded into memory, or dropped from it. */
+  /**
+   * A document was loaded into memory (its Y.Doc built), or dropped from it. A relay's
+   * document served cold (ReplicaOptions.coldDocs) has no docLoaded; its docUnloaded comes
+   * with `built` false (true, or undefined from older callers: it had a Y.Doc).
+   */
   docLoaded?(doc: string): void
-  docUnloaded?(doc: string): void
+  docUnloaded?(doc: string, built?: boolean): void
   /**
    * An update is durable and applied to the loaded document; `context` is who sent it
    * (undefined for a mesh relay or an anonymous peer). Not called for duplicates.

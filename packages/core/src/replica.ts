@@ -390,11 +390,12 @@ export class Replica extends ObservableV2<ReplicaEvents> {
 
   #drop(rdoc: ReplicaDoc, notifyPeers: boolean): void {
     const wasWarm = rdoc.warm
+    const servedCold = rdoc.encoded !== undefined
     rdoc.destroy(notifyPeers)
     if (this.#docs.get(rdoc.name) === rdoc) this.#docs.delete(rdoc.name)
     this.#statusChanges.forget(rdoc.name)
     this.store.unloaded?.(rdoc.name)
-    if (wasWarm) this.observer.docUnloaded?.(rdoc.name)
+    if (wasWarm || servedCold) this.observer.docUnloaded?.(rdoc.name, wasWarm)
   }
 
   async #inventory(): Promise<InventoryEntry[]> {

@@ -2,7 +2,6 @@
  * One link as the document router sees it (document-router.ts): the link's sessions, its
  * anti-entropy, what it was refused, and its slow-reader gate. It decides no access.
  */
-import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import type { AntiEntropy } from './anti-entropy.js'
 import { ByteQuota } from './byte-quota.js'
@@ -128,10 +127,7 @@ export const slowReaderGate = (route: Route): SlowReaderGate =>
   new SlowReaderGate(
     {
       bufferedAmount: () => route.link.bufferedAmount,
-      stateOf: (doc) => {
-        const ydoc = route.sessions.get(doc)?.rdoc.doc
-        return ydoc === undefined ? undefined : Y.decodeStateVector(Y.encodeStateVector(ydoc))
-      },
+      stateOf: (doc) => route.sessions.get(doc)?.rdoc.stateVectorNow(),
       flush: (doc, stateVector) => {
         const session = route.sessions.get(doc)
         session?.rdoc.diff(stateVector).then(

@@ -8,7 +8,7 @@ export interface SlowReaderHost {
   /** Bytes queued on the socket, not yet handed to the network; undefined where unknown. */
   bufferedAmount(): number | undefined
   /** The state vector of `doc` as loaded now (the held update applied), or undefined when not loaded. */
-  stateOf(doc: string): Map<number, number> | undefined
+  stateOf(doc: string): ReadonlyMap<number, number> | undefined
   /** Sends what `doc` gained since `stateVector` (one update). */
   flush(doc: string, stateVector: Uint8Array): void
   /** Closes the connection: its queue passed the ceiling. */

@@ -109,8 +109,8 @@ export class RelayExtensions {
         base.docDeleted?.(doc)
         for (const listener of this.documentListeners) listener(doc, 'deleted')
       },
-      docUnloaded: (doc) => {
-        base.docUnloaded?.(doc)
+      docUnloaded: (doc, built) => {
+        base.docUnloaded?.(doc, built)
         void this.hooks.notify('onUnloadDocument', { doc })
       },
     }

@@ -177,7 +177,10 @@ export class RelayMetrics {
         this.flow.pausedSeconds.inc(ms / 1000)
       },
       docLoaded: () => this.docsLoaded.inc(),
-      docUnloaded: () => this.docsLoaded.dec(),
+      // A document served cold was never counted loaded (it has no Y.Doc).
+      docUnloaded: (_doc, built) => {
+        if (built !== false) this.docsLoaded.dec()
+      },
     }
   }
 }
