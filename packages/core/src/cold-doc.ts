@@ -77,11 +77,13 @@ export class ColdDoc {
   }
 
   private async read(): Promise<EncodedDoc | undefined> {
-    const stored = await this.host.store.load(this.owner.name)
+    // The store keeps the state vector (a LevelStore: with its snapshot): no pass over the bytes for it.
+    const { store } = this.host
+    const [stored, stateVector] = await Promise.all([store.load(this.owner.name), store.stateVector(this.owner.name)])
     // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
     if (stored === undefined && this.host.seedDocument !== undefined) return undefined
     if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
-    this.loaded = new EncodedDoc(stored ?? EMPTY_UPDATE)
+    this.loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector)
     return this.loaded
   }
 

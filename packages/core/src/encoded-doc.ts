@@ -47,9 +47,11 @@ export class EncodedDoc {
    */
   shape: DocShape | null | undefined
 
-  constructor(stored: Uint8Array) {
+  /** `stateVector`: the stored state's, as the store gives it. */
+  constructor(stored: Uint8Array, stateVector: Uint8Array) {
     this.merged = stored
-    this.sv = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(stored))
+    this.sv = Y.decodeStateVector(stateVector)
+    this.svBytes = stateVector
   }
 
   /** The whole state as one update. */
@@ -84,7 +86,7 @@ export class EncodedDoc {
     // A peer that has nothing gets the state as it is: no pass over it.
     if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
     // A peer that has every struct (the step 2 after an answer's parts) lacks at most the deletions.
-    if (theirDeletes === undefined && equalBytes(sv, this.stateVector())) {
+    if (theirDeletes === undefined && sameClocks(Y.decodeStateVector(sv), this.sv)) {
       const section = this.deleteSet().ds?.bytes ?? EMPTY_DELETE_SET
       const update = new Uint8Array(section.length + 1)
       update.set(section, 1)
@@ -160,8 +162,9 @@ const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges => {
 /** The delete set section of an update that deletes nothing. */
 const EMPTY_DELETE_SET = new Uint8Array([0])
 
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+/** Whether two state vectors name the same clocks (a client at 0 counts as absent). */
+const sameClocks = (a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean => {
+  for (const [client, clock] of a) if (clock !== (b.get(client) ?? 0)) return false
+  for (const [client, clock] of b) if (clock !== (a.get(client) ?? 0)) return false
   return true
 }
