@@ -70,7 +70,11 @@ const isRedundant = (decoded: DecodedUpdate, sv: ReadonlyMap<number, number>, de
   if (decoded.ds.clients.size === 0) return true
   const done = deleted()
   for (const [client, ranges] of decoded.ds.clients) {
-    for (const { clock, len } of ranges) if (len > 0 && !covers(done.get(client), clock, len)) return false
+    // Only deletions of structs there (a state's deletions may wait for their structs).
+    const state = sv.get(client) ?? 0
+    for (const { clock, len } of ranges) {
+      if (len > 0 && (clock + len > state || !covers(done.get(client), clock, len))) return false
+    }
   }
   return true
 }
