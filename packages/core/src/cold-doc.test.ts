@@ -271,6 +271,9 @@ const randomRun = async (seed: number): Promise<void> => {
     const live = pairs.filter((p) => p.name === name)
     if (live.length === 0) join(name)
     const p = pick(pairs.filter((x) => x.name === name))
+    // A client has what it sends (a relay does not echo an update to its sender).
+    Y.applyUpdate(p.cold.doc, update)
+    Y.applyUpdate(p.warm.doc, update)
     p.cold.send(update)
     p.warm.send(update)
     ;(sent.get(name) as Uint8Array[]).push(update)
@@ -306,7 +309,13 @@ const randomRun = async (seed: number): Promise<void> => {
     return pairs.every((p) => JSON.stringify(stateOf(p.cold.doc)) === JSON.stringify(stateOf(p.warm.doc)))
   }
   try {
-    await waitFor(same, { timeout: 8000 })
+    await waitFor(same, { timeout: 8000 }).catch(async (err) => {
+      const stored = await Promise.all(
+        names.map(async (n) => [n, await storedState(cold.store, n), await storedState(warm.store, n)]),
+      )
+      const clients = pairs.map((p) => [p.name, stateOf(p.cold.doc), stateOf(p.warm.doc)])
+      throw new Error(`${(err as Error).message}: stored ${JSON.stringify(stored)} clients ${JSON.stringify(clients)}`)
+    })
   } finally {
     for (const p of pairs) {
       p.cold.close()

@@ -37,7 +37,14 @@ export class EncodedDoc {
   private svBytes: Uint8Array | undefined
   /** The delete set of a version, and its digests (undefined: not worth sending), made on first need. */
   private deletions:
-    | { version: number; ds: DeleteSet | undefined; ranges?: DeleteRanges; digests?: Uint8Array }
+    | {
+        version: number
+        ds: DeleteSet | undefined
+        ranges?: DeleteRanges
+        digests?: Uint8Array
+        /** The state was decoded and holds no struct past a gap (nothing beyond the state vector). */
+        gapless?: boolean
+      }
     | undefined
   /** Counts the commits: answers made at one version are current while it stands. */
   version = 0
@@ -85,8 +92,15 @@ export class EncodedDoc {
   diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
     // A peer that has nothing gets the state as it is: no pass over it.
     if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
-    // A peer that has every struct (the step 2 after an answer's parts) lacks at most the deletions.
-    if (theirDeletes === undefined && sameClocks(Y.decodeStateVector(sv), this.sv)) {
+    // A peer that has every struct (the step 2 after an answer's parts) lacks at most the
+    // deletions, when the state is known to hold nothing past a gap (structs beyond the state vector).
+    const known = this.deletions
+    if (
+      theirDeletes === undefined &&
+      known?.version === this.version &&
+      known.gapless === true &&
+      sameClocks(Y.decodeStateVector(sv), this.sv)
+    ) {
       const section = this.deleteSet().ds?.bytes ?? EMPTY_DELETE_SET
       const update = new Uint8Array(section.length + 1)
       update.set(section, 1)
@@ -129,7 +143,8 @@ export class EncodedDoc {
           client,
           items.map((d) => [d.clock, d.len]),
         )
-      this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) } }
+      const gapless = !decoded.structs.some((s) => s instanceof Y.Skip)
+      this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) }, gapless }
     }
     for (const s of decoded.structs) {
       let list = clients.get(s.id.client)
