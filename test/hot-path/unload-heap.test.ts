@@ -33,10 +33,11 @@ const BOUND_PER_DOC = 1024
 /** The same for new documents (one round, so a looser bound; measured +580–780 B/doc without a leak). */
 const BOUND_PER_NEW_DOC = 1536
 
+/** Documents in memory: loaded (a Y.Doc) or served cold (relay --cold-docs). */
 const docsLoaded = async (relay: RelayProcess): Promise<number> => {
   const text = await (await fetch(`${relay.httpUrl}/metrics`)).text()
-  const m = /^converge_docs_loaded(?:\{[^}]*\})? (\S+)$/m.exec(text)
-  return Number(m?.[1])
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0)
+  return gauge('converge_docs_loaded') + gauge('converge_docs_cold')
 }
 
 /**

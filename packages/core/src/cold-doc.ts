@@ -81,9 +81,10 @@ export class ColdDoc {
     const { store } = this.host
     const [stored, stateVector] = await Promise.all([store.load(this.owner.name), store.stateVector(this.owner.name)])
     // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
-    if (stored === undefined && this.host.seedDocument !== undefined) return undefined
+    if ((stored === undefined && this.host.seedDocument !== undefined) || this.owner.destroyed) return undefined
     if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
     this.loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector)
+    this.host.observer.docCold?.(this.owner.name, true)
     return this.loaded
   }
 

@@ -178,6 +178,7 @@ export class ReplicaDoc {
     doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
     this.state = { kind: 'warm', doc, awareness }
     this.host.observer.docLoaded?.(this.name)
+    if (served?.loaded !== undefined) this.host.observer.docCold?.(this.name, false)
     this.host.statusChanged(this)
     return doc
   }

@@ -32,6 +32,8 @@ export interface ReplicaObserver {
    */
   docLoaded?(doc: string): void
   docUnloaded?(doc: string, built?: boolean): void
+  /** A relay started serving a document cold (its encoded state read), or stopped (hydrated or dropped). */
+  docCold?(doc: string, cold: boolean): void
   /**
    * An update is durable and applied to the loaded document; `context` is who sent it
    * (undefined for a mesh relay or an anonymous peer). Not called for duplicates.

@@ -395,6 +395,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     if (this.#docs.get(rdoc.name) === rdoc) this.#docs.delete(rdoc.name)
     this.#statusChanges.forget(rdoc.name)
     this.store.unloaded?.(rdoc.name)
+    if (servedCold) this.observer.docCold?.(rdoc.name, false)
     if (wasWarm || servedCold) this.observer.docUnloaded?.(rdoc.name, wasWarm)
   }
 

@@ -37,6 +37,7 @@ export class RelayMetrics {
   readonly connections: Gauge
   readonly peers: Gauge<'role'>
   readonly docsLoaded: Gauge
+  readonly docsCold: Gauge
   readonly traffic: TrafficTally
   readonly persistSeconds: Histogram
   readonly syncSeconds: Histogram
@@ -68,6 +69,11 @@ export class RelayMetrics {
       registers,
     })
     this.docsLoaded = new Gauge({ name: 'converge_docs_loaded', help: 'Documents loaded in memory', registers })
+    this.docsCold = new Gauge({
+      name: 'converge_docs_cold',
+      help: 'Documents in memory served cold, from their encoded state (no Y.Doc)',
+      registers,
+    })
     this.traffic = new TrafficTally(registers)
     this.persistSeconds = new Histogram({
       name: 'converge_persist_seconds',
@@ -177,6 +183,7 @@ export class RelayMetrics {
         this.flow.pausedSeconds.inc(ms / 1000)
       },
       docLoaded: () => this.docsLoaded.inc(),
+      docCold: (_doc, cold) => (cold ? this.docsCold.inc() : this.docsCold.dec()),
       // A document served cold was never counted loaded (it has no Y.Doc).
       docUnloaded: (_doc, built) => {
         if (built !== false) this.docsLoaded.dec()
