@@ -3,7 +3,7 @@
  * changes and passes them on at a bounded rate; what a reader ends up seeing is the same
  * state it would see without merging, and joins and leaves go out at once.
  */
-import { MemoryNetwork, Replica } from '@converge/core'
+import { MemoryNetwork, nextTurn, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AwarenessCoalescer } from '../../packages/core/src/awareness-coalescer.js'
@@ -35,17 +35,33 @@ describe('AwarenessCoalescer', () => {
     expect(flushed[1]).toEqual({ clients: [1, 2], origin: undefined })
   })
 
-  it('a join or a leave goes out at once, with what was pending', () => {
-    vi.useFakeTimers()
+  it('a join or a leave goes out at the end of the turn, without waiting for the window, with what was pending', async () => {
     const flushed: number[][] = []
-    const c = new AwarenessCoalescer(50, (clients) => flushed.push([...clients].sort()))
+    // A window of an hour: anything that goes out before the test ends did not wait for it.
+    const c = new AwarenessCoalescer(3_600_000, (clients) => flushed.push([...clients].sort()))
+    cleanups.push(async () => c.dispose())
     c.change({ added: [], updated: [1], removed: [] }, 'a')
     c.change({ added: [2], updated: [], removed: [] }, 'b')
+    await nextTurn()
     expect(flushed).toEqual([[1, 2]])
     c.change({ added: [], updated: [], removed: [1] }, 'a')
+    await nextTurn()
     expect(flushed).toEqual([[1, 2], [1]])
-    vi.advanceTimersByTime(100)
-    expect(flushed).toHaveLength(2)
+  })
+
+  it('joins and leaves that arrive in one turn go out as one update', async () => {
+    const flushed: Array<{ clients: number[]; origin: unknown }> = []
+    const c = new AwarenessCoalescer(3_600_000, (clients, origin) =>
+      flushed.push({ clients: [...clients].sort(), origin }),
+    )
+    cleanups.push(async () => c.dispose())
+    for (let i = 1; i <= 50; i++) c.change({ added: [i], updated: [], removed: [] }, `session-${i}`)
+    c.change({ added: [], updated: [], removed: [7] }, 'session-7')
+    expect(flushed).toEqual([])
+    await nextTurn()
+    expect(flushed).toEqual([{ clients: Array.from({ length: 50 }, (_, i) => i + 1).sort(), origin: undefined }])
+    await nextTurn()
+    expect(flushed).toHaveLength(1)
   })
 
   it('0 ms sends every change at once', () => {

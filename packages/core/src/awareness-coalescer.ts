@@ -3,9 +3,12 @@
  * at most once per `delayMs`, as one update holding the latest state of every client that
  * changed, encoded once for all sessions (broadcast.ts). A relay's presence work then grows
  * with its readers, not readers × writers. A client joining or leaving (an added or removed
- * state) goes out at once, with whatever was pending.
+ * state) goes out without waiting for the window, with whatever was pending: at the end of
+ * the event loop's turn, so the joins and leaves that arrive in one turn (a join storm) go
+ * out as one update per session rather than one per join.
  */
 import type { AwarenessChange } from './doc-awareness.js'
+import { onNextTurn } from './next-turn.js'
 
 /** Sends the current state of `clients`; `origin` is the one session they all came from, if one. */
 export type PresenceFlush = (clients: number[], origin: unknown) => void
@@ -19,6 +22,8 @@ export class AwarenessCoalescer {
   private readonly pending = new Set<number>()
   private origin: unknown = undefined
   private timer: ReturnType<typeof setTimeout> | undefined
+  /** A flush at the end of this turn is scheduled (a join or leave is pending). */
+  private turnFlush = false
 
   constructor(delayMs: number, flush: PresenceFlush) {
     this.delayMs = delayMs
@@ -37,8 +42,18 @@ export class AwarenessCoalescer {
     for (const c of change.added) this.pending.add(c)
     for (const c of change.updated) this.pending.add(c)
     for (const c of change.removed) this.pending.add(c)
-    if (this.delayMs <= 0 || change.added.length > 0 || change.removed.length > 0) {
+    if (this.delayMs <= 0) {
       this.flushNow()
+      return
+    }
+    if (change.added.length > 0 || change.removed.length > 0) {
+      if (!this.turnFlush) {
+        this.turnFlush = true
+        onNextTurn(() => {
+          this.turnFlush = false
+          this.flushNow()
+        })
+      }
       return
     }
     if (this.timer === undefined) {

@@ -18,6 +18,7 @@ import {
 } from '@converge/core'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { type WebSocketLike, WebSocketTransport } from './websocket-transport.js'
+import { sendPrepared } from './ws-prepared-frames.js'
 
 export interface ReplicaWebSocketServerOptions {
   /** Largest frame accepted, in bytes; `ws` closes a socket that sends more with 1009. Default 16 MiB. */
@@ -207,7 +208,7 @@ export class ReplicaWebSocketServer {
 
   private track(ws: WebSocket, request: IncomingMessage): WebSocketTransport {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`
-    const transport = new WebSocketTransport(ws as unknown as WebSocketLike, address)
+    const transport = new WebSocketTransport(ws as unknown as WebSocketLike, address, { send: sendPrepared })
     this.transports.set(ws, transport)
     this.alive.set(ws, true)
     ws.on('pong', () => this.alive.set(ws, true))

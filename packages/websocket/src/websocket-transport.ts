@@ -14,6 +14,15 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null
 }
 
+/**
+ * What Node's `ws` adds to WebSocketLike: its 'message' event, which hands a frame over as
+ * a Buffer (with binaryType 'nodebuffer'), without the event object `onmessage` costs or
+ * the copy into an ArrayBuffer.
+ */
+interface NodeEventSocket {
+  on(event: 'message', listener: (data: unknown) => void): unknown
+}
+
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
 
 const OPEN = 1
@@ -25,7 +34,14 @@ export interface WebSocketTransportOptions {
    * (only where the socket can be terminated, as with `ws`). Default 1_000 ms.
    */
   closeTimeout?: number
+  /**
+   * How a frame is handed to the socket. Default `socket.send(data)`; a server on `ws`
+   * passes `sendPrepared` (ws-prepared-frames.ts), which writes shared frames pre-framed.
+   */
+  send?: (socket: WebSocketLike, data: Uint8Array) => void
 }
+
+const sendPlain = (socket: WebSocketLike, data: Uint8Array): void => socket.send(data)
 
 /**
  * A Transport over one WebSocket. Text frames are passed on as their UTF-8 bytes, which
@@ -43,32 +59,42 @@ export class WebSocketTransport implements Transport {
   private readonly closeTimeout: number
   private paused = false
   private pausedSinceAsked = false
+  private readonly sendData: (socket: WebSocketLike, data: Uint8Array) => void
 
   constructor(socket: WebSocketLike, description: string, options: WebSocketTransportOptions = {}) {
     this.socket = socket
     this.description = description
     this.closeTimeout = options.closeTimeout ?? 1_000
+    this.sendData = options.send ?? sendPlain
     this.state = socket.readyState === OPEN ? 'open' : socket.readyState > OPEN ? 'closed' : 'connecting'
-    socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
       if (this.state !== 'connecting') return
       this.state = 'open'
       this.reportOpen()
     }
-    socket.onmessage = (event) => {
-      if (this.state !== 'open') return
-      const data = event.data
-      let bytes: Uint8Array
-      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
-      else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      else if (typeof data === 'string') bytes = encoder.encode(data)
-      else if (Array.isArray(data)) bytes = concat(data as Uint8Array[])
-      else return
-      this.handler?.onMessage(bytes)
+    if (typeof (socket as Partial<NodeEventSocket>).on === 'function') {
+      // Node's `ws`: frames as Buffers, straight from its receiver.
+      socket.binaryType = 'nodebuffer'
+      ;(socket as unknown as NodeEventSocket).on('message', (data) => this.received(data))
+    } else {
+      socket.binaryType = 'arraybuffer'
+      socket.onmessage = (event) => this.received(event.data)
     }
     socket.onclose = (event) => this.reportClose(event.code, event.reason)
     // An error is always followed by close; nothing to do here but keep it from being unhandled.
     socket.onerror = () => undefined
+  }
+
+  private received(data: unknown): void {
+    if (this.state !== 'open') return
+    let bytes: Uint8Array
+    // A plain view, also of a Buffer: `slice` copies, as converge's code expects.
+    if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
+    else if (typeof data === 'string') bytes = encoder.encode(data)
+    else if (Array.isArray(data)) bytes = concat(data as Uint8Array[])
+    else return
+    this.handler?.onMessage(bytes)
   }
 
   get bufferedAmount(): number {
@@ -111,7 +137,7 @@ export class WebSocketTransport implements Transport {
   send(data: Uint8Array): void {
     if (this.state !== 'open' || this.socket.readyState !== OPEN) return
     try {
-      this.socket.send(data)
+      this.sendData(this.socket, data)
     } catch {
       // The socket is closing; its close event follows.
     }
