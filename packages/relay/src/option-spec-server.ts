@@ -66,6 +66,6 @@ export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
     default: DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs,
     unit: 'ms',
     parse: nonNegativeInt,
-    doc: "merge a document's presence changes and send them at most this often (joins and leaves at once); 0: each at once",
+    doc: "merge a document's presence changes and send them at most this often (joins and leaves without waiting, those of one event-loop turn as one update); 0: each at once",
   }),
 ]
