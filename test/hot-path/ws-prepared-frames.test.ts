@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket, { Sender, WebSocketServer } from 'ws'
+import WebSocket, { WebSocketServer } from 'ws'
 import { type WebSocketLike, WebSocketTransport } from '../../packages/websocket/src/websocket-transport.js'
 import {
   binaryFrame,
@@ -26,11 +26,14 @@ const payload = (gen: prng.PRNG, n: number): Uint8Array => {
   return bytes
 }
 
+/** ws's frame builder (exported by ws 8, not in its types). */
+const { Sender } = WebSocket as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] }
+}
+
 /** The bytes `ws` itself writes for one final binary frame from a server. */
 const wsFrame = (data: Uint8Array): Buffer =>
-  Buffer.concat(
-    Sender.frame(Buffer.from(data), { fin: true, opcode: 2, mask: false, readOnly: false, rsv1: false }) as Buffer[],
-  )
+  Buffer.concat(Sender.frame(Buffer.from(data), { fin: true, opcode: 2, mask: false, readOnly: false, rsv1: false }))
 
 /** A ws server, and its side of `count` connected sockets, each with what is written to its TCP socket recorded. */
 const connected = async (count: number) => {
