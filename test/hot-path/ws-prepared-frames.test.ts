@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as wsModule from 'ws'
 import WebSocket, { WebSocketServer } from 'ws'
 import { type WebSocketLike, WebSocketTransport } from '../../packages/websocket/src/websocket-transport.js'
 import {
@@ -27,7 +28,7 @@ const payload = (gen: prng.PRNG, n: number): Uint8Array => {
 }
 
 /** ws's frame builder (exported by ws 8, not in its types). */
-const { Sender } = WebSocket as unknown as {
+const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] }
 }
 
