@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AwarenessCoalescer } from '../../packages/core/src/awareness-coalescer.js'
 import { AwarenessGuard } from '../../packages/core/src/awareness-guard.js'
 import { encodeAwarenessEntries } from '../../packages/core/src/awareness-ids.js'
+import { presenceWindowMs } from '../../packages/core/src/doc-awareness.js'
 import { seedFor } from '../helpers/seed.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -62,6 +63,20 @@ describe('AwarenessCoalescer', () => {
     expect(flushed).toEqual([{ clients: Array.from({ length: 50 }, (_, i) => i + 1).sort(), origin: undefined }])
     await nextTurn()
     expect(flushed).toHaveLength(1)
+  })
+
+  it('the window stretches with the sessions so that sessions × flushes a second stays within the frame budget, between the base and the cap', () => {
+    const w = { baseMs: 50, framesPerSecond: 2_000, maxMs: 200 }
+    for (let sessions = 0; sessions <= 1_000; sessions++) {
+      const ms = presenceWindowMs(w, sessions)
+      expect(ms).toBeGreaterThanOrEqual(50)
+      expect(ms).toBeLessThanOrEqual(200)
+      if (ms < 200) expect((sessions * 1000) / ms).toBeLessThanOrEqual(2_000)
+      if (sessions <= 100) expect(ms).toBe(50)
+    }
+    expect(presenceWindowMs(w, 200)).toBe(100)
+    expect(presenceWindowMs({ ...w, framesPerSecond: 0 }, 1_000)).toBe(50)
+    expect(presenceWindowMs({ ...w, baseMs: 0 }, 1_000)).toBe(0)
   })
 
   it('0 ms sends every change at once', () => {
@@ -121,9 +136,18 @@ describe('presence through a coalescing relay', () => {
     // Two relays: one merges presence (20 ms), one sends each change at once.
     const merging = new Replica({ role: 'relay', peerId: 'merging', awarenessCoalesceMs: 20 })
     const direct = new Replica({ role: 'relay', peerId: 'direct', awarenessCoalesceMs: 0 })
+    // A third stretches its window for its 5 sessions to 100 ms (capped at 60): at most 50 frames a second.
+    const stretched = new Replica({
+      role: 'relay',
+      peerId: 'stretched',
+      awarenessCoalesceMs: 20,
+      awarenessFramesPerSecond: 50,
+      awarenessCoalesceMaxMs: 60,
+    })
     for (const [name, relay] of [
       ['merging', merging],
       ['direct', direct],
+      ['stretched', stretched],
     ] as const) {
       net.listen(name, (t) => relay.accept(t))
       net.listen(`${name}/y-websocket`, (t) => relay.accept(t, { framing: { yWebsocketDoc: DOC } }))
@@ -144,8 +168,9 @@ describe('presence through a coalescing relay', () => {
       for (const c of clients) await c.destroy()
       await merging.destroy()
       await direct.destroy()
+      await stretched.destroy()
     })
-    const relays = ['merging', 'direct'] as const
+    const relays = ['merging', 'direct', 'stretched'] as const
     const writers = new Map<string, Replica[]>()
     const readers = new Map<string, Replica[]>()
     for (const relay of relays) {
@@ -192,5 +217,6 @@ describe('presence through a coalescing relay', () => {
         ),
       )
     expect(finalOf('merging')).toEqual(finalOf('direct'))
+    expect(finalOf('stretched')).toEqual(finalOf('direct'))
   })
 })

@@ -17,7 +17,7 @@ export type PresenceFlush = (clients: number[], origin: unknown) => void
 const MIXED = Symbol('converge:mixed-origins')
 
 export class AwarenessCoalescer {
-  private readonly delayMs: number
+  private readonly delayMs: () => number
   private readonly flush: PresenceFlush
   private readonly pending = new Set<number>()
   private origin: unknown = undefined
@@ -25,8 +25,9 @@ export class AwarenessCoalescer {
   /** A flush at the end of this turn is scheduled (a join or leave is pending). */
   private turnFlush = false
 
-  constructor(delayMs: number, flush: PresenceFlush) {
-    this.delayMs = delayMs
+  /** `delayMs`: the window, or what it is when a change arrives (doc-awareness.ts `presenceWindowMs`). */
+  constructor(delayMs: number | (() => number), flush: PresenceFlush) {
+    this.delayMs = typeof delayMs === 'number' ? () => delayMs : delayMs
     this.flush = flush
   }
 
@@ -42,7 +43,8 @@ export class AwarenessCoalescer {
     for (const c of change.added) this.pending.add(c)
     for (const c of change.updated) this.pending.add(c)
     for (const c of change.removed) this.pending.add(c)
-    if (this.delayMs <= 0) {
+    const delayMs = this.delayMs()
+    if (delayMs <= 0) {
       this.flushNow()
       return
     }
@@ -57,7 +59,7 @@ export class AwarenessCoalescer {
       return
     }
     if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flushNow(), this.delayMs)
+      this.timer = setTimeout(() => this.flushNow(), delayMs)
       ;(this.timer as { unref?: () => void }).unref?.()
     }
   }

@@ -56,9 +56,39 @@ export const removeOrphanedPresence = (
   if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
 }
 
-/** How long a document's presence changes are merged before they go out (0: at once). */
-export const presenceDelay = (host: DocHost): number =>
-  host.policy.coalescesPresence ? (host.awarenessCoalesceMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs) : 0
+/** How long a document's presence changes are merged before they go out (see `presenceWindowMs`). */
+export interface PresenceWindow {
+  /** The window, in ms (0: each change at once). */
+  baseMs: number
+  /** Most merged presence frames a second over all sessions (0: the window does not stretch). */
+  framesPerSecond: number
+  /** The longest a stretched window gets, in ms. */
+  maxMs: number
+}
+
+const AT_ONCE: PresenceWindow = { baseMs: 0, framesPerSecond: 0, maxMs: 0 }
+
+/** The presence window of `host`'s documents: none for a client, the options' on a relay. */
+export const presenceDelay = (host: DocHost): PresenceWindow =>
+  host.policy.coalescesPresence
+    ? {
+        baseMs: host.awarenessCoalesceMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs,
+        framesPerSecond: host.awarenessFramesPerSecond ?? DEFAULT_REPLICA_OPTIONS.awarenessFramesPerSecond,
+        maxMs: host.awarenessCoalesceMaxMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMaxMs,
+      }
+    : AT_ONCE
+
+/**
+ * The merge window of a document with `sessions` sessions: `baseMs`, stretched so that
+ * sessions × (1 s ÷ window) stays within `framesPerSecond`, up to `maxMs`. A document's
+ * presence then costs about as much with 200 readers as with 100; the wait grows with the
+ * readers, not with the writers.
+ */
+export const presenceWindowMs = (w: PresenceWindow, sessions: number): number => {
+  if (w.baseMs <= 0) return 0
+  if (w.framesPerSecond <= 0) return w.baseMs
+  return Math.max(w.baseMs, Math.min(w.maxMs, Math.ceil((1000 * sessions) / w.framesPerSecond)))
+}
 
 /**
  * Sends the current presence of `clients` to every started session but `origin`: one

@@ -7,7 +7,7 @@
  */
 import type { Awareness } from 'y-protocols/awareness'
 import { AwarenessCoalescer } from './awareness-coalescer.js'
-import { type AwarenessChange, broadcastPresence } from './doc-awareness.js'
+import { type AwarenessChange, broadcastPresence, type PresenceWindow, presenceWindowMs } from './doc-awareness.js'
 import { DeleteSetCache } from './doc-diff.js'
 import type { AttachedSession } from './replica-doc-host.js'
 import { SyncAnswerCache } from './sync-answer-cache.js'
@@ -15,7 +15,7 @@ import { SyncAnswerCache } from './sync-answer-cache.js'
 /** The document whose presence goes out: its presence and sessions as they are when it does. */
 export interface PresenceSource {
   readonly awareness: Awareness | undefined
-  readonly sessions: Iterable<AttachedSession>
+  readonly sessions: ReadonlySet<AttachedSession>
 }
 
 export class DocFanOut {
@@ -32,10 +32,11 @@ export class DocFanOut {
     this.syncAnswers.clear()
   }
 
-  /** A presence change of `doc`: goes to its sessions (but `origin`) once merged, after `delayMs`. */
-  presenceChanged(change: AwarenessChange, origin: unknown, delayMs: number, doc: PresenceSource): void {
-    this.presence ??= new AwarenessCoalescer(delayMs, (clients, from) =>
-      broadcastPresence(doc.awareness, doc.sessions, clients, from),
+  /** A presence change of `doc`: goes to its sessions (but `origin`) once merged, within `window`. */
+  presenceChanged(change: AwarenessChange, origin: unknown, window: PresenceWindow, doc: PresenceSource): void {
+    this.presence ??= new AwarenessCoalescer(
+      () => presenceWindowMs(window, doc.sessions.size),
+      (clients, from) => broadcastPresence(doc.awareness, doc.sessions, clients, from),
     )
     this.presence.change(change, origin)
   }

@@ -10,9 +10,18 @@ export const DEFAULT_REPLICA_OPTIONS = {
   unloadDelay: 30_000,
   /**
    * A relay merges a document's presence changes and sends them at most this often, in ms
-   * (joins and leaves go at once). 0 sends each change at once.
+   * (joins and leaves go without waiting, those of one event-loop turn as one update). 0
+   * sends each change at once.
    */
   awarenessCoalesceMs: 50,
+  /**
+   * A relay stretches that window so that a document's merged presence goes out in at most
+   * this many frames a second over all its sessions (sessions ÷ window): its presence work
+   * stays bounded as readers and writers grow. 0: the window never stretches.
+   */
+  awarenessFramesPerSecond: 2_000,
+  /** The longest the stretched window gets, in ms. */
+  awarenessCoalesceMaxMs: 200,
   /** Bytes of updates with missing dependencies one document may hold. */
   maxPendingBytes: 4 * 1024 * 1024,
   /** Deepest nesting of shared types an update may create (Yjs overflows the stack past about 3,000). */
@@ -32,6 +41,8 @@ export interface ResolvedReplicaOptions {
   readonly gc: boolean
   readonly unloadDelay: number
   readonly awarenessCoalesceMs: number
+  readonly awarenessFramesPerSecond: number
+  readonly awarenessCoalesceMaxMs: number
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number
@@ -49,6 +60,8 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   gc: options.gc ?? true,
   unloadDelay: options.unloadDelay ?? DEFAULT_REPLICA_OPTIONS.unloadDelay,
   awarenessCoalesceMs: options.awarenessCoalesceMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs,
+  awarenessFramesPerSecond: options.awarenessFramesPerSecond ?? DEFAULT_REPLICA_OPTIONS.awarenessFramesPerSecond,
+  awarenessCoalesceMaxMs: options.awarenessCoalesceMaxMs ?? DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMaxMs,
   maxPendingBytes: options.maxPendingBytes ?? DEFAULT_REPLICA_OPTIONS.maxPendingBytes,
   maxNestingDepth: options.maxNestingDepth ?? DEFAULT_REPLICA_OPTIONS.maxNestingDepth,
   maxDocBytes: options.maxDocBytes ?? DEFAULT_REPLICA_OPTIONS.maxDocBytes,

@@ -44,6 +44,9 @@ export interface DocHost {
   readonly unloadDelay: number
   /** See ReplicaOptions.awarenessCoalesceMs (default DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMs). */
   readonly awarenessCoalesceMs?: number
+  /** See ReplicaOptions.awarenessFramesPerSecond and awarenessCoalesceMaxMs. */
+  readonly awarenessFramesPerSecond?: number
+  readonly awarenessCoalesceMaxMs?: number
   readonly maxPendingBytes: number
   readonly maxNestingDepth: number
   readonly maxDocBytes: number

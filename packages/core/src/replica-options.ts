@@ -19,10 +19,20 @@ export interface ReplicaOptions {
    * A relay merges the presence (awareness) changes of a document and passes them on at
    * most once per this many ms, as one update encoded once for every session, so its work
    * grows with the readers rather than readers × writers. A client joining or leaving goes
-   * out at once. 0 passes each change on at once. Clients send their own presence at once.
+   * out without waiting for the window (at the end of the event loop's turn, merged with the
+   * other joins and leaves of that turn). 0 passes each change on at once. Clients send their own presence at once.
    * Default 50.
    */
   awarenessCoalesceMs?: number
+  /**
+   * A relay stretches the merge window of a document with many sessions so that its merged
+   * presence goes out in at most this many frames a second over all its sessions (a window
+   * of sessions ÷ this, at least awarenessCoalesceMs, at most awarenessCoalesceMaxMs): 200
+   * stock clients get a 100 ms window. 0 never stretches it. Default 2_000.
+   */
+  awarenessFramesPerSecond?: number
+  /** The longest a stretched merge window gets, in ms. Default 200. */
+  awarenessCoalesceMaxMs?: number
   /** Yjs garbage collection of deleted content. Default true. */
   gc?: boolean
   /**

@@ -68,4 +68,21 @@ export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
     parse: nonNegativeInt,
     doc: "merge a document's presence changes and send them at most this often (joins and leaves without waiting, those of one event-loop turn as one update); 0: each at once",
   }),
+  option({
+    key: 'awarenessFramesPerSecond',
+    flag: '--awareness-frames-per-second <n>',
+    env: 'CONVERGE_AWARENESS_FRAMES_PER_SECOND',
+    default: DEFAULT_REPLICA_OPTIONS.awarenessFramesPerSecond,
+    parse: nonNegativeInt,
+    doc: "stretch a document's presence window so that its merged presence goes out in at most this many frames a second over all its sessions (200 clients: 100 ms); 0: never stretch",
+  }),
+  option({
+    key: 'awarenessCoalesceMaxMs',
+    flag: '--awareness-coalesce-max <ms>',
+    env: 'CONVERGE_AWARENESS_COALESCE_MAX_MS',
+    default: DEFAULT_REPLICA_OPTIONS.awarenessCoalesceMaxMs,
+    unit: 'ms',
+    parse: nonNegativeInt,
+    doc: 'the longest a stretched presence window gets',
+  }),
 ]

@@ -51,6 +51,8 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   unloadDelay: true,
   coldDocs: true,
   awarenessCoalesceMs: true,
+  awarenessFramesPerSecond: true,
+  awarenessCoalesceMaxMs: true,
   maxMessageBytes: true,
   maxPendingBytes: true,
   maxMessagesPerSecond: true,

@@ -124,8 +124,12 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
    * document). Default true.
    */
   coldDocs?: boolean
-  /** Merge a document's presence changes and send them at most this often, in ms (joins and leaves at once); 0: each at once. */
+  /** Merge a document's presence changes and send them at most this often, in ms (joins and leaves without waiting); 0: each at once. */
   awarenessCoalesceMs?: number
+  /** Stretch a busy document's presence window so that it sends at most this many merged frames a second over all its sessions; 0: never. */
+  awarenessFramesPerSecond?: number
+  /** The longest a stretched presence window gets, in ms. */
+  awarenessCoalesceMaxMs?: number
   /** Largest WebSocket frame accepted, in bytes. */
   maxMessageBytes?: number
   /** Most bytes of updates with missing dependencies one document may hold (4513 beyond). */

@@ -108,6 +108,8 @@ export class Relay {
       // The cluster bridges presence of loaded documents only (nats-awareness.ts).
       coldDocs: (options.coldDocs ?? true) && cluster === undefined,
       awarenessCoalesceMs: options.awarenessCoalesceMs,
+      awarenessFramesPerSecond: options.awarenessFramesPerSecond,
+      awarenessCoalesceMaxMs: options.awarenessCoalesceMaxMs,
       maxPendingBytes: options.maxPendingBytes,
       maxNestingDepth: options.maxNestingDepth,
       maxDocBytes: options.maxDocBytes,
