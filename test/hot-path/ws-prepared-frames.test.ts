@@ -127,3 +127,40 @@ describe('prepared WebSocket frames', () => {
     expect(received.map((r) => r[0])).toEqual([0, 1, 2])
   })
 })
+
+describe('frames received from ws', () => {
+  it('a frame that is a view of a larger read chunk arrives as its own bytes, a whole one without a copy', () => {
+    const handlers: Array<(data: unknown) => void> = []
+    const socket = {
+      binaryType: '',
+      readyState: 1,
+      bufferedAmount: 0,
+      protocol: '',
+      send: () => undefined,
+      close: () => undefined,
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+      on: (_event: string, listener: (data: unknown) => void) => handlers.push(listener),
+    }
+    const t = new WebSocketTransport(socket as unknown as WebSocketLike, 'fake')
+    const got: Uint8Array[] = []
+    t.attach({ onOpen: () => undefined, onClose: () => undefined, onMessage: (bytes) => got.push(bytes) })
+    expect(socket.binaryType).toBe('nodebuffer')
+    const chunk = Buffer.from([9, 9, 1, 2, 3, 9, 9])
+    const whole = Buffer.allocUnsafeSlow(2)
+    whole.set([4, 5])
+    for (const h of handlers) {
+      h(chunk.subarray(2, 5))
+      h(whole)
+    }
+    expect(got.map((b) => [...b])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ])
+    expect((got[0] as Uint8Array).buffer.byteLength).toBe(3)
+    expect((got[1] as Uint8Array).buffer).toBe(whole.buffer)
+    expect(Object.getPrototypeOf(got[1])).toBe(Uint8Array.prototype)
+  })
+})

@@ -16,8 +16,7 @@ export interface WebSocketLike {
 
 /**
  * What Node's `ws` adds to WebSocketLike: its 'message' event, which hands a frame over as
- * a Buffer (with binaryType 'nodebuffer'), without the event object `onmessage` costs or
- * the copy into an ArrayBuffer.
+ * a Buffer (with binaryType 'nodebuffer'), without the event object `onmessage` costs.
  */
 interface NodeEventSocket {
   on(event: 'message', listener: (data: unknown) => void): unknown
@@ -88,9 +87,15 @@ export class WebSocketTransport implements Transport {
   private received(data: unknown): void {
     if (this.state !== 'open') return
     let bytes: Uint8Array
-    // A plain view, also of a Buffer: `slice` copies, as converge's code expects.
-    if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
+    if (ArrayBuffer.isView(data)) {
+      // A Buffer from `ws` may be a view of a larger chunk read from the socket: copied then,
+      // so that nothing kept of a message (a pending update) keeps the rest of the chunk
+      // alive; a plain Uint8Array either way (its `slice` copies, as converge's code expects).
+      bytes =
+        data.byteLength === data.buffer.byteLength
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
+    } else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
     else if (typeof data === 'string') bytes = encoder.encode(data)
     else if (Array.isArray(data)) bytes = concat(data as Uint8Array[])
     else return
