@@ -111,6 +111,7 @@ export class ColdDoc {
    * bytes are malformed or the store fails.
    */
   async receive(update: Uint8Array, origin: unknown, context: PeerContext | undefined): Promise<boolean> {
+    const arrived = performance.now()
     const encoded = await this.encoded()
     if (encoded === undefined || this.hydrating || this.owner.destroyed) return false
     // Local writes (admin API, server documents, the cluster) take the Y.Doc.
@@ -129,7 +130,7 @@ export class ColdDoc {
     this.ahead = verdict.reach
     encoded.shape.root = verdict.root
     this.size.appended(update.length)
-    const written = this.persist(encoded, update, verdict.reach, origin, context)
+    const written = this.persist(encoded, update, verdict.reach, origin, context, arrived)
     this.last = written.catch(noop)
     await written
     return true
@@ -141,6 +142,7 @@ export class ColdDoc {
     reach: Map<number, number>,
     origin: unknown,
     context: PeerContext | undefined,
+    arrived: number,
   ): Promise<void> {
     const { name } = this.owner
     const started = performance.now()
@@ -166,6 +168,7 @@ export class ColdDoc {
       // As a Y.Doc's update event does (ReplicaDoc.onDocUpdate): no kept answer is stale.
       this.owner.fanOut.changed()
       await this.runs.apply(update, origin)
+      this.host.observer.forwarded?.(name, performance.now() - arrived)
     }
     this.host.observer.changed?.(name, update, context)
   }

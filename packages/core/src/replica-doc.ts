@@ -236,6 +236,7 @@ export class ReplicaDoc {
   }
 
   private async persistThenApply(update: Uint8Array, origin: unknown, localContext?: PeerContext): Promise<void> {
+    const arrived = performance.now()
     const context = this.sessionOf(origin)?.context ?? localContext
     // A relay takes what it surely may without a Y.Doc (cold-doc.ts); the rest hydrates.
     if (this.doc === undefined && (await this.served(true)?.receive(update, origin, context))) return
@@ -276,6 +277,7 @@ export class ReplicaDoc {
     }
     // With the other updates made durable in the same batch: one transaction (durable-apply.ts).
     await this.applies.apply(update, origin)
+    this.host.observer.forwarded?.(this.name, performance.now() - arrived)
     this.host.observer.changed?.(this.name, update, context)
   }
 

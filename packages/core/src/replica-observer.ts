@@ -13,6 +13,12 @@ export interface ReplicaObserver {
   protocolError?(peerId: string, code: string, closeCode: number): void
   /** An update was made durable, taking `ms`. */
   persisted?(doc: string, bytes: number, ms: number): void
+  /**
+   * An update that arrived `ms` ago is durable, applied, and handed to the links of every
+   * other session of its document (sends are synchronous: its last socket write is done).
+   * With durable before visible, this is the relay's whole share of a delivery's latency.
+   */
+  forwarded?(doc: string, ms: number): void
   /** The store failed to persist an update. */
   storeError?(doc: string, err: unknown): void
   /** A session reached sync with its peer `ms` after it started. */

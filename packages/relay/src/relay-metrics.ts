@@ -40,6 +40,7 @@ export class RelayMetrics {
   readonly docsCold: Gauge
   readonly traffic: TrafficTally
   readonly persistSeconds: Histogram
+  readonly forwardSeconds: Histogram
   readonly syncSeconds: Histogram
   readonly errors: Counter<'kind'>
   readonly edge: EdgeMetrics
@@ -78,7 +79,13 @@ export class RelayMetrics {
     this.persistSeconds = new Histogram({
       name: 'converge_persist_seconds',
       help: 'Time from receiving an update to its durable append',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    })
+    this.forwardSeconds = new Histogram({
+      name: 'converge_forward_seconds',
+      help: 'Time from receiving an update to its last socket write to the other sessions (durable and applied first)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     })
     this.syncSeconds = new Histogram({
@@ -170,6 +177,7 @@ export class RelayMetrics {
       messageOut: (_peer, type, bytes) => this.traffic.sent(type, bytes),
       protocolError: (_peer, code) => this.errors.inc({ kind: code }),
       persisted: (_doc, _bytes, ms) => this.persistSeconds.observe(ms / 1000),
+      forwarded: (_doc, ms) => this.forwardSeconds.observe(ms / 1000),
       storeError: () => this.errors.inc({ kind: 'CONVERGE_STORE_WRITE_FAILED' }),
       synced: (_doc, ms) => this.syncSeconds.observe(ms / 1000),
       peerOpened: (_peer, role) => this.peers.inc({ role }),

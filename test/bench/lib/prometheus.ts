@@ -24,3 +24,15 @@ export const bucketQuantileMs = (buckets: Buckets, q: number): number => {
   for (const [le, n] of sorted) if (n >= q * total) return le * 1000
   return Number.POSITIVE_INFINITY
 }
+
+/** Quantile bounds (ms, see bucketQuantileMs) of a histogram's observations between two readings. */
+export interface BucketQuantiles {
+  p50: number
+  p99: number
+}
+
+/** The p50/p99 bounds of histogram `name` observed between the Prometheus texts `before` and `after`. */
+export const histogramQuantilesBetween = (before: string, after: string, name: string): BucketQuantiles => {
+  const delta = bucketsDelta(histogramBuckets(after, name), histogramBuckets(before, name))
+  return { p50: bucketQuantileMs(delta, 0.5), p99: bucketQuantileMs(delta, 0.99) }
+}

@@ -5,7 +5,7 @@
  */
 import { type CoreLoad, CoreLoadWatch } from '../lib/core-load.js'
 import { measureLatencies, summarizeLatencies } from '../lib/latency.js'
-import { bucketQuantileMs, bucketsDelta, histogramBuckets } from '../lib/prometheus.js'
+import { type BucketQuantiles, histogramQuantilesBetween } from '../lib/prometheus.js'
 import type { latencySummary } from '../lib/stats.js'
 import type { Trace } from '../lib/trace.js'
 import { withTimeout } from '../lib/wait.js'
@@ -50,7 +50,13 @@ export interface FanOutResult {
    * converge only: the relay's own persist latency (converge_persist_seconds) meanwhile,
    * as histogram bucket bounds, ms: durable before visible puts it on the forwarding path.
    */
-  persist?: { p50: number; p99: number }
+  persist?: BucketQuantiles
+  /**
+   * converge only: from an update's arrival to its last socket write to the readers
+   * (converge_forward_seconds: persist, apply and the send loop), as bucket bounds, ms.
+   * The relay's share of the delivery latency; the rest is the network and the readers.
+   */
+  forward?: BucketQuantiles
 }
 
 export const runFanOut = (
@@ -72,19 +78,27 @@ export const runFanOut = (
         return r
       },
     )
-    const persistBefore = histogramBuckets((await server.metrics?.()) ?? '', 'converge_persist_seconds')
+    const readerDocs = readers.map((r) => r.doc)
+    // Warm-up first, on its own: the relay's histograms and the core load then cover only the measured updates.
+    const text = trace.endContent
+    await measureLatencies(writer.doc, readerDocs, {
+      ...options,
+      updates: options.warmupUpdates,
+      warmupUpdates: 0,
+      text,
+    })
+    const metricsBefore = (await server.metrics?.()) ?? ''
     const watch = new CoreLoadWatch([server.process.pid])
-    const perReader = await measureLatencies(
-      writer.doc,
-      readers.map((r) => r.doc),
-      { ...options, text: trace.endContent },
-    )
+    const perReader = await measureLatencies(writer.doc, readerDocs, { ...options, warmupUpdates: 0, text })
     const cores = watch.stop()
-    let persist: FanOutResult['persist']
-    if (server.metrics !== undefined) {
-      const delta = bucketsDelta(histogramBuckets(await server.metrics(), 'converge_persist_seconds'), persistBefore)
-      persist = { p50: bucketQuantileMs(delta, 0.5), p99: bucketQuantileMs(delta, 0.99) }
-    }
+    const metricsAfter = await server.metrics?.()
+    const relay =
+      metricsAfter === undefined
+        ? {}
+        : {
+            persist: histogramQuantilesBetween(metricsBefore, metricsAfter, 'converge_persist_seconds'),
+            forward: histogramQuantilesBetween(metricsBefore, metricsAfter, 'converge_forward_seconds'),
+          }
     await Promise.all([writer, ...readers].map((c) => c.close()))
-    return { readers: options.readers, updates: options.updates, ...summarizeLatencies(perReader), cores, persist }
+    return { readers: options.readers, updates: options.updates, ...summarizeLatencies(perReader), cores, ...relay }
   })

@@ -1,7 +1,8 @@
 /**
  * The goals of issue 12, checked on one run: the converge relay driven by the stock
  * y-websocket client against the best anchor (@y/websocket-server or Hocuspocus, each
- * with its stock client) per scenario.
+ * with its stock client) per scenario, and against the scenario's floor server where it
+ * has one (what the machine and the load generator allow a server that does no sync work).
  */
 import { type Cell, table } from '../lib/report.js'
 import type { ColdSyncResult } from './cold-sync.js'
@@ -9,7 +10,8 @@ import type { FanOutResult } from './fan-out.js'
 import type { JoinStormResult } from './join-storm.js'
 import type { MemoryResult } from './memory.js'
 import type { PresenceResult } from './presence.js'
-import { anchorRows, label, type Row, stockConvergeOf } from './rows.js'
+import { anchorRows, floorRowOf, label, type Row, stockConvergeOf } from './rows.js'
+import type { ServerName } from './targets.js'
 import type { ThroughputResult } from './throughput.js'
 
 export interface ScenarioRows {
@@ -29,6 +31,8 @@ export interface Goal {
   bestAnchorName: string
   /** bestAnchor ÷ converge for lower-is-better figures (converge ÷ bestAnchor otherwise): > 1 means converge better. */
   ratio: number
+  /** The same figure for the scenario's floor server, when it ran (see targets.ts floorTargets). */
+  floor?: number
   met: boolean
 }
 
@@ -47,12 +51,14 @@ const goal = <R>(
   figure: (r: R) => number,
   met: (converge: number, bestAnchor: number, c: R) => boolean,
   higherIsBetter = false,
+  floorName?: ServerName,
 ): Goal | undefined => {
   if (rows === undefined) return undefined
   const c = stockConvergeOf(rows)
   const b = best(rows, figure, higherIsBetter)
   if (c === undefined || b === undefined) return undefined
   const v = figure(c)
+  const floorRow = floorName === undefined ? undefined : floorRowOf(rows, floorName)
   return {
     what,
     goal: text,
@@ -60,6 +66,7 @@ const goal = <R>(
     bestAnchor: b.value,
     bestAnchorName: b.name,
     ratio: higherIsBetter ? v / b.value : b.value / v,
+    ...(floorRow === undefined ? {} : { floor: figure(floorRow.result) }),
     met: met(v, b.value, c),
   }
 }
@@ -82,6 +89,8 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       '≤ best anchor and ≤ 5 ms',
       (r) => r.delivery.p99,
       (c, b) => c <= b && c <= 5,
+      false,
+      'bare-broadcast',
     ),
     goal(
       s.memory,
@@ -89,6 +98,8 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       '≤ 36 KB (~35 KiB)',
       (r) => r.perDocKiB,
       (c) => c * 1.024 <= 36,
+      false,
+      'bare-ws',
     ),
     goal(
       s.memory,
@@ -103,6 +114,8 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       '(reported; no goal of its own)',
       (r) => r.heapPerDocKiB,
       (c, b) => c <= b,
+      false,
+      'bare-ws',
     ),
     goal(
       s.memory,
@@ -110,6 +123,8 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       'back at the baseline (≤ 1 KiB/doc)',
       (r) => r.heapLeftPerDocKiB,
       (c) => c <= 1,
+      false,
+      'bare-ws',
     ),
     goal(
       s.presence,
@@ -160,14 +175,24 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
 const ratioCell = (r: number): Cell => (Number.isFinite(r) ? `×${r >= 10 ? r.toFixed(1) : r.toFixed(2)}` : '–')
 
 export const goalsTable = (goals: Goal[]): string =>
-  `## Issue 12 goals: converge relay + stock y-websocket vs the best anchor, this run\n\n${table(
-    ['scenario', 'converge', 'best anchor', 'anchor', 'converge × (> 1: better)', 'goal', 'met'],
+  `## Issue 12 goals: converge relay + stock y-websocket vs the best anchor and the floor, this run\n\n${table(
+    [
+      'scenario',
+      'converge',
+      'best anchor',
+      'anchor',
+      'converge × (> 1: better)',
+      'floor (no sync work)',
+      'goal',
+      'met',
+    ],
     goals.map((g) => [
       g.what,
       g.converge,
       g.bestAnchor,
       g.bestAnchorName,
       ratioCell(g.ratio),
+      g.floor ?? '–',
       g.goal,
       g.met ? 'yes' : 'NO',
     ]),

@@ -2,7 +2,7 @@
 import { type CoreLoad, formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import type { Cell } from '../lib/report.js'
 import { clientKinds } from './clients.js'
-import { bareWsTarget, type ServerName, type ServerTarget, serverTargets } from './targets.js'
+import { floorTargets, type ServerName, type ServerTarget, serverTargets } from './targets.js'
 
 export interface Row<R> {
   server: ServerName
@@ -27,8 +27,12 @@ export const anchorRows = <R>(rows: Row<R>[]): Array<Row<R> & { result: R }> =>
       (r.server === 'y-websocket-server' || r.server === 'hocuspocus') && !r.multiplexed && r.result !== undefined,
   )
 
+/** The row of floor server `name` (driven by its stock client), if it ran and has a result. */
+export const floorRowOf = <R>(rows: Row<R>[], name: ServerName): (Row<R> & { result: R }) | undefined =>
+  rows.find((r): r is Row<R> & { result: R } => r.server === name && !r.multiplexed && r.result !== undefined)
+
 export const label = (r: Row<unknown>): [string, string] => {
-  const target = [...serverTargets, bareWsTarget].find((t) => t.name === r.server) as ServerTarget
+  const target = [...serverTargets, ...floorTargets].find((t) => t.name === r.server) as ServerTarget
   return [target.label, `${clientKinds[r.client as keyof typeof clientKinds].label}${r.multiplexed ? ' (1 conn)' : ''}`]
 }
 

@@ -6,7 +6,7 @@
  *
  *   node test/bench/dist/servers/servers-bench.js [--quick]
  *     [--scenarios throughput,fan-out,cold-sync,memory,presence,join-storm]
- *     [--servers converge,y-websocket-server,hocuspocus,bare-ws] [--clients converge,y-websocket,hocuspocus-provider]
+ *     [--servers converge,y-websocket-server,hocuspocus,bare-ws,bare-broadcast] [--clients converge,y-websocket,hocuspocus-provider]
  *     [--multiplexed] [--docs N] [--warmup-docs N] [--steady-ms MS] [--out servers] [--help]
  */
 import { attempt } from '../lib/attempt.js'
@@ -24,11 +24,11 @@ import { MEMORY_DEFAULTS, runMemory } from './memory.js'
 import { PRESENCE_DEFAULTS, runPresence } from './presence.js'
 import type { Row } from './rows.js'
 import { coldSyncTable, fanOutTable, joinStormTable, memoryTable, presenceTable, throughputTable } from './tables.js'
-import { bareWsTarget, type ServerTarget, serverTargets } from './targets.js'
+import { bareBroadcastTarget, bareWsTarget, floorTargets, type ServerTarget, serverTargets } from './targets.js'
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput.js'
 
 const SCENARIOS = ['throughput', 'fan-out', 'cold-sync', 'memory', 'presence', 'join-storm'] as const
-const ALL_TARGETS = [...serverTargets, bareWsTarget]
+const ALL_TARGETS = [...serverTargets, ...floorTargets]
 const ALL_CLIENTS = Object.keys(clientKinds) as ClientName[]
 
 const { values: args } = parseBenchArgs({
@@ -115,12 +115,17 @@ interface Config {
 }
 
 /**
- * The server × client pairs of a scenario. `floor`: the bare ws server too (memory only);
- * `stockOnly`: stock clients only (presence and join storm: what the goals compare).
+ * The server × client pairs of a scenario. `floor`: that scenario's floor server too (the
+ * bare ws server for memory, the bare ws broadcast for fan-out); `stockOnly`: stock clients
+ * only (presence and join storm: what the goals compare).
  */
-const configs = ({ multiplexed = false, floor = false, stockOnly = false } = {}): Config[] =>
+const configs = ({
+  multiplexed = false,
+  floor = undefined as ServerTarget | undefined,
+  stockOnly = false,
+} = {}): Config[] =>
   targets
-    .filter((t) => floor || t !== bareWsTarget)
+    .filter((t) => t === floor || !floorTargets.includes(t))
     .flatMap((target) =>
       target.clients
         .filter((name) => clientNames.includes(name) || name === 'raw-ws')
@@ -185,7 +190,9 @@ const main = async () => {
 
   if (scenarios.includes('fan-out')) {
     const o = options.fanOut
-    rows.fanOut = await run('fan-out', configs(), (c) => runFanOut(c.target, c.client, trace, o))
+    rows.fanOut = await run('fan-out', configs({ floor: bareBroadcastTarget }), (c) =>
+      runFanOut(c.target, c.client, trace, o),
+    )
     results.fanOut = { options: o, rows: rows.fanOut }
     await print(fanOutTable(rows.fanOut, o))
   }
@@ -199,7 +206,7 @@ const main = async () => {
 
   if (scenarios.includes('memory')) {
     const o = options.memory
-    const list = configs({ multiplexed: args.multiplexed === true, floor: true })
+    const list = configs({ multiplexed: args.multiplexed === true, floor: bareWsTarget })
     rows.memory = await run('memory', list, (c) => runMemory(c.target, c.client, trace, o, c.multiplexed))
     results.memory = { options: o, rows: rows.memory }
     await print(memoryTable(rows.memory, o))

@@ -12,7 +12,7 @@ import type { ClientName } from './clients.js'
 import { type DrainReply, epochNow } from './drain-probe.js'
 import type { MemoryAsk, MemoryReading } from './memory-probe.js'
 
-export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus' | 'bare-ws'
+export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus' | 'bare-ws' | 'bare-broadcast'
 
 /** How a scenario wants a server started. */
 export interface StartOptions {
@@ -200,6 +200,29 @@ export const bareWsTarget: ServerTarget = {
       durableAt: epochNow(),
     })),
 }
+
+/**
+ * The fan-out floor (fan-out scenario only): a `ws` server that answers sync step 1 with an
+ * empty step 2 and forwards every frame of a room to its other sockets, with no Yjs work
+ * and no persistence (bare-broadcast-server.ts), driven by the same stock y-websocket
+ * readers: what the load generator alone allows. It holds no state, so it has no drain.
+ */
+export const bareBroadcastTarget: ServerTarget = {
+  name: 'bare-broadcast',
+  label: 'bare ws broadcast (floor)',
+  persistence: 'none (holds nothing)',
+  clients: ['y-websocket'],
+  start: () =>
+    startNodeServer(
+      'bare ws broadcast',
+      [besideThisFile(import.meta.url, 'bare-broadcast-server.js')],
+      {},
+      () => () => Promise.reject(new Error('the bare ws broadcast floor holds no document state to drain')),
+    ),
+}
+
+/** The floor targets: each runs only in the scenario it is the floor of. */
+export const floorTargets: ServerTarget[] = [bareWsTarget, bareBroadcastTarget]
 
 /** The sync servers compared in every scenario. */
 export const serverTargets: ServerTarget[] = [convergeTarget, yWebsocketServerTarget, hocuspocusTarget]
