@@ -25,14 +25,28 @@ export const bucketQuantileMs = (buckets: Buckets, q: number): number => {
   return Number.POSITIVE_INFINITY
 }
 
-/** Quantile bounds (ms, see bucketQuantileMs) of a histogram's observations between two readings. */
+/** A histogram's observations between two readings: their exact mean, and quantile bounds (see bucketQuantileMs), ms. */
 export interface BucketQuantiles {
+  mean: number
   p50: number
   p99: number
 }
 
-/** The p50/p99 bounds of histogram `name` observed between the Prometheus texts `before` and `after`. */
+/** The sum of the samples of `metric` (e.g. a histogram's `name_sum`) in Prometheus text. */
+const sampleSum = (text: string, metric: string): number => {
+  let sum = 0
+  for (const m of text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)`, 'gm'))) sum += Number(m[1])
+  return sum
+}
+
+/** Histogram `name` observed between the Prometheus texts `before` and `after`. */
 export const histogramQuantilesBetween = (before: string, after: string, name: string): BucketQuantiles => {
   const delta = bucketsDelta(histogramBuckets(after, name), histogramBuckets(before, name))
-  return { p50: bucketQuantileMs(delta, 0.5), p99: bucketQuantileMs(delta, 0.99) }
+  const count = sampleSum(after, `${name}_count`) - sampleSum(before, `${name}_count`)
+  const seconds = sampleSum(after, `${name}_sum`) - sampleSum(before, `${name}_sum`)
+  return {
+    mean: count > 0 ? (1000 * seconds) / count : Number.NaN,
+    p50: bucketQuantileMs(delta, 0.5),
+    p99: bucketQuantileMs(delta, 0.99),
+  }
 }

@@ -1,6 +1,7 @@
 /** The markdown table of each servers-bench scenario. */
 import { formatOtherLoad, formatOwnLoad } from '../lib/core-load.js'
 import { outcomeTable } from '../lib/outcome-table.js'
+import type { BucketQuantiles } from '../lib/prometheus.js'
 import { advantage, kib } from '../lib/report.js'
 import type { ColdSyncOptions, ColdSyncResult } from './cold-sync.js'
 import type { FanOutOptions, FanOutResult } from './fan-out.js'
@@ -40,6 +41,10 @@ export const throughputTable = (rows: Row<ThroughputResult>[], o: ThroughputOpti
   )}`
 }
 
+/** A relay histogram's reading in the fan-out table: `mean, p50 / p99` (bucket bounds), ms. */
+const relayTiming = (h: BucketQuantiles | undefined): string =>
+  h === undefined ? '–' : `${h.mean.toFixed(2)}, ${h.p50} / ${h.p99}`
+
 export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string => {
   const base = baselineOf(rows)
   return `## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${outcomeTable(
@@ -53,8 +58,8 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
       'last reader p99',
       'server CPU % of a core',
       ...LOAD_HEADERS,
-      'relay persist p50/p99 ≤',
-      'relay arrival → last write p50/p99 ≤',
+      'relay persist mean, p50/p99 ≤',
+      'relay arrival → last write mean, p50/p99 ≤',
       'converge × (p50)',
       'converge × (p99)',
     ],
@@ -68,8 +73,8 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
       result.lastReader.p99,
       pct(result.cores.server),
       ...loadCells(result.cores),
-      result.persist === undefined ? '–' : `${result.persist.p50} / ${result.persist.p99}`,
-      result.forward === undefined ? '–' : `${result.forward.p50} / ${result.forward.p99}`,
+      relayTiming(result.persist),
+      relayTiming(result.forward),
       advantage(base?.delivery.p50 ?? Number.NaN, result.delivery.p50, false),
       advantage(base?.delivery.p99 ?? Number.NaN, result.delivery.p99, false),
     ],
