@@ -48,12 +48,12 @@ export interface FanOutResult {
   cores: CoreLoad
   /**
    * converge only: the relay's own persist latency (converge_persist_seconds) meanwhile,
-   * as histogram bucket bounds, ms: durable before visible puts it on the forwarding path.
+   * its mean and bucket bounds, ms: durable before visible puts it on the forwarding path.
    */
   persist?: BucketQuantiles
   /**
    * converge only: from an update's arrival to its last socket write to the readers
-   * (converge_forward_seconds: persist, apply and the send loop), as bucket bounds, ms.
+   * (converge_forward_seconds: persist, apply and the send loop), mean and bucket bounds, ms.
    * The relay's share of the delivery latency; the rest is the network and the readers.
    */
   forward?: BucketQuantiles
