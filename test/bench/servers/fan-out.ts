@@ -10,6 +10,7 @@ import type { latencySummary } from '../lib/stats.js'
 import type { Trace } from '../lib/trace.js'
 import { withTimeout } from '../lib/wait.js'
 import type { BenchClient, ClientKind } from './clients.js'
+import type { Row } from './rows.js'
 import type { ServerTarget } from './targets.js'
 import { inBatches, withServer } from './with-server.js'
 
@@ -57,7 +58,23 @@ export interface FanOutResult {
    * The relay's share of the delivery latency; the rest is the network and the readers.
    */
   forward?: BucketQuantiles
+  /**
+   * With --fan-out-runs N > 1: the delivery p99 of each run, in order (this result is the
+   * first run's). A single p99 here moves by several ms between back-to-back runs.
+   */
+  p99Runs?: number[]
 }
+
+/**
+ * The rows of N runs of the scenario (each run one row per configuration, in the same
+ * order) as one row per configuration: the first run's result with every run's p99.
+ */
+export const withP99Runs = (runs: Row<FanOutResult>[][]): Row<FanOutResult>[] =>
+  (runs[0] ?? []).map((row, i) =>
+    row.result === undefined || runs.length < 2
+      ? row
+      : { ...row, result: { ...row.result, p99Runs: runs.map((r) => r[i]?.result?.delivery.p99 ?? Number.NaN) } },
+  )
 
 export const runFanOut = (
   target: ServerTarget,

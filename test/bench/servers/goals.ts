@@ -5,6 +5,7 @@
  * has one (what the machine and the load generator allow a server that does no sync work).
  */
 import { type Cell, table } from '../lib/report.js'
+import { median } from '../lib/stats.js'
 import type { ColdSyncResult } from './cold-sync.js'
 import type { FanOutResult } from './fan-out.js'
 import type { JoinStormResult } from './join-storm.js'
@@ -82,12 +83,13 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
   // When the memory scenario read RSS (its goal rows say which reading they use).
   const memory = s.memory?.find((r) => r.result !== undefined)?.result
   const seconds = (ms: number | undefined) => (ms === undefined ? '?' : Math.round(ms / 100) / 10)
+  const fanOutRuns = Math.max(1, ...(s.fanOut ?? []).map((r) => r.result?.p99Runs?.length ?? 1))
   return [
     goal(
       s.fanOut,
-      'fan-out: delivery p99 (ms)',
+      fanOutRuns > 1 ? `fan-out: delivery p99 (ms), median of ${fanOutRuns} runs` : 'fan-out: delivery p99 (ms)',
       '≤ best anchor and ≤ 5 ms',
-      (r) => r.delivery.p99,
+      (r) => (r.p99Runs === undefined ? r.delivery.p99 : median(r.p99Runs)),
       (c, b) => c <= b && c <= 5,
       false,
       'bare-broadcast',

@@ -47,12 +47,15 @@ const relayTiming = (h: BucketQuantiles | undefined): string =>
 
 export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string => {
   const base = baselineOf(rows)
+  const runs = Math.max(...rows.map((r) => r.result?.p99Runs?.length ?? 1))
+  const perRun = runs > 1 ? [`p99 of each of ${runs} runs`] : []
   return `## (b) Fan-out latency: 1 writer, ${o.readers} readers on one document, ${o.updates} updates at ${o.rate}/s (ms, send → receipt)\n\n${outcomeTable(
     [
       'server',
       'client',
       'p50',
       'p99',
+      ...perRun,
       'max',
       'last reader p50',
       'last reader p99',
@@ -68,6 +71,7 @@ export const fanOutTable = (rows: Row<FanOutResult>[], o: FanOutOptions): string
     (result) => [
       result.delivery.p50,
       result.delivery.p99,
+      ...(runs > 1 ? [(result.p99Runs ?? [result.delivery.p99]).map((v) => v.toPrecision(3)).join(' / ')] : []),
       result.delivery.max,
       result.lastReader.p50,
       result.lastReader.p99,
