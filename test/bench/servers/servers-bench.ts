@@ -68,6 +68,7 @@ if (args.help === true) {
 const quick = args.quick === true
 /** Fan-out runs, back-to-back (--fan-out-runs N): the table gives each run's p99, the goal their median. */
 const fanOutRuns = int(args['fan-out-runs'], 1)
+if (!Number.isInteger(fanOutRuns) || fanOutRuns < 1) throw new Error('--fan-out-runs must be a positive integer')
 
 /** Sizes: the defaults, scaled down by --quick (for development on a busy machine), overridden by flags. */
 const options = {
