@@ -109,6 +109,8 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       '≤ 36 KB (~35 KiB)',
       (r) => r.steadyPerDocKiB,
       (c) => c * 1.024 <= 36,
+      false,
+      'bare-ws',
     ),
     goal(
       s.memory,
