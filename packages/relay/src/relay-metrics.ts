@@ -39,9 +39,8 @@ export class RelayMetrics {
   readonly docsLoaded: Gauge
   readonly docsCold: Gauge
   readonly traffic: TrafficTally
-  readonly persistSeconds: Histogram
-  readonly forwardSeconds: Histogram
-  readonly syncSeconds: Histogram
+  /** Latencies: persist (receive to durable), forward (receive to last send), sync (session start to step 2 applied). */
+  readonly latency: { persist: Histogram; forward: Histogram; sync: Histogram }
   readonly errors: Counter<'kind'>
   readonly edge: EdgeMetrics
   readonly mesh: MeshMetrics
@@ -76,24 +75,25 @@ export class RelayMetrics {
       registers,
     })
     this.traffic = new TrafficTally(registers)
-    this.persistSeconds = new Histogram({
+    const persist = new Histogram({
       name: 'converge_persist_seconds',
       help: 'Time from receiving an update to its durable append',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     })
-    this.forwardSeconds = new Histogram({
+    const forward = new Histogram({
       name: 'converge_forward_seconds',
       help: 'Time from receiving an update to its last socket write to the other sessions (durable and applied first)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     })
-    this.syncSeconds = new Histogram({
+    const sync = new Histogram({
       name: 'converge_sync_seconds',
       help: 'Time from a session start until its sync step 2 was applied',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     })
+    this.latency = { persist, forward, sync }
     this.errors = new Counter({
       name: 'converge_errors_total',
       help: 'Errors by kind: protocol error codes, store failures',
@@ -176,10 +176,10 @@ export class RelayMetrics {
       messageIn: (_peer, type, bytes) => this.traffic.received(type, bytes),
       messageOut: (_peer, type, bytes) => this.traffic.sent(type, bytes),
       protocolError: (_peer, code) => this.errors.inc({ kind: code }),
-      persisted: (_doc, _bytes, ms) => this.persistSeconds.observe(ms / 1000),
-      forwarded: (_doc, ms) => this.forwardSeconds.observe(ms / 1000),
+      persisted: (_doc, _bytes, ms) => this.latency.persist.observe(ms / 1000),
+      forwarded: (_doc, ms) => this.latency.forward.observe(ms / 1000),
       storeError: () => this.errors.inc({ kind: 'CONVERGE_STORE_WRITE_FAILED' }),
-      synced: (_doc, ms) => this.syncSeconds.observe(ms / 1000),
+      synced: (_doc, ms) => this.latency.sync.observe(ms / 1000),
       peerOpened: (_peer, role) => this.peers.inc({ role }),
       peerClosed: (_peer, role) => this.peers.dec({ role }),
       flowPaused: () => {
