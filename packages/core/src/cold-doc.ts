@@ -14,6 +14,7 @@ import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { checkColdUpdate, shapeOf } from './cold-update-check.js'
+import type { DeleteRanges } from './delete-set-chunks.js'
 import type { AwarenessChange } from './doc-awareness.js'
 import type { DocSize } from './doc-size.js'
 import { DurableApply } from './durable-apply.js'
@@ -130,7 +131,13 @@ export class ColdDoc {
     this.ahead = verdict.reach
     encoded.shape.root = verdict.root
     this.size.appended(update.length)
-    const written = this.persist(encoded, update, verdict.reach, origin, context, arrived)
+    const deletes: DeleteRanges = new Map()
+    for (const [client, items] of decoded.ds.clients)
+      deletes.set(
+        client,
+        items.map((d) => [d.clock, d.len]),
+      )
+    const written = this.persist(encoded, update, { reach: verdict.reach, deletes }, origin, context, arrived)
     this.last = written.catch(noop)
     await written
     return true
@@ -139,7 +146,7 @@ export class ColdDoc {
   private async persist(
     encoded: EncodedDoc,
     update: Uint8Array,
-    reach: Map<number, number>,
+    { reach, deletes }: { reach: Map<number, number>; deletes: DeleteRanges },
     origin: unknown,
     context: PeerContext | undefined,
     arrived: number,
@@ -163,7 +170,7 @@ export class ColdDoc {
     }
     this.host.observer.persisted?.(name, update.length, performance.now() - started)
     if (!this.owner.destroyed) {
-      encoded.commit(update, reach)
+      encoded.commit(update, reach, deletes)
       if (this.ahead === reach) this.ahead = undefined
       // As a Y.Doc's update event does (ReplicaDoc.onDocUpdate): no kept answer is stale.
       this.owner.fanOut.changed()
@@ -176,8 +183,13 @@ export class ColdDoc {
   /** Passes a run of committed updates from `origin` on to the other sessions, merged, and to the mesh. */
   private forward(updates: readonly Uint8Array[], origin: unknown): unknown[] {
     if (this.owner.destroyed) return []
-    const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
-    for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
+    // Merging costs a pass over every update of the run: only for someone to send it to.
+    let readers = 0
+    for (const s of this.owner.sessions) if (s !== origin && s.started) readers++
+    if (readers > 0) {
+      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
+      for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
+    }
     this.host.linkDoc(this.owner)
     return []
   }

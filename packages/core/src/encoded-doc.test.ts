@@ -33,4 +33,45 @@ describe('EncodedDoc', () => {
       expect([...lacked.ds.clients]).toEqual([...expected.ds.clients])
     }
   })
+
+  it('the deletions kept up to date commit by commit are those of the merged state (seeded)', () => {
+    const seed = Number(process.env.CONVERGE_SEED ?? Date.now() % 100_000)
+    console.log(
+      `seed ${seed}; replay: CONVERGE_SEED=${seed} npx vitest run --config test/vitest.config.ts packages/core/src/encoded-doc.test.ts`,
+    )
+    let x = seed
+    const random = () => {
+      x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
+      return x / 2_147_483_648
+    }
+    const writers = [new Y.Doc(), new Y.Doc()]
+    const updates: Uint8Array[] = []
+    for (const w of writers) w.on('update', (u: Uint8Array, origin: unknown) => origin !== 'sync' && updates.push(u))
+    const first = writers[0] as Y.Doc
+    first.getText('t').insert(0, 'hello world')
+    const state0 = updates.splice(0).reduce((a, b) => Y.mergeUpdates([a, b]))
+    for (const w of writers) if (w !== first) Y.applyUpdate(w, state0, 'sync')
+    const encoded = new EncodedDoc(state0, Y.encodeStateVectorFromUpdate(state0))
+    encoded.deleted() // the kept copy starts here
+    for (let i = 0; i < 200; i++) {
+      const w = writers[Math.floor(random() * writers.length)] as Y.Doc
+      const text = w.getText('t')
+      if (random() < 0.5 && text.length > 0) {
+        const at = Math.floor(random() * text.length)
+        text.delete(at, 1 + Math.floor(random() * Math.min(3, text.length - at)))
+      } else text.insert(Math.floor(random() * (text.length + 1)), 'xyz'.slice(0, 1 + Math.floor(random() * 3)))
+      const update = updates.splice(0)[0] as Uint8Array
+      for (const o of writers) if (o !== w) Y.applyUpdate(o, update, 'sync')
+      const decoded = Y.decodeUpdate(update)
+      const deletes = new Map<number, Array<[number, number]>>()
+      for (const [client, items] of decoded.ds.clients)
+        deletes.set(
+          client,
+          items.map((d) => [d.clock, d.len]),
+        )
+      encoded.commit(update, Y.decodeStateVector(Y.encodeStateVector(w)), deletes)
+      const fresh = new EncodedDoc(encoded.state, encoded.stateVector())
+      expect(encoded.deleted(), `seed ${seed}, step ${i}`).toEqual(fresh.deleted())
+    }
+  })
 })

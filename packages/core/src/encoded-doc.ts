@@ -46,6 +46,11 @@ export class EncodedDoc {
         gapless?: boolean
       }
     | undefined
+  /**
+   * The committed deletions of a version, sorted and merged: kept up to date by each commit
+   * (the update's own deletions added), so checking a deletion costs no pass over the state.
+   */
+  private done: { version: number; ranges: DeleteRanges } | undefined
   /** Counts the commits: answers made at one version are current while it stands. */
   version = 0
   /**
@@ -81,11 +86,20 @@ export class EncodedDoc {
   }
 
   /** A durable update joins the state; `reach` is the state vector with it (cold-update-check.ts). */
-  commit(update: Uint8Array, reach: ReadonlyMap<number, number>): void {
+  commit(update: Uint8Array, reach: ReadonlyMap<number, number>, deletes: DeleteRanges): void {
     this.added.push(update)
     for (const [client, clock] of reach) if (clock > (this.sv.get(client) ?? 0)) this.sv.set(client, clock)
     this.svBytes = undefined
+    const done = this.done
     this.version++
+    if (done === undefined || done.version !== this.version - 1) return
+    // The state's deletions after a merge are the union of its parts' (Y.mergeUpdates).
+    const ranges = new Map(done.ranges)
+    for (const [client, list] of deletes) {
+      if (list.length === 0) continue
+      ranges.set(client, sortedRanges(new Map([[client, [...(ranges.get(client) ?? []), ...list]]])).get(client) ?? [])
+    }
+    this.done = { version: this.version, ranges }
   }
 
   /** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
@@ -126,8 +140,10 @@ export class EncodedDoc {
 
   /** The deletions, by client, sorted by clock and merged: what a redundant update is checked against. */
   deleted(): DeleteRanges {
+    if (this.done?.version === this.version) return this.done.ranges
     const d = this.deleteSet()
     d.ranges ??= sortedRanges(d.ds?.ranges)
+    this.done = { version: this.version, ranges: d.ranges }
     return d.ranges
   }
 
