@@ -128,6 +128,35 @@ describe('documents served cold (relays)', () => {
     for (const x of [a, b, c, d]) x.close()
   })
 
+  it('a document being edited builds its Y.Doc after coldWritesBeforeLoad updates taken cold, and every reader has every edit', async () => {
+    const r = relayOn(true, SEED)
+    cleanups.push(() => r.relay.destroy())
+    r.serve('typed')
+    const writer = stockClient(r.net, 'relay/typed', 'w')
+    const reader = stockClient(r.net, 'relay/typed', 'r')
+    const updates: Uint8Array[] = []
+    writer.doc.on('update', (u: Uint8Array, origin: unknown) => origin !== 'relay' && updates.push(u))
+    const typed = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        writer.doc.getText('t').insert(0, `${i % 10}`)
+        writer.send(updates.shift() as Uint8Array)
+      }
+      await waitFor(() => reader.doc.getText('t').toString() === writer.doc.getText('t').toString())
+    }
+    // The default (16): that many are taken cold, one at a time (each waits for the reader).
+    for (let i = 0; i < 16; i++) {
+      await typed(1)
+      expect(r.loads, `after ${i + 1}`).toBe(0)
+    }
+    await typed(1)
+    expect(r.loads).toBe(1)
+    expect(r.relay.loadedDoc('typed')?.getText('t').toString()).toBe(writer.doc.getText('t').toString())
+    await typed(20)
+    expect(JSON.stringify(await storedState(r.store, 'typed'))).toBe(JSON.stringify(stateOf(writer.doc)))
+    writer.close()
+    reader.close()
+  })
+
   it('a cold answer larger than maxSyncChunkBytes goes in parts, and every joiner ends with the whole document; no Y.Doc is built', async () => {
     const r = relayOn(true, SEED)
     cleanups.push(() => r.relay.destroy())

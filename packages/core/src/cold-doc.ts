@@ -53,8 +53,8 @@ export class ColdDoc {
   private ahead: Map<number, number> | undefined
   /** Settles once the last update taken cold is committed (or failed). */
   private last: Promise<unknown> = Promise.resolve()
-  /** Hydration started: every update takes the Y.Doc's path. */
-  private hydrating = false
+  /** Updates taken cold so far; infinite once hydration started (every update then takes the Y.Doc's path). */
+  private taken = 0
   /** Updates made durable together go on to the sessions as one (durable-apply.ts, as a Y.Doc's runs). */
   private readonly runs: DurableApply
 
@@ -95,13 +95,18 @@ export class ColdDoc {
     return this.awareness
   }
 
+  /** Hydration started: every update takes the Y.Doc's path. */
+  private get hydrating(): boolean {
+    return this.taken === Number.POSITIVE_INFINITY
+  }
+
   /**
    * Hydration starts: no update is taken cold from now on. Resolves once the encoded state
    * was read and every update taken cold is durable (and committed), so the store holds
    * them all when the Y.Doc is read from it.
    */
   hydrate(): Promise<void> {
-    this.hydrating = true
+    this.taken = Number.POSITIVE_INFINITY
     return Promise.all([this.reading, this.last]).then(noop, noop)
   }
 
@@ -114,7 +119,8 @@ export class ColdDoc {
   async receive(update: Uint8Array, origin: unknown, context: PeerContext | undefined): Promise<boolean> {
     const arrived = performance.now()
     const encoded = await this.encoded()
-    if (encoded === undefined || this.hydrating || this.owner.destroyed) return false
+    // Past coldWritesBeforeLoad updates the document is being edited: a Y.Doc costs less.
+    if (encoded === undefined || this.taken >= this.host.coldWritesBeforeLoad || this.owner.destroyed) return false
     // Local writes (admin API, server documents, the cluster) take the Y.Doc.
     if (!this.owner.sessions.has(origin as AttachedSession)) return false
     const decoded = decodeOrRefuse(update)
@@ -128,6 +134,7 @@ export class ColdDoc {
     })
     if (verdict.kind === 'redundant') return true
     if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return false
+    this.taken++
     this.ahead = verdict.reach
     encoded.shape.root = verdict.root
     this.size.appended(update.length)

@@ -30,6 +30,12 @@ export const DEFAULT_REPLICA_OPTIONS = {
   maxDocBytes: 64 * 1024 * 1024,
   /** Most bytes of received updates applied in one transaction and passed on as one merged update. */
   maxMergedUpdateBytes: 1024 * 1024,
+  /**
+   * Updates a document served cold takes without a Y.Doc before it builds one: a document
+   * being edited is cheaper to hold as a Y.Doc (applying an update costs less than the cold
+   * checks and merges), one that is only synced stays cold.
+   */
+  coldWritesBeforeLoad: 16,
 }
 
 /** A replica's options with every default applied: what it runs with, decided once. */
@@ -48,6 +54,7 @@ export interface ResolvedReplicaOptions {
   readonly maxDocBytes: number
   readonly maxMergedUpdateBytes: number
   readonly coldDocs: boolean
+  readonly coldWritesBeforeLoad: number
   readonly seedDocument: ReplicaOptions['seedDocument']
   readonly savedWhen: ReplicaOptions['savedWhen']
 }
@@ -68,6 +75,7 @@ export const resolveReplicaOptions = (options: ReplicaOptions): ResolvedReplicaO
   maxMergedUpdateBytes: options.maxMergedUpdateBytes ?? DEFAULT_REPLICA_OPTIONS.maxMergedUpdateBytes,
   // Only a relay serves documents cold: a client's app holds the Y.Doc anyway.
   coldDocs: options.role === 'relay' && options.coldDocs === true,
+  coldWritesBeforeLoad: options.coldWritesBeforeLoad ?? DEFAULT_REPLICA_OPTIONS.coldWritesBeforeLoad,
   seedDocument: options.seedDocument,
   savedWhen: options.savedWhen,
 })

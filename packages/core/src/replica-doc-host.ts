@@ -54,6 +54,8 @@ export interface DocHost {
   readonly maxMergedUpdateBytes: number
   /** Serves documents from their encoded state until one needs a Y.Doc (ReplicaOptions.coldDocs; relays only). */
   readonly coldDocs: boolean
+  /** See ReplicaOptions.coldWritesBeforeLoad. */
+  readonly coldWritesBeforeLoad: number
   readonly observer: ReplicaObserver
   /**
    * The content of a document the store has never held, stored before anyone sees the

@@ -71,6 +71,11 @@ export interface ReplicaOptions {
    * always keep a Y.Doc. Default false here; the relay server turns it on (--cold-docs).
    */
   coldDocs?: boolean
+  /**
+   * Updates a document served cold (coldDocs) takes without a Y.Doc; the next one builds
+   * the Y.Doc (a document being edited is cheaper to hold as one). Default 16.
+   */
+  coldWritesBeforeLoad?: number
   /** Hooks for metrics and logs. */
   observer?: ReplicaObserver
   /**
