@@ -118,7 +118,7 @@ const digestOfRanges = (ranges: Array<[number, number]>): Uint8Array => {
 }
 
 /** Sorts and merges touching or overlapping ranges, so equal sets of deletions compare equal. */
-const normalized = (list: Array<[number, number]>): Array<[number, number]> => {
+export const normalizedRanges = (list: Array<[number, number]>): Array<[number, number]> => {
   const sorted = [...list].sort((a, b) => a[0] - b[0])
   const out: Array<[number, number]> = []
   for (const [clock, len] of sorted) {
@@ -133,7 +133,7 @@ const normalized = (list: Array<[number, number]>): Array<[number, number]> => {
 export const digestDeleteSet = (ranges: DeleteRanges): DeleteDigests => {
   const out: DeleteDigests = new Map()
   for (const [client, raw] of ranges) {
-    const list = normalized(raw)
+    const list = normalizedRanges(raw)
     if (list.length === 0) continue
     const bits = chunkBitsFor(list)
     const last = list[list.length - 1] as [number, number]
@@ -189,7 +189,7 @@ export const decodeDeleteDigests = (bytes: Uint8Array): DeleteDigests => {
 export const deletionsNotIn = (ours: DeleteRanges, theirs: DeleteDigests, work?: WorkBudget): DeleteRanges => {
   const out: DeleteRanges = new Map()
   for (const [client, raw] of ours) {
-    const list = normalized(raw)
+    const list = normalizedRanges(raw)
     if (list.length === 0) continue
     const their = theirs.get(client)
     if (their === undefined) {

@@ -16,6 +16,7 @@ import {
   type DeleteSet,
   deleteSetOfUpdate,
   encodeDeleteSet,
+  normalizedRanges,
 } from './delete-set-chunks.js'
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
 
@@ -97,7 +98,7 @@ export class EncodedDoc {
     const ranges = new Map(done.ranges)
     for (const [client, list] of deletes) {
       if (list.length === 0) continue
-      ranges.set(client, sortedRanges(new Map([[client, [...(ranges.get(client) ?? []), ...list]]])).get(client) ?? [])
+      ranges.set(client, normalizedRanges([...(ranges.get(client) ?? []), ...list]))
     }
     this.done = { version: this.version, ranges }
   }
@@ -175,20 +176,8 @@ export class EncodedDoc {
 }
 
 /** `ranges` per client sorted by clock, overlapping and adjacent ones merged. */
-const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges => {
-  const out: DeleteRanges = new Map()
-  for (const [client, list] of ranges ?? []) {
-    const sorted = [...list].sort((a, b) => a[0] - b[0])
-    const merged: Array<[number, number]> = []
-    for (const [clock, len] of sorted) {
-      const last = merged[merged.length - 1]
-      if (last !== undefined && clock <= last[0] + last[1]) last[1] = Math.max(last[1], clock + len - last[0])
-      else merged.push([clock, len])
-    }
-    out.set(client, merged)
-  }
-  return out
-}
+const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges =>
+  new Map([...(ranges ?? [])].map(([client, list]) => [client, normalizedRanges(list)]))
 
 /** The delete set section of an update that deletes nothing. */
 const EMPTY_DELETE_SET = new Uint8Array([0])
