@@ -15,21 +15,27 @@ type Frames = { [K in FramingName]?: Uint8Array | null }
 
 /** The message made for a payload, so every session sending that payload sends one object. */
 const byPayload = new WeakMap<Uint8Array, SharedMessage>()
-const framesOf = new WeakMap<Message, Frames>()
+/**
+ * A shared message carries its frames itself (under this key) rather than in a second
+ * WeakMap keyed by message: a WeakMap's table grows to the most entries it ever held at
+ * once and keeps that size after the garbage collector empties it (only a `delete` shrinks
+ * it), so a side table would keep a peak's worth of memory after the documents unloaded.
+ */
+const FRAMES = Symbol('frames')
+type WithFrames = { [FRAMES]?: Frames }
 
 /** The one message object carrying `payload` as `type` on `doc` (made on first use). */
 export const sharedMessage = (type: SharedMessage['type'], doc: string, payload: Uint8Array): SharedMessage => {
   const known = byPayload.get(payload)
   if (known !== undefined && known.type === type && known.doc === doc) return known
-  const m: SharedMessage = { type, doc, update: payload }
+  const m: SharedMessage & WithFrames = { type, doc, update: payload, [FRAMES]: {} }
   byPayload.set(payload, m)
-  framesOf.set(m, {})
   return m
 }
 
 /** The frame of `m` in `framing`: encoded once per framing for a shared message, else each time. */
 export const encodeFrame = (framing: FrameStrategy, m: Message): Uint8Array | undefined => {
-  const frames = framesOf.get(m)
+  const frames = (m as Message & WithFrames)[FRAMES]
   if (frames === undefined) return framing.encode(m)
   const cached = frames[framing.name]
   if (cached !== undefined) return cached ?? undefined

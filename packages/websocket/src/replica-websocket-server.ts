@@ -214,7 +214,12 @@ export class ReplicaWebSocketServer {
     ws.on('pong', () => this.alive.set(ws, true))
     // Any frame proves the socket alive: a pong may wait behind megabytes the peer is sending.
     ws.on('message', () => this.alive.set(ws, true))
-    ws.on('close', () => this.transports.delete(ws))
+    // Deleted explicitly, not left to the garbage collector: only a delete shrinks a
+    // WeakMap's table, which otherwise keeps the size of the most sockets ever open.
+    ws.on('close', () => {
+      this.transports.delete(ws)
+      this.alive.delete(ws)
+    })
     return transport
   }
 

@@ -9,7 +9,10 @@
  * unloads other documents through the same clients, the same for every server, so what a
  * process keeps once it has served any document (JIT code, V8 caches) is not counted per
  * document. RSS is read twice after each phase: `settleMs` after it (as the server left
- * it) and `steadyMs` after it (once V8's memory reducer had its chance).
+ * it) and `steadyMs` after it (once V8's memory reducer had its chance). Then a second round
+ * of as many other documents is opened and unloaded through the same clients: the heap it
+ * leaves, against the heap after the first round, is what a round of documents leaves once
+ * the process has served a round of that size (see `MemoryOptions.againDocs`).
  */
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -39,6 +42,17 @@ export interface MemoryOptions {
    * than counted per document. Default 100; 0 reads the baseline on a fresh process.
    */
   warmupDocs: number
+  /**
+   * Documents of a second round (other names), opened, synced, persisted and unloaded after
+   * the first round's documents unloaded; 0: no second round. The first round's heap left
+   * after unload also holds what only a round of that size makes once (the code V8
+   * optimises only after a thousand documents, not after the warm-up's hundred; hash tables
+   * grown to that peak): the second round, against the heap after the first, leaves only
+   * what each document leaves. (A warm-up as big as the round would do the same for the
+   * heap but leave the warm-up's pages resident in the RSS baseline, so that RSS per open
+   * document read near zero or below.) Default 1_000 (as `docs`).
+   */
+  againDocs: number
   /** Quiet time before the first reading of RSS ("as the server left it"), in ms. Default 2_000. */
   settleMs: number
   /**
@@ -66,6 +80,7 @@ export const MEMORY_DEFAULTS: MemoryOptions = {
   editsPerDoc: 2_000,
   concurrency: 50,
   warmupDocs: 100,
+  againDocs: 1_000,
   settleMs: 2_000,
   steadyMs: 30_000,
   unloadDelayMs: 1_000,
@@ -117,12 +132,18 @@ export interface MemoryResult {
   rssLeftPerDocKiB: number
   /** (heapUsed unloaded − baseline) ÷ documents, KiB. */
   heapLeftPerDocKiB: number
+  /** V8 heapUsed after a forced full GC once the second round's documents unloaded, MiB (NaN: no second round). */
+  unloadedAgainHeapMiB: number
+  /** (heapUsed after the second round unloaded − after the first) ÷ its documents, KiB (NaN: no second round). */
+  heapLeftAgainPerDocKiB: number
   /** Documents opened and synced (all their clients) per second (persistence is awaited after, untimed). */
   openedPerSecond: number
   /** The converge relay's unload delay in this run (ms); the anchors unload at once. */
   unloadDelayMs: number
   /** Warm-up documents opened and unloaded before the baseline. */
   warmupDocs: number
+  /** Documents of the second round (0: none). */
+  againDocs: number
   /** When the two RSS readings were taken, ms after the activity stopped (`MemoryOptions`). */
   settleMs: number
   steadyMs: number
@@ -295,6 +316,17 @@ export const runMemory = (
       const open = await reading(server, options, 'open', snapshot(''))
       await leaveAll(server, clients, loadedBefore, options)
       const unloaded = await reading(server, options, 'unloaded', snapshot('-unloaded'))
+      // Second round: as many other documents, opened and unloaded; then the heap only.
+      let unloadedAgainHeapMiB = Number.NaN
+      if (options.againDocs > 0) {
+        const again = Array.from({ length: options.againDocs }, (_, i) => `memory-again-${i}`)
+        const againClients = await openAll(server, client, again, seed, options, multiplexed)
+        await persisted(server, again, want, options)
+        await leaveAll(server, againClients, loadedBefore, options)
+        await sleep(options.settleMs)
+        const m = await server.memory({ snapshot: snapshot('-unloaded-again'), label: 'unloaded-again' })
+        unloadedAgainHeapMiB = m.afterGc.heapUsed / MiB
+      }
       const perDoc = (mib: number) => (mib * 1024) / options.docs
       return {
         docs: options.docs,
@@ -310,9 +342,12 @@ export const runMemory = (
         externalPerDocKiB: perDoc(open.externalMiB - baseline.externalMiB),
         rssLeftPerDocKiB: perDoc(unloaded.rssSteadyMiB - baseline.rssSteadyMiB),
         heapLeftPerDocKiB: perDoc(unloaded.heapUsedMiB - baseline.heapUsedMiB),
+        unloadedAgainHeapMiB,
+        heapLeftAgainPerDocKiB: ((unloadedAgainHeapMiB - unloaded.heapUsedMiB) * 1024) / options.againDocs,
         openedPerSecond: (options.docs * 1000) / openedMs,
         unloadDelayMs: options.unloadDelayMs,
         warmupDocs: options.warmupDocs,
+        againDocs: options.againDocs,
         settleMs: options.settleMs,
         steadyMs: options.steadyMs,
         cores,

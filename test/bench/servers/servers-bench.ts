@@ -43,6 +43,7 @@ const { values: args } = parseBenchArgs({
   'fan-out-runs': { type: 'string' },
   docs: { type: 'string' },
   'warmup-docs': { type: 'string' },
+  'again-docs': { type: 'string' },
   'steady-ms': { type: 'string' },
   rounds: { type: 'string' },
   'presence-clients': { type: 'string' },
@@ -56,7 +57,7 @@ const USAGE = `node test/bench/dist/servers/servers-bench.js [--quick]
   [--servers ${ALL_TARGETS.map((t) => t.name).join(',')}] [--clients ${ALL_CLIENTS.join(',')}]
   [--multiplexed] [--fan-out-runs N (default 1)] [--out NAME (test/bench/results/NAME.json)]
   sizes: [--edits N] (throughput) [--readers N] (fan-out) [--rounds N] (cold sync)
-  [--docs N] [--warmup-docs N (default ${MEMORY_DEFAULTS.warmupDocs})] [--steady-ms MS (default ${MEMORY_DEFAULTS.steadyMs})] (memory)
+  [--docs N] [--warmup-docs N (default ${MEMORY_DEFAULTS.warmupDocs})] [--again-docs N (second round; default: --docs)] [--steady-ms MS (default ${MEMORY_DEFAULTS.steadyMs})] (memory)
   [--presence-clients N] [--storm-clients N] [--storm-copies N]
 See test/bench/README.md.
 `
@@ -89,6 +90,7 @@ const options = {
     docs: int(args.docs, quick ? 50 : MEMORY_DEFAULTS.docs),
     settleMs: quick ? 500 : MEMORY_DEFAULTS.settleMs,
     warmupDocs: int(args['warmup-docs'], quick ? 10 : MEMORY_DEFAULTS.warmupDocs),
+    againDocs: int(args['again-docs'], int(args.docs, quick ? 50 : MEMORY_DEFAULTS.againDocs)),
     steadyMs: int(args['steady-ms'], quick ? 2_000 : MEMORY_DEFAULTS.steadyMs),
   },
   presence: {

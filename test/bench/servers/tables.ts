@@ -123,7 +123,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       ? ''
       : `\n\nDIAGNOSTICS ON (${diagnostics.join(', ')}): RSS figures read after a heap snapshot or during sampling are inflated; do not compare them with plain runs.`
   const steady = Math.round(o.steadyMs / 1000)
-  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB), after a warm-up of ${o.warmupDocs} other documents opened and unloaded; server RSS ${Math.round(o.settleMs / 1000)} s and ${steady} s (steady) after the activity stopped, and live heap (after a forced GC), per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)${note}\n\n${outcomeTable(
+  return `## (d) Memory: ${o.docs} documents × ${o.clientsPerDoc} clients (${o.editsPerDoc} trace edits each, ${Math.round(kib(bytes))} KiB), after a warm-up of ${o.warmupDocs} other documents opened and unloaded; server RSS ${Math.round(o.settleMs / 1000)} s and ${steady} s (steady) after the activity stopped, and live heap (after a forced GC), per document; then all clients leave (converge relay: --unload-delay ${o.unloadDelayMs} ms; the others unload at once)${o.againDocs > 0 ? `, and a second round of ${o.againDocs} other documents is opened and unloaded ("2nd round": heap after it against heap after the first, per document)` : ''}${note}\n\n${outcomeTable(
     [
       'server',
       'client',
@@ -136,6 +136,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       'external KiB/doc',
       'after unload: RSS KiB/doc (steady)',
       'after unload: heap KiB/doc',
+      'after unload, 2nd round: heap KiB/doc',
       'docs opened/s',
       'docs in memory, 2 s / steady',
       'other % (noise)',
@@ -153,6 +154,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       result.externalPerDocKiB,
       result.rssLeftPerDocKiB,
       result.heapLeftPerDocKiB,
+      result.heapLeftAgainPerDocKiB,
       result.openedPerSecond,
       // converge only: an idle session does not keep its document loaded (see MemoryPoint.docsLoaded).
       Number.isFinite(result.open.docsLoaded) ? `${result.open.docsLoaded} / ${result.open.docsLoadedSteady}` : '–',
