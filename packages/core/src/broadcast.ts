@@ -6,6 +6,7 @@
  */
 import type { FrameStrategy, FramingName } from './framing.js'
 import type { AwarenessMessage, Message, SyncStep2Message, UpdateMessage } from './messages.js'
+import { WeakCache } from './weak-cache.js'
 
 /** The messages one document sends alike to many sessions. */
 export type SharedMessage = UpdateMessage | AwarenessMessage | SyncStep2Message
@@ -13,8 +14,8 @@ export type SharedMessage = UpdateMessage | AwarenessMessage | SyncStep2Message
 /** The frames of a shared message, per framing (null: the framing does not carry it). */
 type Frames = { [K in FramingName]?: Uint8Array | null }
 
-/** The message made for a payload, so every session sending that payload sends one object. */
-const byPayload = new WeakMap<Uint8Array, SharedMessage>()
+/** The message made for a payload, so every session sending that payload sends one object (a small table: see WeakCache). */
+const byPayload = new WeakCache<Uint8Array, SharedMessage>()
 /**
  * A shared message carries its frames itself (under this key) rather than in a second
  * WeakMap keyed by message: a WeakMap's table grows to the most entries it ever held at

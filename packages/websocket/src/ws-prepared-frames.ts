@@ -10,6 +10,7 @@
  * order; otherwise, and for payloads over PREPARED_FRAME_MAX_BYTES, it calls `ws.send`.
  * test/hot-path/ws-prepared-frames.test.ts fails if those fields move.
  */
+import { WeakCache } from '@converge/core'
 import type { WebSocketLike } from './websocket-transport.js'
 
 /** Payloads up to this size are framed once and shared; larger ones go through `ws.send` (no copy). */
@@ -43,8 +44,8 @@ export const binaryFrame = (payload: Uint8Array): Uint8Array => {
   return frame
 }
 
-/** The framed bytes of each payload sent so far, alive as long as the payload is. */
-const framed = new WeakMap<Uint8Array, Uint8Array>()
+/** The framed bytes of each payload sent lately, alive as long as the payload is (a small table: see WeakCache). */
+const framed = new WeakCache<Uint8Array, Uint8Array>()
 
 /** True when `socket` is a `ws` socket whose frames can be written pre-framed now. */
 export const canSendPrepared = (socket: WebSocketLike): boolean => {
