@@ -6,8 +6,8 @@
  * committed here once its append resolved.
  *
  * A sync step 1 is answered from it (Y.diffUpdate; a peer that has nothing gets the state
- * itself), and large answers are cut in parts from its decoded structs (`structs`, for
- * DiffSplitter, split-diff.ts).
+ * itself), and large answers are cut in parts from its bytes (`splitter`: EncodedSplitter,
+ * encoded-splitter.ts), or from its decoded structs where the bytes cannot be cut as they are.
  */
 import * as Y from 'yjs'
 import {
@@ -19,6 +19,9 @@ import {
   normalizedRanges,
 } from './delete-set-chunks.js'
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
+import { EncodedSplitter } from './encoded-splitter.js'
+import { DiffSplitter, type PartCutter } from './split-diff.js'
+import { deleteRangesOf, scanUpdate } from './update-scan.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
 
@@ -148,21 +151,39 @@ export class EncodedDoc {
     return d.ranges
   }
 
+  /**
+   * Cuts what a peer with state vector `sv` lacks into parts of about `maxBytes`: from the
+   * state's bytes, scanned (no struct decoded), or from its decoded structs when they cannot
+   * be cut as they are (see EncodedSplitter.of).
+   */
+  splitter(sv: Uint8Array, maxBytes: number): PartCutter {
+    const scan = scanUpdate(this.state)
+    // The delete set comes with the scan: no second pass over the state for it.
+    this.learnDeletions(() => deleteRangesOf(scan), !scan.hasSkips)
+    return EncodedSplitter.of(scan, sv, maxBytes) ?? new DiffSplitter(this.structs(), sv, maxBytes)
+  }
+
+  /** Keeps the delete set of this version, read by a pass over the state made for something else. */
+  private learnDeletions(read: () => DeleteRanges, gapless: boolean): void {
+    if (this.deletions?.version === this.version) return
+    const ranges = read()
+    this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) }, gapless }
+  }
+
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
   structs(): { clients: Map<number, Struct[]> } {
     const clients = new Map<number, Struct[]>()
     const decoded = Y.decodeUpdate(this.state)
-    // The delete set comes with the decoding: no second pass over the state for it.
-    if (this.deletions?.version !== this.version) {
-      const ranges: DeleteRanges = new Map()
+    const ranges = (): DeleteRanges => {
+      const out: DeleteRanges = new Map()
       for (const [client, items] of decoded.ds.clients)
-        ranges.set(
+        out.set(
           client,
           items.map((d) => [d.clock, d.len]),
         )
-      const gapless = !decoded.structs.some((s) => s instanceof Y.Skip)
-      this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) }, gapless }
+      return out
     }
+    this.learnDeletions(ranges, !decoded.structs.some((s) => s instanceof Y.Skip))
     for (const s of decoded.structs) {
       let list = clients.get(s.id.client)
       if (list === undefined) {

@@ -85,6 +85,14 @@ const encodeChunk = (runs: Map<number, Run>, size: number): Uint8Array => {
   return encoding.toUint8Array(encoder)
 }
 
+/** Cuts an answer's parts one at a time (DiffSplitter; EncodedSplitter, encoded-splitter.ts, from an encoded state). */
+export interface PartCutter {
+  /** The next part, or undefined when every struct was sent. */
+  next(): Uint8Array | undefined
+  /** The peer's state vector with every part so far added: what the final diff starts from. */
+  covered(): Uint8Array
+}
+
 /** Where a splitter stands in one client's structs: a clock, not an index, so the document may change between parts. */
 interface Cursor {
   client: number
@@ -105,7 +113,7 @@ interface Cursor {
  * calls (positions are clocks, found again each time). What they did not cover, the
  * deletions and any later structs, is the diff since `covered()` (see SyncAnswer, sync-answer.ts).
  */
-export class DiffSplitter {
+export class DiffSplitter implements PartCutter {
   private readonly known: Map<number, number>
   private readonly cursors: Cursor[] = []
 

@@ -10,7 +10,7 @@
 import * as Y from 'yjs'
 import type { DeleteDigests } from './delete-set-chunks.js'
 import type { EncodedDoc } from './encoded-doc.js'
-import { DiffSplitter, type StructSource, surelyLargerThan } from './split-diff.js'
+import { DiffSplitter, type PartCutter, type StructSource, surelyLargerThan } from './split-diff.js'
 import { type Step2Sink, type StreamedAnswer, streamAnswer } from './step2-stream.js'
 import { type DocStamp, type KeptAnswer, MIN_SHARED_ANSWER_BYTES, type SyncAnswerCache } from './sync-answer-cache.js'
 
@@ -27,7 +27,7 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
   /** The parts cut so far; the same arrays for every peer streaming this answer. */
   private readonly parts: Uint8Array[] = []
   /** Cuts the next part; undefined when the whole diff fits, or every part was cut. */
-  private splitter: DiffSplitter | undefined
+  private splitter: PartCutter | undefined
   private final: Final | undefined
 
   /**
@@ -51,8 +51,8 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
       this.final = { covered: sv, bytes: whole, at: this.computedAt }
       this.keep = whole.length >= MIN_SHARED_ANSWER_BYTES
     } else {
-      // An encoded state is cut from its decoded structs (once per answer, shared by its askers).
-      this.splitter = new DiffSplitter(loaded ? (doc.store as StructSource) : doc.structs(), sv, maxBytes)
+      // An encoded state is cut from its bytes (once per answer, shared by its askers).
+      this.splitter = loaded ? new DiffSplitter(doc.store as StructSource, sv, maxBytes) : doc.splitter(sv, maxBytes)
       this.keep = true
     }
   }

@@ -1,3 +1,4 @@
+import { forEachClockRange } from '@converge/core'
 import * as Y from 'yjs'
 
 /**
@@ -17,12 +18,9 @@ export class StateVectorUnion {
     for (const [client, clock] of Y.decodeStateVector(sv)) if (clock > 0) this.add(client, 0, clock)
   }
 
-  /** Adds the structs of an update (V1). Throws if the bytes do not decode. */
+  /** Adds the structs of an update (V1), read without decoding them. Throws if the bytes do not decode. */
   addUpdate(update: Uint8Array): void {
-    for (const struct of Y.decodeUpdate(update).structs) {
-      if (struct instanceof Y.Skip) continue
-      this.add(struct.id.client, struct.id.clock, struct.id.clock + struct.length)
-    }
+    forEachClockRange(update, (client, from, to) => this.add(client, from, to))
   }
 
   private add(client: number, from: number, to: number): void {

@@ -13,18 +13,23 @@ export const clockTicks = (): number => {
   return ticks
 }
 
-/** User + system CPU time of process `pid` (all its threads), in ms; NaN off Linux. */
-export const cpuMs = (pid: number): number => {
+/** User and system (kernel) CPU time of process `pid` (all its threads), in ms; NaN off Linux. */
+export const cpuSplitMs = (pid: number): { user: number; system: number } => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name may hold spaces: fields count from after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const utime = Number(fields[11])
-    const stime = Number(fields[12])
-    return ((utime + stime) * 1000) / clockTicks()
+    const ms = 1000 / clockTicks()
+    return { user: Number(fields[11]) * ms, system: Number(fields[12]) * ms }
   } catch {
-    return Number.NaN
+    return { user: Number.NaN, system: Number.NaN }
   }
+}
+
+/** User + system CPU time of process `pid` (all its threads), in ms; NaN off Linux. */
+export const cpuMs = (pid: number): number => {
+  const { user, system } = cpuSplitMs(pid)
+  return user + system
 }
 
 const statusField = (pid: number, field: string): number => {

@@ -45,6 +45,8 @@ export interface JoinStormResult {
   firstSyncedMs: number
   /** The server's CPU time (user + system) over the storm, ms. */
   serverCpuMs: number
+  /** Of it, system (kernel) time: socket writes and reads, page faults, ms. */
+  serverSystemCpuMs: number
   /** RSS after the restart, before the storm, MiB. */
   rssBeforeMiB: number
   /** Peak RSS of the restarted server (VmHWM), MiB. */
@@ -91,6 +93,7 @@ export const runJoinStorm = (
       await sleep(options.settleMs)
       const rssBefore = server.process.rssBytes()
       const cpu0 = server.process.cpuMs()
+      const system0 = server.process.cpuSplitMs().system
       const watch = new CoreLoadWatch([server.process.pid])
       const t0 = performance.now()
       const clients: BenchClient[] = await Promise.all(
@@ -110,6 +113,7 @@ export const runJoinStorm = (
       )
       const allSyncedMs = performance.now() - t0
       const serverCpuMs = server.process.cpuMs() - cpu0
+      const serverSystemCpuMs = server.process.cpuSplitMs().system - system0
       const cores = watch.stop()
       const peak = server.process.peakRssBytes()
       await Promise.all(clients.map((c) => c.close()))
@@ -119,6 +123,7 @@ export const runJoinStorm = (
         allSyncedMs,
         firstSyncedMs,
         serverCpuMs,
+        serverSystemCpuMs,
         rssBeforeMiB: rssBefore / 2 ** 20,
         peakRssMiB: peak / 2 ** 20,
         cores,

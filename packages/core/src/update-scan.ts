@@ -1,0 +1,240 @@
+/**
+ * Reads the structs of a V1 update without building them: no Item, ID or content object
+ * per struct, only where each struct's bytes are, its clock and length, and the ids it
+ * needs first. Y.decodeUpdate of a 1.4 MiB document allocates some 70k structs and their
+ * strings, and its garbage costs as much as the decoding; a relay only needs to know where
+ * to cut the bytes (encoded-splitter.ts) or which clocks they cover (a store's state vector).
+ *
+ * The lengths are Yjs's own: a string counts its UTF-16 code units as lib0 decodes it (only
+ * a string with a byte past ASCII is decoded for that), any other content what its Yjs class
+ * says. Malformed bytes throw, as Y.decodeUpdate would.
+ */
+import * as decoding from 'lib0/decoding'
+import type { DeleteRanges } from './delete-set-chunks.js'
+
+/** Fields per struct in `ScannedUpdate.table`. */
+export const STRIDE = 9
+/** Byte offset of the struct's first byte (its info byte). */
+export const START = 0
+/** Byte offset just past the struct. */
+export const END = 1
+export const CLOCK = 2
+export const LENGTH = 3
+/** The info byte's content ref: 0 a GC, 10 a Skip, else an Item's content (1–9). */
+export const REF = 4
+/** The origin's client and clock, NONE without one. */
+export const ORIGIN_CLIENT = 5
+export const ORIGIN_CLOCK = 6
+/**
+ * The other id a receiver needs before the struct applies, NONE without one: the right
+ * origin, or the parent item's id when the struct names its parent (no origin on either side).
+ */
+export const NEED_CLIENT = 7
+export const NEED_CLOCK = 8
+export const NONE = -1
+
+export const GC_REF = 0
+export const SKIP_REF = 10
+
+/** One client's section of the update: its structs are `count` rows from row `first`. */
+export interface ScannedRun {
+  readonly client: number
+  readonly first: number
+  readonly count: number
+}
+
+export interface ScannedUpdate {
+  readonly bytes: Uint8Array
+  /** STRIDE numbers per struct, in the order of the bytes. */
+  readonly table: Float64Array
+  /** The client sections, in the order of the bytes. */
+  readonly runs: readonly ScannedRun[]
+  /** Some struct is a Skip: the update has a gap in some client's clocks. */
+  readonly hasSkips: boolean
+  /** Where the delete set starts. */
+  readonly deleteSetAt: number
+}
+
+/** Reads `update`'s struct sections (see ScannedUpdate); throws when they do not decode. */
+export const scanUpdate = (update: Uint8Array): ScannedUpdate => {
+  const decoder = decoding.createDecoder(update)
+  let table = new Float64Array(STRIDE * 1024)
+  let rows = 0
+  let hasSkips = false
+  const runs: ScannedRun[] = []
+  const sections = decoding.readVarUint(decoder)
+  for (let s = 0; s < sections; s++) {
+    const count = decoding.readVarUint(decoder)
+    const client = decoding.readVarUint(decoder)
+    let clock = decoding.readVarUint(decoder)
+    runs.push({ client, first: rows, count })
+    for (let i = 0; i < count; i++) {
+      if ((rows + 1) * STRIDE > table.length) {
+        const grown = new Float64Array(table.length * 2)
+        grown.set(table)
+        table = grown
+      }
+      const row = rows * STRIDE
+      table[START + row] = decoder.pos
+      const info = readByte(decoder)
+      const ref = info & 31
+      let length: number
+      table[ORIGIN_CLIENT + row] = NONE
+      table[NEED_CLIENT + row] = NONE
+      if (info === SKIP_REF) {
+        hasSkips = true
+        length = decoding.readVarUint(decoder)
+      } else if (ref === GC_REF) {
+        length = decoding.readVarUint(decoder)
+      } else {
+        const hasOrigin = (info & 0x80) !== 0
+        const hasRightOrigin = (info & 0x40) !== 0
+        if (hasOrigin) {
+          table[ORIGIN_CLIENT + row] = decoding.readVarUint(decoder)
+          table[ORIGIN_CLOCK + row] = decoding.readVarUint(decoder)
+        }
+        if (hasRightOrigin) {
+          table[NEED_CLIENT + row] = decoding.readVarUint(decoder)
+          table[NEED_CLOCK + row] = decoding.readVarUint(decoder)
+        }
+        if (!hasOrigin && !hasRightOrigin) {
+          // The parent: a root type's name, or an item's id.
+          if (decoding.readVarUint(decoder) === 1) skipString(decoder)
+          else {
+            table[NEED_CLIENT + row] = decoding.readVarUint(decoder)
+            table[NEED_CLOCK + row] = decoding.readVarUint(decoder)
+          }
+          if ((info & 0x20) !== 0) skipString(decoder)
+        }
+        length = skipContent(decoder, ref)
+      }
+      table[END + row] = decoder.pos
+      table[CLOCK + row] = clock
+      table[LENGTH + row] = length
+      table[REF + row] = info === SKIP_REF ? SKIP_REF : ref
+      clock += length
+      rows++
+    }
+  }
+  return { bytes: update, table, runs, hasSkips, deleteSetAt: decoder.pos }
+}
+
+/**
+ * Calls `add` with the clock ranges [from, to) an update's structs cover, one per run of
+ * structs with no Skip between them (a store's state vector, without decoding a struct).
+ * Throws when the structs do not decode.
+ */
+export const forEachClockRange = (
+  update: Uint8Array,
+  add: (client: number, from: number, to: number) => void,
+): void => {
+  const { table, runs } = scanUpdate(update)
+  for (const { client, first, count } of runs) {
+    let from = -1
+    let to = 0
+    for (let row = first; row < first + count; row++) {
+      const at = row * STRIDE
+      if (table[REF + at] === SKIP_REF) {
+        if (from >= 0) add(client, from, to)
+        from = -1
+        continue
+      }
+      if (from < 0) from = table[CLOCK + at] as number
+      to = (table[CLOCK + at] as number) + (table[LENGTH + at] as number)
+    }
+    if (from >= 0) add(client, from, to)
+  }
+}
+
+/** The delete set of a scanned update, by client, as the update lists it. Throws when it does not decode. */
+export const deleteRangesOf = (scan: ScannedUpdate): DeleteRanges => {
+  const decoder = decoding.createDecoder(scan.bytes)
+  decoder.pos = scan.deleteSetAt
+  const ranges: DeleteRanges = new Map()
+  const clients = decoding.readVarUint(decoder)
+  for (let c = 0; c < clients; c++) {
+    const client = decoding.readVarUint(decoder)
+    const n = decoding.readVarUint(decoder)
+    const list: Array<[number, number]> = []
+    for (let i = 0; i < n; i++) list.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder)])
+    // Yjs appends a client listed twice to the same list.
+    const known = ranges.get(client)
+    if (known === undefined) ranges.set(client, list)
+    else known.push(...list)
+  }
+  return ranges
+}
+
+const readByte = (decoder: decoding.Decoder): number => {
+  if (decoder.pos >= decoder.arr.length) throw new RangeError('update ends inside a struct')
+  return decoding.readUint8(decoder)
+}
+
+/** Skips a varString; returns its length in UTF-16 code units, as lib0 decodes it. */
+const skipString = (decoder: decoding.Decoder): number => {
+  const at = decoder.pos
+  const n = decoding.readVarUint(decoder)
+  const end = decoder.pos + n
+  if (end > decoder.arr.length) throw new RangeError('update ends inside a string')
+  const arr = decoder.arr
+  for (let i = decoder.pos; i < end; i++) {
+    if ((arr[i] as number) >= 0x80) {
+      // Past ASCII: lib0's own decoding (it refuses malformed UTF-8), for the exact length.
+      decoder.pos = at
+      return decoding.readVarString(decoder).length
+    }
+  }
+  decoder.pos = end
+  return n
+}
+
+/** Skips an Item's content of content ref `ref` (1–9); returns the item's length. */
+const skipContent = (decoder: decoding.Decoder, ref: number): number => {
+  switch (ref) {
+    case 1: // ContentDeleted
+      return decoding.readVarUint(decoder)
+    case 2: {
+      // ContentJSON: one JSON string per element
+      const len = decoding.readVarUint(decoder)
+      for (let i = 0; i < len; i++) skipString(decoder)
+      return len
+    }
+    case 3: // ContentBinary
+      skipBytes(decoder)
+      return 1
+    case 4: // ContentString
+      return skipString(decoder)
+    case 5: // ContentEmbed (JSON)
+      skipString(decoder)
+      return 1
+    case 6: // ContentFormat: key, JSON value
+      skipString(decoder)
+      skipString(decoder)
+      return 1
+    case 7: {
+      // ContentType: a type ref; an XML element or hook also has its name
+      const typeRef = decoding.readVarUint(decoder)
+      if (typeRef > 6) throw new RangeError(`unknown type ref ${typeRef}`)
+      if (typeRef === 3 || typeRef === 5) skipString(decoder)
+      return 1
+    }
+    case 8: {
+      // ContentAny
+      const len = decoding.readVarUint(decoder)
+      for (let i = 0; i < len; i++) decoding.readAny(decoder)
+      return len
+    }
+    case 9: // ContentDoc: guid, options
+      skipString(decoder)
+      decoding.readAny(decoder)
+      return 1
+    default:
+      throw new RangeError(`unknown content ref ${ref}`)
+  }
+}
+
+const skipBytes = (decoder: decoding.Decoder): void => {
+  const n = decoding.readVarUint(decoder)
+  if (decoder.pos + n > decoder.arr.length) throw new RangeError('update ends inside a binary')
+  decoder.pos += n
+}
