@@ -1,10 +1,11 @@
+import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { EncodedDoc } from './encoded-doc.js'
 import { EncodedSplitter } from './encoded-splitter.js'
 import { DiffSplitter } from './split-diff.js'
-import { CLOCK, deleteRangesOf, LENGTH, REF, SKIP_REF, STRIDE, scanUpdate } from './update-scan.js'
+import { CLOCK, deleteRangesOf, forEachClockRange, LENGTH, REF, SKIP_REF, STRIDE, scanUpdate } from './update-scan.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261128)
 
@@ -86,13 +87,14 @@ describe('update scan and EncodedSplitter', () => {
       const decoded = Y.decodeUpdate(full)
       const scan = scanUpdate(full)
       const seen: Array<[number, number, number, boolean]> = []
+      const table = scan.table as Uint32Array
       for (const run of scan.runs)
         for (let row = run.first; row < run.first + run.count; row++)
           seen.push([
             run.client,
-            scan.table[CLOCK + row * STRIDE] as number,
-            scan.table[LENGTH + row * STRIDE] as number,
-            scan.table[REF + row * STRIDE] === SKIP_REF,
+            table[CLOCK + row * STRIDE] as number,
+            table[LENGTH + row * STRIDE] as number,
+            table[REF + row * STRIDE] === SKIP_REF,
           ])
       expect(seen).toEqual(decoded.structs.map((s) => [s.id.client, s.id.clock, s.length, s instanceof Y.Skip]))
       expect(deleteRangesOf(scan)).toEqual(
@@ -173,6 +175,33 @@ describe('update scan and EncodedSplitter', () => {
     for (const part of parts) Y.applyUpdate(joiner, part)
     Y.applyUpdate(joiner, step2)
     expect(joiner.getText('t').toString()).toBe(text.toString())
+  })
+
+  it('a state with gaps, or with clocks past 32 bits, is scanned as Y.decodeUpdate reads it, and the past-32-bit one is cut from its decoded structs', () => {
+    const doc = new Y.Doc()
+    const updates: Uint8Array[] = []
+    doc.on('update', (u: Uint8Array) => updates.push(u))
+    for (let i = 0; i < 6; i++) doc.getText('t').insert(0, `${i}abc`)
+    // Without the third update: the merged state skips its clocks.
+    const gapped = Y.mergeUpdates(updates.filter((_, i) => i !== 2))
+    const scan = scanUpdate(gapped)
+    expect(scan.hasSkips).toBe(true)
+    const ranges: Array<[number, number, number]> = []
+    forEachClockRange(gapped, (c, from, to) => ranges.push([c, from, to]))
+    expect(ranges).toEqual([
+      [doc.clientID, 0, 8],
+      [doc.clientID, 12, 24],
+    ])
+    // One GC struct of 5 at clock 2^40: ids past 32 bits.
+    const encoder = encoding.createEncoder()
+    for (const n of [1, 1, 7, 2 ** 40, 0, 5, 0]) encoding.writeVarUint(encoder, n)
+    const wide = encoding.toUint8Array(encoder)
+    expect(Y.decodeUpdate(wide).structs[0]?.id.clock).toBe(2 ** 40)
+    expect(scanUpdate(wide).table).toBeUndefined()
+    expect(EncodedSplitter.of(scanUpdate(wide), new Uint8Array([0]), 1024)).toBeUndefined()
+    const encoded = new EncodedDoc(wide, Y.encodeStateVectorFromUpdate(wide))
+    const parts = allParts(encoded.splitter(new Uint8Array([0]), 1024))
+    expect(parts.map(normalized)).toEqual([normalized(wide)])
   })
 
   it('a scan of bytes cut short anywhere inside the structs throws, as decoding would', () => {

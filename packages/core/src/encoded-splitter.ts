@@ -40,7 +40,7 @@ export class EncodedSplitter implements PartCutter {
   private readonly cursors: Cursor[] = []
 
   private constructor(
-    private readonly scan: ScannedUpdate,
+    private readonly scan: ScannedUpdate & { readonly table: Uint32Array },
     private readonly known: Map<number, number>,
     private readonly maxBytes: number,
   ) {}
@@ -48,11 +48,13 @@ export class EncodedSplitter implements PartCutter {
   /**
    * A splitter of what a peer with state vector `sv` lacks from the scanned state, in parts
    * of about `maxBytes`; undefined when the bytes cannot be cut as they are: the peer holds
-   * part of a struct (it needs the struct's tail, re-encoded), or a client has two sections.
+   * part of a struct (it needs the struct's tail, re-encoded), a client has two sections,
+   * or the scan has no table.
    */
   static of(scan: ScannedUpdate, sv: Uint8Array, maxBytes: number): EncodedSplitter | undefined {
-    const splitter = new EncodedSplitter(scan, Y.decodeStateVector(sv), maxBytes)
     const { table } = scan
+    if (table === undefined) return undefined
+    const splitter = new EncodedSplitter({ ...scan, table }, Y.decodeStateVector(sv), maxBytes)
     const seen = new Set<number>()
     for (const { client, first, count } of scan.runs) {
       if (seen.has(client)) return undefined

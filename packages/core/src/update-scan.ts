@@ -31,7 +31,8 @@ export const ORIGIN_CLOCK = 6
  */
 export const NEED_CLIENT = 7
 export const NEED_CLOCK = 8
-export const NONE = -1
+/** No id; also the largest number a table holds plus one (a table holds 32-bit numbers). */
+export const NONE = 0xffff_ffff
 
 export const GC_REF = 0
 export const SKIP_REF = 10
@@ -41,12 +42,18 @@ export interface ScannedRun {
   readonly client: number
   readonly first: number
   readonly count: number
+  /** The clocks its structs cover, [from, to) pairs: one pair per run of structs with no Skip between them. */
+  readonly ranges: number[]
 }
 
 export interface ScannedUpdate {
   readonly bytes: Uint8Array
-  /** STRIDE numbers per struct, in the order of the bytes. */
-  readonly table: Float64Array
+  /**
+   * STRIDE numbers per struct, in the order of the bytes; undefined when not asked for, or
+   * when some number does not fit in 32 bits (no such client id or clock in practice).
+   * 32-bit numbers keep it small: writing it costs the scan's time in fresh pages of memory.
+   */
+  readonly table: Uint32Array | undefined
   /** The client sections, in the order of the bytes. */
   readonly runs: readonly ScannedRun[]
   /** Some struct is a Skip: the update has a gap in some client's clocks. */
@@ -55,10 +62,18 @@ export interface ScannedUpdate {
   readonly deleteSetAt: number
 }
 
-/** Reads `update`'s struct sections (see ScannedUpdate); throws when they do not decode. */
-export const scanUpdate = (update: Uint8Array): ScannedUpdate => {
+/** A struct table's rows before the first growth, per byte of update: most structs take 8 bytes or more. */
+const ROWS_PER_BYTE = 1 / 8
+
+/**
+ * Reads `update`'s struct sections (see ScannedUpdate), with the table of structs when
+ * `withTable`; throws when they do not decode.
+ */
+export const scanUpdate = (update: Uint8Array, withTable = true): ScannedUpdate => {
   const decoder = decoding.createDecoder(update)
-  let table = new Float64Array(STRIDE * 1024)
+  let table: Uint32Array | undefined = withTable
+    ? new Uint32Array(STRIDE * Math.max(64, Math.ceil(update.length * ROWS_PER_BYTE)))
+    : undefined
   let rows = 0
   let hasSkips = false
   const runs: ScannedRun[] = []
@@ -67,54 +82,76 @@ export const scanUpdate = (update: Uint8Array): ScannedUpdate => {
     const count = decoding.readVarUint(decoder)
     const client = decoding.readVarUint(decoder)
     let clock = decoding.readVarUint(decoder)
-    runs.push({ client, first: rows, count })
+    const ranges: number[] = []
+    let from = clock
+    runs.push({ client, first: rows, count, ranges })
     for (let i = 0; i < count; i++) {
-      if ((rows + 1) * STRIDE > table.length) {
-        const grown = new Float64Array(table.length * 2)
-        grown.set(table)
-        table = grown
-      }
-      const row = rows * STRIDE
-      table[START + row] = decoder.pos
+      const at = decoder.pos
       const info = readByte(decoder)
       const ref = info & 31
       let length: number
-      table[ORIGIN_CLIENT + row] = NONE
-      table[NEED_CLIENT + row] = NONE
+      let originClient = NONE
+      let originClock = NONE
+      let needClient = NONE
+      let needClock = NONE
+      /** Some id read is past 32 bits: no table. */
+      let wide = false
       if (info === SKIP_REF) {
         hasSkips = true
         length = decoding.readVarUint(decoder)
+        if (clock > from) ranges.push(from, clock)
+        from = clock + length
       } else if (ref === GC_REF) {
         length = decoding.readVarUint(decoder)
       } else {
         const hasOrigin = (info & 0x80) !== 0
         const hasRightOrigin = (info & 0x40) !== 0
         if (hasOrigin) {
-          table[ORIGIN_CLIENT + row] = decoding.readVarUint(decoder)
-          table[ORIGIN_CLOCK + row] = decoding.readVarUint(decoder)
+          originClient = decoding.readVarUint(decoder)
+          originClock = decoding.readVarUint(decoder)
+          wide ||= originClient >= NONE || originClock >= NONE
         }
         if (hasRightOrigin) {
-          table[NEED_CLIENT + row] = decoding.readVarUint(decoder)
-          table[NEED_CLOCK + row] = decoding.readVarUint(decoder)
+          needClient = decoding.readVarUint(decoder)
+          needClock = decoding.readVarUint(decoder)
+          wide ||= needClient >= NONE || needClock >= NONE
         }
         if (!hasOrigin && !hasRightOrigin) {
           // The parent: a root type's name, or an item's id.
           if (decoding.readVarUint(decoder) === 1) skipString(decoder)
           else {
-            table[NEED_CLIENT + row] = decoding.readVarUint(decoder)
-            table[NEED_CLOCK + row] = decoding.readVarUint(decoder)
+            needClient = decoding.readVarUint(decoder)
+            needClock = decoding.readVarUint(decoder)
+            wide ||= needClient >= NONE || needClock >= NONE
           }
           if ((info & 0x20) !== 0) skipString(decoder)
         }
         length = skipContent(decoder, ref)
       }
-      table[END + row] = decoder.pos
-      table[CLOCK + row] = clock
-      table[LENGTH + row] = length
-      table[REF + row] = info === SKIP_REF ? SKIP_REF : ref
+      if (table !== undefined) {
+        if (wide || clock + length >= NONE || client >= NONE) table = undefined
+        else {
+          if ((rows + 1) * STRIDE > table.length) {
+            const grown = new Uint32Array(table.length * 2)
+            grown.set(table)
+            table = grown
+          }
+          const row = rows * STRIDE
+          table[START + row] = at
+          table[END + row] = decoder.pos
+          table[CLOCK + row] = clock
+          table[LENGTH + row] = length
+          table[REF + row] = info === SKIP_REF ? SKIP_REF : ref
+          table[ORIGIN_CLIENT + row] = originClient
+          table[ORIGIN_CLOCK + row] = originClock
+          table[NEED_CLIENT + row] = needClient
+          table[NEED_CLOCK + row] = needClock
+        }
+      }
       clock += length
       rows++
     }
+    if (clock > from) ranges.push(from, clock)
   }
   return { bytes: update, table, runs, hasSkips, deleteSetAt: decoder.pos }
 }
@@ -128,22 +165,8 @@ export const forEachClockRange = (
   update: Uint8Array,
   add: (client: number, from: number, to: number) => void,
 ): void => {
-  const { table, runs } = scanUpdate(update)
-  for (const { client, first, count } of runs) {
-    let from = -1
-    let to = 0
-    for (let row = first; row < first + count; row++) {
-      const at = row * STRIDE
-      if (table[REF + at] === SKIP_REF) {
-        if (from >= 0) add(client, from, to)
-        from = -1
-        continue
-      }
-      if (from < 0) from = table[CLOCK + at] as number
-      to = (table[CLOCK + at] as number) + (table[LENGTH + at] as number)
-    }
-    if (from >= 0) add(client, from, to)
-  }
+  for (const { client, ranges } of scanUpdate(update, false).runs)
+    for (let i = 0; i < ranges.length; i += 2) add(client, ranges[i] as number, ranges[i + 1] as number)
 }
 
 /** The delete set of a scanned update, by client, as the update lists it. Throws when it does not decode. */
