@@ -21,7 +21,7 @@ import {
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
 import { EncodedSplitter } from './encoded-splitter.js'
 import { DiffSplitter, type PartCutter } from './split-diff.js'
-import { deleteRangesOf, scanUpdate } from './update-scan.js'
+import { deleteSetOf, scanUpdate } from './update-scan.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
 
@@ -159,29 +159,28 @@ export class EncodedDoc {
   splitter(sv: Uint8Array, maxBytes: number): PartCutter {
     const scan = scanUpdate(this.state)
     // The delete set comes with the scan: no second pass over the state for it.
-    this.learnDeletions(() => deleteRangesOf(scan), !scan.hasSkips)
+    this.learnDeletions(() => deleteSetOf(scan), !scan.hasSkips)
     return EncodedSplitter.of(scan, sv, maxBytes) ?? new DiffSplitter(this.structs(), sv, maxBytes)
   }
 
   /** Keeps the delete set of this version, read by a pass over the state made for something else. */
-  private learnDeletions(read: () => DeleteRanges, gapless: boolean): void {
+  private learnDeletions(read: () => DeleteSet, gapless: boolean): void {
     if (this.deletions?.version === this.version) return
-    const ranges = read()
-    this.deletions = { version: this.version, ds: { ranges, bytes: encodeDeleteSet(ranges) }, gapless }
+    this.deletions = { version: this.version, ds: read(), gapless }
   }
 
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
   structs(): { clients: Map<number, Struct[]> } {
     const clients = new Map<number, Struct[]>()
     const decoded = Y.decodeUpdate(this.state)
-    const ranges = (): DeleteRanges => {
+    const ranges = (): DeleteSet => {
       const out: DeleteRanges = new Map()
       for (const [client, items] of decoded.ds.clients)
         out.set(
           client,
           items.map((d) => [d.clock, d.len]),
         )
-      return out
+      return { ranges: out, bytes: encodeDeleteSet(out) }
     }
     this.learnDeletions(ranges, !decoded.structs.some((s) => s instanceof Y.Skip))
     for (const s of decoded.structs) {

@@ -5,7 +5,7 @@ import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { EncodedDoc } from './encoded-doc.js'
 import { EncodedSplitter } from './encoded-splitter.js'
 import { DiffSplitter } from './split-diff.js'
-import { CLOCK, deleteRangesOf, forEachClockRange, LENGTH, REF, SKIP_REF, STRIDE, scanUpdate } from './update-scan.js'
+import { CLOCK, deleteSetOf, forEachClockRange, LENGTH, REF, SKIP_REF, STRIDE, scanUpdate } from './update-scan.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261128)
 
@@ -97,10 +97,13 @@ describe('update scan and EncodedSplitter', () => {
             table[REF + row * STRIDE] === SKIP_REF,
           ])
       expect(seen).toEqual(decoded.structs.map((s) => [s.id.client, s.id.clock, s.length, s instanceof Y.Skip]))
-      expect(deleteRangesOf(scan)).toEqual(
+      const ds = deleteSetOf(scan)
+      expect(ds.ranges).toEqual(
         new Map([...decoded.ds.clients].map(([c, items]) => [c, items.map((d) => [d.clock, d.len])])),
       )
-      expect(scan.deleteSetAt).toBeLessThan(full.length)
+      // The section as it is: the update's last bytes, and what an update of deletions alone carries.
+      expect(ds.bytes).toEqual(full.subarray(scan.deleteSetAt))
+      expect(ds.bytes).toEqual(Y.encodeStateAsUpdate(source, Y.encodeStateVector(source)).subarray(1))
     }
   })
 

@@ -134,6 +134,7 @@ export class EncodedSplitter implements PartCutter {
   private encode(taken: Map<Cursor, Taken>, size: number): Uint8Array {
     const t = this.scan.table
     const encoder = encoding.createEncoder()
+    // Room for the structs and every varint (at most 8 bytes each): the bytes are copied once, into it.
     encoder.cbuf = new Uint8Array(size + 16 + taken.size * 24)
     encoding.writeVarUint(encoder, taken.size)
     for (const { client, first, count } of taken.values()) {
@@ -144,6 +145,6 @@ export class EncodedSplitter implements PartCutter {
       encoding.writeUint8Array(encoder, this.scan.bytes.subarray(t[START + first * STRIDE], t[END + last]))
     }
     encoding.writeVarUint(encoder, 0)
-    return encoding.toUint8Array(encoder)
+    return encoder.bufs.length === 0 ? encoder.cbuf.subarray(0, encoder.cpos) : encoding.toUint8Array(encoder)
   }
 }

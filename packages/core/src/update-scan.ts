@@ -10,7 +10,7 @@
  * says. Malformed bytes throw, as Y.decodeUpdate would.
  */
 import * as decoding from 'lib0/decoding'
-import type { DeleteRanges } from './delete-set-chunks.js'
+import type { DeleteRanges, DeleteSet } from './delete-set-chunks.js'
 
 /** Fields per struct in `ScannedUpdate.table`. */
 export const STRIDE = 9
@@ -169,8 +169,11 @@ export const forEachClockRange = (
     for (let i = 0; i < ranges.length; i += 2) add(client, ranges[i] as number, ranges[i + 1] as number)
 }
 
-/** The delete set of a scanned update, by client, as the update lists it. Throws when it does not decode. */
-export const deleteRangesOf = (scan: ScannedUpdate): DeleteRanges => {
+/**
+ * The delete set of a scanned update: its ranges by client, as the update lists them, and
+ * its bytes as they are (no encoding anew). Throws when it does not decode.
+ */
+export const deleteSetOf = (scan: ScannedUpdate): DeleteSet => {
   const decoder = decoding.createDecoder(scan.bytes)
   decoder.pos = scan.deleteSetAt
   const ranges: DeleteRanges = new Map()
@@ -185,7 +188,7 @@ export const deleteRangesOf = (scan: ScannedUpdate): DeleteRanges => {
     if (known === undefined) ranges.set(client, list)
     else known.push(...list)
   }
-  return ranges
+  return { ranges, bytes: scan.bytes.subarray(scan.deleteSetAt, decoder.pos) }
 }
 
 const readByte = (decoder: decoding.Decoder): number => {
