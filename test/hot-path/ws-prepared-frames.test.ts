@@ -42,17 +42,19 @@ const connected = async (count: number) => {
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
   cleanup.push(() => new Promise<void>((resolve) => wss.close(() => resolve())))
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
-  const servers: Array<{ ws: WebSocket; written: Buffer[] }> = []
+  const servers: Array<{ ws: WebSocket; written: Buffer[]; chunks: unknown[] }> = []
   const clients: Array<{ ws: WebSocket; received: Uint8Array[] }> = []
   wss.on('connection', (ws) => {
     const written: Buffer[] = []
+    const chunks: unknown[] = []
     const tcp = (ws as unknown as { _socket: { write: (...args: unknown[]) => boolean } })._socket
     const write = tcp.write.bind(tcp)
     tcp.write = (chunk: unknown, ...rest: unknown[]) => {
       written.push(Buffer.from(chunk as Uint8Array))
+      chunks.push(chunk)
       return write(chunk, ...rest)
     }
-    servers.push({ ws, written })
+    servers.push({ ws, written, chunks })
   })
   for (let i = 0; i < count; i++) {
     const ws = new WebSocket(url)
@@ -109,6 +111,21 @@ describe('prepared WebSocket frames', () => {
       for (const [k, data] of received.entries())
         expect(Buffer.from(data).equals(Buffer.from(sent[k] as Uint8Array))).toBe(true)
     }
+  })
+
+  it('a shared frame is one Buffer handed to every socket as it is: no per-socket copy or conversion', async () => {
+    const { servers, clients } = await connected(3)
+    const transports = servers.map(
+      ({ ws }, i) => new WebSocketTransport(ws as unknown as WebSocketLike, `s${i}`, { send: sendPrepared }),
+    )
+    const shared = new Uint8Array([7, 8, 9])
+    for (const t of transports) t.send(shared)
+    const written = servers.map(({ chunks }) => chunks.at(-1))
+    // A Uint8Array that is not a Buffer would be turned into a new Buffer by each socket's write.
+    expect(Buffer.isBuffer(written[0])).toBe(true)
+    for (const chunk of written) expect(chunk).toBe(written[0])
+    await waitFor(() => clients.every((c) => c.received.length === 1), { what: 'the frame at every client' })
+    for (const { received } of clients) expect([...(received[0] as Uint8Array)]).toEqual([7, 8, 9])
   })
 
   it('frames keep their order when ws is busy with a frame of its own', async () => {

@@ -25,11 +25,15 @@ interface WsInternals {
 /** ws's sender state when nothing is being compressed or read from a Blob. */
 const SENDER_IDLE = 0
 
-/** A final, unmasked binary frame of `payload` (RFC 6455 §5.2), header and payload in one buffer. */
-export const binaryFrame = (payload: Uint8Array): Uint8Array => {
+/**
+ * A final, unmasked binary frame of `payload` (RFC 6455 §5.2), header and payload in one
+ * buffer. A Node Buffer: a socket's write turns any other Uint8Array into a new Buffer view,
+ * one object per socket and frame, where this one goes to every socket as it is.
+ */
+export const binaryFrame = (payload: Uint8Array): Buffer => {
   const n = payload.length
   const header = n < 126 ? 2 : n < 0x10000 ? 4 : 10
-  const frame = new Uint8Array(header + n)
+  const frame = Buffer.allocUnsafeSlow(header + n)
   frame[0] = 0x82 // FIN, binary
   if (n < 126) frame[1] = n
   else if (n < 0x10000) {
@@ -38,14 +42,14 @@ export const binaryFrame = (payload: Uint8Array): Uint8Array => {
     frame[3] = n & 0xff
   } else {
     frame[1] = 127
-    new DataView(frame.buffer).setBigUint64(2, BigInt(n))
+    frame.writeBigUInt64BE(BigInt(n), 2)
   }
   frame.set(payload, header)
   return frame
 }
 
 /** The framed bytes of each payload sent lately, alive as long as the payload is (a small table: see WeakCache). */
-const framed = new WeakCache<Uint8Array, Uint8Array>()
+const framed = new WeakCache<Uint8Array, Buffer>()
 
 /** True when `socket` is a `ws` socket whose frames can be written pre-framed now. */
 export const canSendPrepared = (socket: WebSocketLike): boolean => {
