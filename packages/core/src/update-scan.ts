@@ -183,10 +183,11 @@ export const deleteSetOf = (scan: ScannedUpdate): DeleteSet => {
     const n = decoding.readVarUint(decoder)
     const list: Array<[number, number]> = []
     for (let i = 0; i < n; i++) list.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder)])
-    // Yjs appends a client listed twice to the same list.
+    // Yjs appends a client listed twice to the same list (one by one: a spread of a long
+    // list overflows the stack).
     const known = ranges.get(client)
     if (known === undefined) ranges.set(client, list)
-    else known.push(...list)
+    else for (const range of list) known.push(range)
   }
   return { ranges, bytes: scan.bytes.subarray(scan.deleteSetAt, decoder.pos) }
 }
