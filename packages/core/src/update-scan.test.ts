@@ -39,3 +39,35 @@ describe('deleteSetOf', () => {
     expect(ds.ranges.get(5)).toEqual(yjs.map((d) => [d.clock, d.len]))
   })
 })
+
+describe('forEachClockRange: a client listed twice', () => {
+  it("counts only a client's last section, as Y.applyUpdate integrates it (never clocks a Y.Doc would not hold)", () => {
+    // Client 5 at clocks 0-2 ('abc'), then again in a second section at 3-4 ('de', origin 5:2).
+    // Y.applyUpdate keeps the last section of a client listed twice: the doc holds nothing
+    // of client 5 (3-4 wait for 0-2), while the first section's clocks read 0-4.
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, 2)
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, 5)
+    encoding.writeVarUint(e, 0)
+    encoding.writeUint8(e, 4)
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarString(e, 't')
+    encoding.writeVarString(e, 'abc')
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, 5)
+    encoding.writeVarUint(e, 3)
+    encoding.writeUint8(e, 4 | 0x80)
+    encoding.writeVarUint(e, 5)
+    encoding.writeVarUint(e, 2)
+    encoding.writeVarString(e, 'de')
+    encoding.writeVarUint(e, 0)
+    const update = encoding.toUint8Array(e)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    const ranges: number[][] = []
+    forEachClockRange(update, (client, from, to) => ranges.push([client, from, to]))
+    expect(ranges).toEqual([[5, 3, 5]])
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(new Map()))
+  })
+})

@@ -159,14 +159,22 @@ export const scanUpdate = (update: Uint8Array, withTable = true): ScannedUpdate 
 /**
  * Calls `add` with the clock ranges [from, to) an update's structs cover, one per run of
  * structs with no Skip between them (a store's state vector, without decoding a struct).
- * Throws when the structs do not decode.
+ * A client listed in two sections (no Yjs writes that) counts with its last one alone:
+ * Y.applyUpdate keeps only that one, so no clock a Y.Doc would not hold is counted (a peer
+ * holding them would never send them). Throws when the structs do not decode.
  */
 export const forEachClockRange = (
   update: Uint8Array,
   add: (client: number, from: number, to: number) => void,
 ): void => {
-  for (const { client, ranges } of scanUpdate(update, false).runs)
+  const runs = scanUpdate(update, false).runs
+  const last = new Map<number, ScannedRun>()
+  for (const run of runs) last.set(run.client, run)
+  for (const run of runs) {
+    if (last.get(run.client) !== run) continue
+    const { client, ranges } = run
     for (let i = 0; i < ranges.length; i += 2) add(client, ranges[i] as number, ranges[i + 1] as number)
+  }
 }
 
 /**

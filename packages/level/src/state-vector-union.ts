@@ -8,7 +8,9 @@ import * as Y from 'yjs'
  * client's clocks do not count. This is Yjs's own state vector of an update
  * (Y.encodeStateVectorFromUpdate of the merged log), which equals the Y.Doc's when no
  * update is missing; with missing updates it may also count structs that a Y.Doc would
- * hold pending for a dependency on another client, which a peer then still sends.
+ * hold pending for a dependency on another client, which a peer then still sends. An
+ * update listing a client twice counts that client's last section alone, as Y.applyUpdate
+ * integrates it (see forEachClockRange).
  */
 export class StateVectorUnion {
   private readonly ranges = new Map<number, Array<[from: number, to: number]>>()
