@@ -13,7 +13,7 @@
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
-import { checkColdUpdate, shapeOf } from './cold-update-check.js'
+import { checkColdUpdate, servesCold, shapeOf } from './cold-update-check.js'
 import type { DeleteRanges } from './delete-set-chunks.js'
 import type { AwarenessChange } from './doc-awareness.js'
 import type { DocSize } from './doc-size.js'
@@ -80,11 +80,19 @@ export class ColdDoc {
   private async read(): Promise<EncodedDoc | undefined> {
     // The store keeps the state vector (a LevelStore: with its snapshot): no pass over the bytes for it.
     const { store } = this.host
-    const [stored, stateVector] = await Promise.all([store.load(this.owner.name), store.stateVector(this.owner.name)])
-    // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
-    if ((stored === undefined && this.host.seedDocument !== undefined) || this.owner.destroyed) return undefined
-    if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
-    this.loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector)
+    let loaded: EncodedDoc
+    try {
+      const [stored, stateVector] = await Promise.all([store.load(this.owner.name), store.stateVector(this.owner.name)])
+      // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
+      if ((stored === undefined && this.host.seedDocument !== undefined) || this.owner.destroyed) return undefined
+      // A damaged state (or one the store cannot read) is the Y.Doc's load to report and repair.
+      if (stored !== undefined && !servesCold(stored, this.host.maxNestingDepth)) return undefined
+      loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector)
+      if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
+    } catch {
+      return undefined
+    }
+    this.loaded = loaded
     this.host.observer.docCold?.(this.owner.name, true)
     return this.loaded
   }

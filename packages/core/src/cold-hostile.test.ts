@@ -1,0 +1,456 @@
+/**
+ * A relay serving documents cold (cold-doc.ts) and one that builds a Y.Doc for them
+ * (`coldDocs: false`) must look the same to every peer, hostile ones included: fed the same
+ * valid, damaged and hand-made updates, each closes the sender with the same code (or keeps
+ * it open), stores the same state and gives a fresh joiner the same document.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as prng from 'lib0/prng'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
+import { craftedUpdate, gappedUpdate, missingDeleteUpdate, v2Update } from '../../../test/fuzz/fuzz-updates.js'
+import { waitFor } from '../../../test/helpers/wait.js'
+import { MemoryNetwork } from './memory-network.js'
+import { MemoryStore } from './memory-store.js'
+import type { ReplicaOptions } from './replica.js'
+import { Replica } from './replica.js'
+
+const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
+const RUNS = Number(process.env.CONVERGE_COLD_FUZZ_RUNS ?? 8)
+const REPLAY = (seed: number) =>
+  `CONVERGE_SEED=${seed} CONVERGE_COLD_FUZZ_RUNS=1 npx vitest run --config test/vitest.config.ts packages/core/src/cold-hostile.test.ts -t 'same random'`
+
+const SYNC = 0
+const frame = (write: (e: encoding.Encoder) => void): Uint8Array => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, SYNC)
+  write(e)
+  return encoding.toUint8Array(e)
+}
+/** A y-protocols sync message carrying `update`: an update (2) or a sync step 2 (1). */
+const updateFrame = (update: Uint8Array, step2: boolean) =>
+  frame((e) => {
+    encoding.writeVarUint(e, step2 ? syncProtocol.messageYjsSyncStep2 : syncProtocol.messageYjsUpdate)
+    encoding.writeVarUint8Array(e, update)
+  })
+const step1Frame = (doc: Y.Doc) => frame((e) => syncProtocol.writeSyncStep1(e, doc))
+
+type Outcome = number | 'open'
+
+/** A relay on its own in-memory network; every document name is served at `relay/<name>` on the y-websocket framing. */
+const relayOn = (coldDocs: boolean, seed: number, store: MemoryStore, options: Partial<ReplicaOptions> = {}) => {
+  const net = new MemoryNetwork({ random: seededRandom(seed) })
+  const relay = new Replica({
+    role: 'relay',
+    store,
+    peerId: coldDocs ? 'cold' : 'warm',
+    coldDocs,
+    unloadDelay: 60_000,
+    ...options,
+  })
+  net.listen('relay/doc', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'doc' } }))
+  return { net, relay, store }
+}
+type Relay = ReturnType<typeof relayOn>
+
+/**
+ * Sends `frames` on a new connection after its sync step 1, then a step 1 as a probe: the
+ * outcome is the close code, or 'open' once the probe is answered (the relay takes a
+ * connection's messages in order, so everything before it was handled).
+ */
+const sendOnce = async (r: Relay, id: string, frames: Uint8Array[]): Promise<Outcome> => {
+  const t = r.net.connector('relay/doc', id)()
+  let closed: number | undefined
+  let answered = 0
+  t.attach({
+    onOpen: () => {
+      t.send(step1Frame(new Y.Doc()))
+      for (const f of frames) t.send(f)
+      t.send(step1Frame(new Y.Doc()))
+    },
+    onMessage: (data) => {
+      const d = decoding.createDecoder(data)
+      if (decoding.readVarUint(d) === SYNC && decoding.readVarUint(d) === syncProtocol.messageYjsSyncStep2) answered++
+    },
+    onClose: (code) => {
+      closed = code
+    },
+  })
+  await waitFor(() => closed !== undefined || answered >= 2, {
+    timeout: 5000,
+    what: `${id}: a close or the probe's answer`,
+  })
+  if (closed !== undefined) return closed
+  t.close()
+  return 'open'
+}
+
+/** What a document holds, to compare two: content, state vector, pending structs; or why it does not load. */
+const stateOf = (doc: Y.Doc) =>
+  JSON.stringify({
+    t: doc.getText('t').toJSON(),
+    m: doc.getMap('m').toJSON(),
+    a: doc.getArray('a').toJSON(),
+    sv: [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((x, y) => x[0] - y[0]),
+    pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
+  })
+const stateOfUpdates = (updates: Uint8Array[]): string => {
+  const doc = new Y.Doc()
+  try {
+    for (const u of updates) Y.applyUpdate(doc, u)
+    return stateOf(doc)
+  } catch (err) {
+    return `does not apply: ${(err as Error).message}`
+  } finally {
+    doc.destroy()
+  }
+}
+const storedState = async (store: MemoryStore) => {
+  const stored = await store.load('doc')
+  return stateOfUpdates(stored === undefined ? [] : [stored])
+}
+
+/** What a fresh stock client gets on joining: the answers to its step 1, applied. */
+const joinerState = async (r: Relay, id: string): Promise<string> => {
+  const t = r.net.connector('relay/doc', id)()
+  const doc = new Y.Doc()
+  let failed: string | undefined
+  let answered = false
+  t.attach({
+    onOpen: () => t.send(step1Frame(doc)),
+    onMessage: (data) => {
+      const d = decoding.createDecoder(data)
+      if (decoding.readVarUint(d) !== SYNC) return
+      try {
+        const type = syncProtocol.readSyncMessage(d, encoding.createEncoder(), doc, 'relay')
+        if (type === syncProtocol.messageYjsSyncStep2) answered = true
+      } catch (err) {
+        failed = `the answer does not apply: ${(err as Error).message}`
+      }
+    },
+    onClose: (code) => {
+      failed ??= `closed with ${code}`
+    },
+  })
+  await waitFor(() => answered || failed !== undefined, { timeout: 5000, what: `${id}: an answer` })
+  // Parts of a cut answer come as updates after the step 2: none in flight any more.
+  await waitFor(() => r.net.inFlight === 0, { timeout: 5000, what: `${id}: every part` })
+  t.close()
+  return failed ?? stateOf(doc)
+}
+
+// --- hand-made updates (V1 layout, see Yjs encoding.js) ------------------------------------
+
+interface StructSpec {
+  /** Info byte's low bits: 0 GC, 10 skip, 4 string, 1 deleted. */
+  ref: 0 | 1 | 4 | 10
+  len: number
+  origin?: [number, number]
+  right?: [number, number]
+  parent?: string
+  parentSub?: string
+}
+const writeStructs = (e: encoding.Encoder, blocks: Array<{ client: number; clock: number; structs: StructSpec[] }>) => {
+  encoding.writeVarUint(e, blocks.length)
+  for (const b of blocks) {
+    encoding.writeVarUint(e, b.structs.length)
+    encoding.writeVarUint(e, b.client)
+    encoding.writeVarUint(e, b.clock)
+    for (const s of b.structs) {
+      if (s.ref === 0 || s.ref === 10) {
+        encoding.writeUint8(e, s.ref)
+        encoding.writeVarUint(e, s.len)
+        continue
+      }
+      const sub = s.origin === undefined && s.right === undefined && s.parentSub !== undefined
+      encoding.writeUint8(e, s.ref | (s.origin ? 0x80 : 0) | (s.right ? 0x40 : 0) | (sub ? 0x20 : 0))
+      if (s.origin) for (const n of s.origin) encoding.writeVarUint(e, n)
+      if (s.right) for (const n of s.right) encoding.writeVarUint(e, n)
+      if (s.origin === undefined && s.right === undefined) {
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarString(e, s.parent ?? 't')
+        if (sub) encoding.writeVarString(e, s.parentSub as string)
+      }
+      if (s.ref === 4) encoding.writeVarString(e, 'x'.repeat(s.len))
+      else encoding.writeVarUint(e, s.len)
+    }
+  }
+}
+const writeDeletes = (e: encoding.Encoder, ds: Array<[number, Array<[number, number]>]>) => {
+  encoding.writeVarUint(e, ds.length)
+  for (const [client, ranges] of ds) {
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, ranges.length)
+    for (const [clock, len] of ranges) {
+      encoding.writeVarUint(e, clock)
+      encoding.writeVarUint(e, len)
+    }
+  }
+}
+const handMade = (
+  blocks: Array<{ client: number; clock: number; structs: StructSpec[] }>,
+  ds: Array<[number, Array<[number, number]>]> = [],
+): Uint8Array => {
+  const e = encoding.createEncoder()
+  writeStructs(e, blocks)
+  writeDeletes(e, ds)
+  return encoding.toUint8Array(e)
+}
+
+/** An update whose first count claims `n` (clients, structs or ranges) and holds almost nothing. */
+const hugeCount = (where: 'clients' | 'structs' | 'ranges', n: number, client: number): Uint8Array => {
+  const e = encoding.createEncoder()
+  if (where === 'clients') encoding.writeVarUint(e, n)
+  else if (where === 'structs') {
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, n)
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, 0)
+  } else {
+    encoding.writeVarUint(e, 0)
+    encoding.writeVarUint(e, 1)
+    encoding.writeVarUint(e, client)
+    encoding.writeVarUint(e, n)
+  }
+  encoding.writeVarUint(e, 0)
+  return encoding.toUint8Array(e)
+}
+
+// --- damage -----------------------------------------------------------------------------------
+
+const mutate = (random: () => number, bytes: Uint8Array): Uint8Array => {
+  const at = (n: number) => Math.floor(random() * n)
+  const out = bytes.slice()
+  const r = random()
+  if (out.length === 0) return new Uint8Array([at(256)])
+  if (r < 0.3) {
+    // A few bit flips.
+    for (let i = 0, n = 1 + at(3); i < n; i++) {
+      const p = at(out.length)
+      out[p] = (out[p] as number) ^ (1 << at(8))
+    }
+    return out
+  }
+  if (r < 0.55) return out.slice(0, at(out.length))
+  if (r < 0.7) {
+    out[at(out.length)] = at(256)
+    return out
+  }
+  if (r < 0.85) {
+    const p = at(out.length + 1)
+    const extra = Uint8Array.from({ length: 1 + at(6) }, () => (random() < 0.3 ? 0xff : at(256)))
+    return Uint8Array.from([...out.slice(0, p), ...extra, ...out.slice(p)])
+  }
+  return Uint8Array.from([...out, ...Uint8Array.from({ length: 1 + at(8) }, () => at(256))])
+}
+
+// --- the runs -----------------------------------------------------------------------------------
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c()
+})
+
+/** Both relays over stores holding the same state of document 'doc', written by `writer`. */
+const pair = async (seed: number, writer: Y.Doc, options: Partial<ReplicaOptions> = {}) => {
+  const relays = await Promise.all(
+    [true, false].map(async (cold) => {
+      const store = new MemoryStore()
+      await store.append('doc', Y.encodeStateAsUpdate(writer))
+      return relayOn(cold, seed, store, options)
+    }),
+  )
+  const [cold, warm] = relays as [Relay, Relay]
+  cleanups.push(async () => {
+    await cold.relay.destroy()
+    await warm.relay.destroy()
+  })
+  return { cold, warm }
+}
+
+/** Sends `frames` to both relays on new connections; expects the same outcome, stored state and joiner state. */
+const sameOutcome = async (p: { cold: Relay; warm: Relay }, id: string, frames: Uint8Array[], what: string) => {
+  const cold = await sendOnce(p.cold, id, frames)
+  const warm = await sendOnce(p.warm, id, frames)
+  if (cold !== warm) throw new Error(`${what}: cold relay ${cold}, warm relay ${warm}`)
+  await waitFor(async () => (await storedState(p.cold.store)) === (await storedState(p.warm.store)), {
+    timeout: 3000,
+    what: `${what}: the same stored state (cold ${await storedState(p.cold.store)}, warm ${await storedState(p.warm.store)})`,
+  })
+  const joiners = [await joinerState(p.cold, `${id}-j`), await joinerState(p.warm, `${id}-j`)]
+  if (joiners[0] !== joiners[1]) throw new Error(`${what}: a joiner gets ${joiners[0]} cold, ${joiners[1]} warm`)
+  return cold
+}
+
+const WRITER = 7000
+const OTHER = 8000
+
+/** A document with `n` characters of text from WRITER (and nested types when `nested`), some deleted. */
+const baseDoc = (random: () => number, n: number, nested: boolean): Y.Doc => {
+  const doc = new Y.Doc()
+  doc.clientID = WRITER
+  const text = doc.getText('t')
+  for (let i = 0; i < n; i++) text.insert(Math.floor(random() * (text.length + 1)), String.fromCharCode(97 + (i % 26)))
+  text.delete(Math.floor(random() * (text.length - 4)), 3)
+  if (nested) doc.getArray('a').insert(0, [new Y.Map()])
+  return doc
+}
+
+describe('a cold relay and a warm one, fed the same hostile updates', () => {
+  it('an update that looks redundant (every clock already covered) but is malformed closes the peer with 4400 on both', async () => {
+    const random = seededRandom(SEED)
+    const writer = baseDoc(random, 12, false)
+    const p = await pair(SEED, writer)
+    const cases: Array<[string, Uint8Array]> = [
+      ['an empty deletion range of a known client', handMade([], [[WRITER, [[0, 0]]]])],
+      ['an empty deletion range of an unknown client', handMade([], [[OTHER, [[0, 0]]]])],
+      [
+        'a covered struct whose origin is a later struct of its own client',
+        handMade([{ client: WRITER, clock: 0, structs: [{ ref: 4, len: 1, origin: [WRITER, 5] }] }]),
+      ],
+      [
+        'a covered map entry three long',
+        handMade([{ client: WRITER, clock: 0, structs: [{ ref: 4, len: 3, parent: 'm', parentSub: 'k' }] }]),
+      ],
+    ]
+    for (const [i, [what, update]] of cases.entries()) {
+      for (const step2 of [false, true]) {
+        const code = await sameOutcome(p, `h${i}${step2}`, [updateFrame(update, step2)], what)
+        expect({ what, code }).toEqual({ what, code: 4400 })
+      }
+    }
+  })
+
+  it('updates a cold check could misread (an item between two lists, a client in two blocks) end as on a warm relay', async () => {
+    const random = seededRandom(SEED)
+    const writer = baseDoc(random, 4, false)
+    // A second root list: 'a' holds WRITER's last two structs.
+    writer.getArray('a').insert(0, ['x', 'y'])
+    const p = await pair(SEED, writer)
+    const end = Y.getState(writer.store, WRITER)
+    const cases: Array<[string, Uint8Array]> = [
+      [
+        'a covered item between the two lists',
+        handMade([
+          { client: WRITER, clock: 0, structs: [{ ref: 4, len: 1, origin: [WRITER, 0], right: [WRITER, end - 2] }] },
+        ]),
+      ],
+      [
+        'a new item of a client, then the client again from clock 0 (Yjs keeps the last block only)',
+        handMade([
+          { client: OTHER, clock: 1, structs: [{ ref: 4, len: 1, origin: [OTHER, 0] }] },
+          { client: OTHER, clock: 0, structs: [{ ref: 4, len: 1, parent: 't' }] },
+        ]),
+      ],
+      [
+        'a client already there, its new struct first and a covered one after',
+        handMade([
+          { client: WRITER, clock: end, structs: [{ ref: 4, len: 1, origin: [WRITER, end - 1] }] },
+          { client: WRITER, clock: 0, structs: [{ ref: 4, len: 1, parent: 't' }] },
+        ]),
+      ],
+    ]
+    for (const [i, [what, update]] of cases.entries()) await sameOutcome(p, `m${i}`, [updateFrame(update, false)], what)
+  })
+
+  it('damaged stored state: a cold relay answers a joiner as a warm one does (both repair the store on load), and never sends bytes that do not apply', async () => {
+    const random = seededRandom(SEED)
+    const writer = baseDoc(random, 30, false)
+    const good = Y.encodeStateAsUpdate(writer)
+    const damaged: Array<[string, Uint8Array[]]> = [
+      ['a truncated state', [good.slice(0, Math.floor(good.length / 2))]],
+      ['a state with a bit flipped', [mutate(seededRandom(SEED + 1), good)]],
+      ['random bytes', [Uint8Array.from([1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f])]],
+      ['a good state and a truncated part', [good, good.slice(0, 9)]],
+    ]
+    for (const [i, [what, parts]] of damaged.entries()) {
+      const outcome = async (cold: boolean) => {
+        const store = new MemoryStore()
+        for (const part of parts) await store.append('doc', part)
+        const r = relayOn(cold, SEED, store)
+        cleanups.push(() => r.relay.destroy())
+        return joinerState(r, `j${i}`).catch((err: Error) => `no answer: ${err.message}`)
+      }
+      expect({ what, cold: await outcome(true) }).toEqual({ what, cold: await outcome(false) })
+    }
+  })
+
+  it('the same random updates (valid, redundant, damaged, hand-made, huge counts), one per connection: the same close code, stored state and joiner state', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      const seed = SEED + run
+      try {
+        await randomRun(seed)
+      } catch (err) {
+        throw new Error(`seed ${seed} failed (replay: ${REPLAY(seed)}): ${(err as Error).message}`)
+      }
+    }
+  }, 120_000)
+})
+
+const randomRun = async (seed: number) => {
+  const random = seededRandom(seed)
+  const rng = prng.create(seed)
+  const nested = random() < 0.3
+  const writer = baseDoc(random, 20 + Math.floor(random() * 40), nested)
+  const p = await pair(seed, writer, random() < 0.5 ? { coldWritesBeforeLoad: 1000 } : {})
+  const sent: Uint8Array[] = [Y.encodeStateAsUpdate(writer)]
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T
+  const next = (): [string, Uint8Array] => {
+    const r = random()
+    if (r < 0.2) {
+      const before = Y.encodeStateVector(writer)
+      const text = writer.getText('t')
+      if (random() < 0.7 || text.length < 2) text.insert(Math.floor(random() * (text.length + 1)), `w${seed}`)
+      else text.delete(Math.floor(random() * (text.length - 1)), 1)
+      const u = Y.encodeStateAsUpdate(writer, before)
+      sent.push(u)
+      return ['a valid update', u]
+    }
+    if (r < 0.28) return ['a redundant update', pick(sent)]
+    if (r < 0.33) return ['the delete set alone', Y.encodeStateAsUpdate(writer, Y.encodeStateVector(writer))]
+    if (r < 0.53) return ['a damaged update', mutate(random, pick([...sent, Y.encodeStateAsUpdate(writer)]))]
+    if (r < 0.57) return ['a crafted update', craftedUpdate(rng)]
+    if (r < 0.6) return ['a gapped update', gappedUpdate(rng)]
+    if (r < 0.63) return ['deletions of unknown structs', missingDeleteUpdate(rng)]
+    if (r < 0.65) return ['a v2 update', v2Update(rng)]
+    if (r < 0.7) {
+      const where = pick(['clients', 'structs', 'ranges'] as const)
+      return [`a huge count of ${where}`, hugeCount(where, pick([2 ** 20, 2 ** 31, 2 ** 53 - 1]), WRITER)]
+    }
+    if (r < 0.96) {
+      // Hand-made structs, mostly at clocks the relay has (they look redundant), often malformed.
+      const end = Y.getState(writer.store, WRITER)
+      const client = random() < 0.75 ? WRITER : OTHER
+      const clock = client === WRITER && random() < 0.8 ? Math.floor(random() * (end - 1)) : client === WRITER ? end : 0
+      const near = (): [number, number] => [WRITER, Math.floor(random() * end)]
+      const structs: StructSpec[] = [
+        pick([
+          { ref: 4, len: 1, origin: [client, clock + Math.floor(random() * 3)] },
+          { ref: 4, len: 1, origin: near(), right: near() },
+          { ref: 4, len: 1, origin: near() },
+          { ref: 4, len: 1, right: near() },
+          { ref: 4, len: 1 + Math.floor(random() * 3), parent: pick(['t', 'm', 'a']), parentSub: 'k' },
+          { ref: 4, len: 1, parent: pick(['t', 'm', 'a']) },
+          { ref: 0, len: 1 + Math.floor(random() * 3) },
+          { ref: 10, len: 1 + Math.floor(random() * 3) },
+          { ref: 1, len: 1 },
+        ] as StructSpec[]),
+      ]
+      const ds: Array<[number, Array<[number, number]>]> =
+        random() < 0.4 ? [[pick([WRITER, OTHER]), [[Math.floor(random() * end), Math.floor(random() * 3)]]]] : []
+      const blocks = random() < 0.85 ? [{ client, clock, structs }] : []
+      // The same client twice: Yjs applies the last block of a client only.
+      if (random() < 0.25) blocks.push({ client, clock: pick([0, clock + 1, end]), structs })
+      return ['a hand-made update', handMade(blocks, ds)]
+    }
+    return ['random bytes', Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256))]
+  }
+  for (let step = 0; step < 40; step++) {
+    const [what, update] = next()
+    const hex = Buffer.from(update).toString('hex').slice(0, 400)
+    await sameOutcome(p, `s${step}`, [updateFrame(update, random() < 0.3)], `step ${step}: ${what} ${hex}`)
+  }
+}
