@@ -142,6 +142,29 @@ const joinerState = async (r: Relay, id: string): Promise<string> => {
   return failed ?? stateOf(doc)
 }
 
+/** A stock client that stays connected and applies whatever the relay passes on (its state, or why it broke). */
+const observer = (r: Relay, id: string) => {
+  const t = r.net.connector('relay/doc', id)()
+  const doc = new Y.Doc()
+  let failed: string | undefined
+  t.attach({
+    onOpen: () => t.send(step1Frame(doc)),
+    onMessage: (data) => {
+      const d = decoding.createDecoder(data)
+      if (decoding.readVarUint(d) !== SYNC) return
+      try {
+        syncProtocol.readSyncMessage(d, encoding.createEncoder(), doc, 'relay')
+      } catch (err) {
+        failed ??= `an update passed on does not apply: ${(err as Error).message}`
+      }
+    },
+    onClose: (code) => {
+      failed ??= `closed with ${code}`
+    },
+  })
+  return { state: () => failed ?? stateOf(doc), close: () => t.close() }
+}
+
 // --- hand-made updates (V1 layout, see Yjs encoding.js) ------------------------------------
 
 interface StructSpec {
@@ -396,6 +419,10 @@ const randomRun = async (seed: number) => {
   const nested = random() < 0.3
   const writer = baseDoc(random, 20 + Math.floor(random() * 40), nested)
   const p = await pair(seed, writer, random() < 0.5 ? { coldWritesBeforeLoad: 1000 } : {})
+  const watchers = [observer(p.cold, 'watcher'), observer(p.warm, 'watcher')] as const
+  cleanups.push(async () => {
+    for (const w of watchers) w.close()
+  })
   const sent: Uint8Array[] = [Y.encodeStateAsUpdate(writer)]
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T
   const next = (): [string, Uint8Array] => {
@@ -452,5 +479,10 @@ const randomRun = async (seed: number) => {
     const [what, update] = next()
     const hex = Buffer.from(update).toString('hex').slice(0, 400)
     await sameOutcome(p, `s${step}`, [updateFrame(update, random() < 0.3)], `step ${step}: ${what} ${hex}`)
+    // A client connected all along has what each relay passed on.
+    await waitFor(() => watchers[0].state() === watchers[1].state(), {
+      timeout: 3000,
+      what: `step ${step}: ${what}: the same state at a connected client (cold ${watchers[0].state()}, warm ${watchers[1].state()})`,
+    })
   }
 }
