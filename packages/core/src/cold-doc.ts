@@ -198,12 +198,12 @@ export class ColdDoc {
   /** Passes a run of committed updates from `origin` on to the other sessions, merged, and to the mesh. */
   private forward(updates: readonly Uint8Array[], origin: unknown): unknown[] {
     if (this.owner.destroyed) return []
-    // Merging costs a pass over every update of the run: only for someone to send it to.
-    let readers = 0
-    for (const s of this.owner.sessions) if (s !== origin && s.started) readers++
-    if (readers > 0) {
-      const update = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
-      for (const s of this.owner.sessions) if (s !== origin && s.started) s.sendUpdate(update)
+    // Merging costs a pass over every update of the run: only once there is someone to send it to.
+    let update: Uint8Array | undefined
+    for (const s of this.owner.sessions) {
+      if (s === origin || !s.started) continue
+      update ??= updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates([...updates])
+      s.sendUpdate(update)
     }
     this.host.linkDoc(this.owner)
     return []
