@@ -31,3 +31,23 @@ export const envInt = (name: string, fallback: number): number => {
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`)
   return n
 }
+
+/**
+ * Runs `run` with seeds `first`, `first + 1`, … (`runs` of them), one after the other; a
+ * failure names its seed and the command that replays it alone (`replay(seed)`).
+ */
+export const runSeeds = async (
+  first: number,
+  runs: number,
+  replay: (seed: number) => string,
+  run: (seed: number) => Promise<void>,
+): Promise<void> => {
+  for (let i = 0; i < runs; i++) {
+    const seed = first + i
+    try {
+      await run(seed)
+    } catch (err) {
+      throw new Error(`seed ${seed} failed (replay: ${replay(seed)}): ${(err as Error).message}`)
+    }
+  }
+}

@@ -9,6 +9,7 @@ import {
 } from '@converge/core'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { replicaOnHeldStore } from '../helpers/memory-relay.js'
 import { waitFor } from '../helpers/wait.js'
 import { ManualLink } from './manual-link.js'
 
@@ -155,11 +156,7 @@ describe('regressions found by the convergence properties', () => {
   // gone from the store but the next one, built on it, was there; every load left it
   // pending, and the client's step 2 spread it to the relays, pending forever there too.
   it('a local write that fails is written again, so the store never holds changes that cannot apply', async () => {
-    const store = new MemoryStore({ autoFlush: false })
-    const replica = new Replica({ store })
-    const errors: unknown[] = []
-    replica.on('error', (err) => errors.push(err))
-    const doc = await replica.open('d')
+    const { store, replica, errors, doc } = await replicaOnHeldStore('d')
     store.failNextFlush()
     doc.getText('text').insert(0, 'lost? ')
     store.flush()

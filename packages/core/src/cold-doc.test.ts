@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
+import { stockRelay as relayOn } from '../../../test/helpers/memory-relay.js'
+import { runSeeds } from '../../../test/helpers/seed.js'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { MemoryNetwork } from './memory-network.js'
+import type { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
-import { Replica } from './replica.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 const REPLAY = (seed: number) =>
@@ -55,33 +56,6 @@ const stockClient = (net: MemoryNetwork, address: string, from: string, doc = ne
       else if (transport.state === 'connecting') early.push(update)
     },
     close: () => transport.close(),
-  }
-}
-
-/** A relay (cold documents on or off) on its own in-memory network, serving each document name at `relay/<name>` on the y-websocket framing. */
-const relayOn = (coldDocs: boolean, seed: number, store = new MemoryStore()) => {
-  const net = new MemoryNetwork({ random: seededRandom(seed) })
-  let loads = 0
-  const relay = new Replica({
-    role: 'relay',
-    store,
-    peerId: coldDocs ? 'cold' : 'warm',
-    coldDocs,
-    // Stock (y-websocket framing) sessions do not hold a document: a delay keeps it while they run.
-    unloadDelay: 60_000,
-    // The relay's own tombstones document (.converge/…) is opened by the relay itself.
-    observer: { docLoaded: (name) => (name.startsWith('.converge') ? undefined : loads++) },
-  })
-  const serve = (name: string) =>
-    net.listen(`relay/${name}`, (t) => relay.accept(t, { framing: { yWebsocketDoc: name } }))
-  return {
-    net,
-    relay,
-    store,
-    serve,
-    get loads() {
-      return loads
-    },
   }
 }
 
@@ -237,14 +211,7 @@ describe('documents served cold (relays)', () => {
   })
 
   it('a relay serving cold and one that builds a Y.Doc, fed the same random updates (gaps, nested types, deletes, duplicates), joins and leaves, end with the same stored state and the same state at every client', async () => {
-    for (let run = 0; run < 6; run++) {
-      const seed = SEED + run
-      try {
-        await randomRun(seed)
-      } catch (err) {
-        throw new Error(`seed ${seed} failed (replay: ${REPLAY(seed)}): ${(err as Error).message}`)
-      }
-    }
+    await runSeeds(SEED, 6, REPLAY, randomRun)
   }, 60_000)
 })
 

@@ -12,11 +12,12 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { craftedUpdate, gappedUpdate, missingDeleteUpdate, v2Update } from '../../../test/fuzz/fuzz-updates.js'
+import { stockRelay } from '../../../test/helpers/memory-relay.js'
+import { runSeeds, seedFor } from '../../../test/helpers/seed.js'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { MemoryNetwork } from './memory-network.js'
+import { writeDeleteSet } from './delete-set-chunks.js'
 import { MemoryStore } from './memory-store.js'
 import type { ReplicaOptions } from './replica.js'
-import { Replica } from './replica.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 const RUNS = Number(process.env.CONVERGE_COLD_FUZZ_RUNS ?? 8)
@@ -40,19 +41,11 @@ const step1Frame = (doc: Y.Doc) => frame((e) => syncProtocol.writeSyncStep1(e, d
 
 type Outcome = number | 'open'
 
-/** A relay on its own in-memory network; every document name is served at `relay/<name>` on the y-websocket framing. */
-const relayOn = (coldDocs: boolean, seed: number, store: MemoryStore, options: Partial<ReplicaOptions> = {}) => {
-  const net = new MemoryNetwork({ random: seededRandom(seed) })
-  const relay = new Replica({
-    role: 'relay',
-    store,
-    peerId: coldDocs ? 'cold' : 'warm',
-    coldDocs,
-    unloadDelay: 60_000,
-    ...options,
-  })
-  net.listen('relay/doc', (t) => relay.accept(t, { framing: { yWebsocketDoc: 'doc' } }))
-  return { net, relay, store }
+/** A relay (cold documents on or off) serving document 'doc' to stock clients at 'relay/doc'. */
+const relayOn = (coldDocs: boolean, seed: number, store: MemoryStore, options: ReplicaOptions = {}) => {
+  const r = stockRelay(coldDocs, seed, store, options)
+  r.serve('doc')
+  return r
 }
 type Relay = ReturnType<typeof relayOn>
 
@@ -113,8 +106,8 @@ const storedState = async (store: MemoryStore) => {
   return stateOfUpdates(stored === undefined ? [] : [stored])
 }
 
-/** What a fresh stock client gets on joining: the answers to its step 1, applied. */
-const joinerState = async (r: Relay, id: string): Promise<string> => {
+/** A stock client: applies whatever the relay sends; its state, or why it broke (an update that does not apply, a close). */
+const observer = (r: Relay, id: string) => {
   const t = r.net.connector('relay/doc', id)()
   const doc = new Y.Doc()
   let failed: string | undefined
@@ -128,41 +121,28 @@ const joinerState = async (r: Relay, id: string): Promise<string> => {
         const type = syncProtocol.readSyncMessage(d, encoding.createEncoder(), doc, 'relay')
         if (type === syncProtocol.messageYjsSyncStep2) answered = true
       } catch (err) {
-        failed = `the answer does not apply: ${(err as Error).message}`
+        failed ??= `what the relay sent does not apply: ${(err as Error).message}`
       }
     },
     onClose: (code) => {
       failed ??= `closed with ${code}`
     },
   })
-  await waitFor(() => answered || failed !== undefined, { timeout: 5000, what: `${id}: an answer` })
-  // Parts of a cut answer come as updates after the step 2: none in flight any more.
-  await waitFor(() => r.net.inFlight === 0, { timeout: 5000, what: `${id}: every part` })
-  t.close()
-  return failed ?? stateOf(doc)
+  return {
+    state: () => failed ?? stateOf(doc),
+    settled: () => answered || failed !== undefined,
+    close: () => t.close(),
+  }
 }
 
-/** A stock client that stays connected and applies whatever the relay passes on (its state, or why it broke). */
-const observer = (r: Relay, id: string) => {
-  const t = r.net.connector('relay/doc', id)()
-  const doc = new Y.Doc()
-  let failed: string | undefined
-  t.attach({
-    onOpen: () => t.send(step1Frame(doc)),
-    onMessage: (data) => {
-      const d = decoding.createDecoder(data)
-      if (decoding.readVarUint(d) !== SYNC) return
-      try {
-        syncProtocol.readSyncMessage(d, encoding.createEncoder(), doc, 'relay')
-      } catch (err) {
-        failed ??= `an update passed on does not apply: ${(err as Error).message}`
-      }
-    },
-    onClose: (code) => {
-      failed ??= `closed with ${code}`
-    },
-  })
-  return { state: () => failed ?? stateOf(doc), close: () => t.close() }
+/** What a fresh stock client gets on joining: the answers to its step 1, applied. */
+const joinerState = async (r: Relay, id: string): Promise<string> => {
+  const joiner = observer(r, id)
+  await waitFor(joiner.settled, { timeout: 5000, what: `${id}: an answer` })
+  // Parts of a cut answer come as updates after the step 2: none in flight any more.
+  await waitFor(() => r.net.inFlight === 0, { timeout: 5000, what: `${id}: every part` })
+  joiner.close()
+  return joiner.state()
 }
 
 // --- hand-made updates (V1 layout, see Yjs encoding.js) ------------------------------------
@@ -202,24 +182,14 @@ const writeStructs = (e: encoding.Encoder, blocks: Array<{ client: number; clock
     }
   }
 }
-const writeDeletes = (e: encoding.Encoder, ds: Array<[number, Array<[number, number]>]>) => {
-  encoding.writeVarUint(e, ds.length)
-  for (const [client, ranges] of ds) {
-    encoding.writeVarUint(e, client)
-    encoding.writeVarUint(e, ranges.length)
-    for (const [clock, len] of ranges) {
-      encoding.writeVarUint(e, clock)
-      encoding.writeVarUint(e, len)
-    }
-  }
-}
 const handMade = (
   blocks: Array<{ client: number; clock: number; structs: StructSpec[] }>,
   ds: Array<[number, Array<[number, number]>]> = [],
 ): Uint8Array => {
   const e = encoding.createEncoder()
   writeStructs(e, blocks)
-  writeDeletes(e, ds)
+  // As they are: empty ranges, unsorted, unknown clients.
+  writeDeleteSet(e, new Map(ds))
   return encoding.toUint8Array(e)
 }
 
@@ -278,7 +248,7 @@ afterEach(async () => {
 })
 
 /** Both relays over stores holding the same state of document 'doc', written by `writer`. */
-const pair = async (seed: number, writer: Y.Doc, options: Partial<ReplicaOptions> = {}) => {
+const pair = async (seed: number, writer: Y.Doc, options: ReplicaOptions = {}) => {
   const relays = await Promise.all(
     [true, false].map(async (cold) => {
       const store = new MemoryStore()
@@ -402,14 +372,8 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
   })
 
   it('the same random updates (valid, redundant, damaged, hand-made, huge counts), one per connection: the same close code, stored state and joiner state', async () => {
-    for (let run = 0; run < RUNS; run++) {
-      const seed = SEED + run
-      try {
-        await randomRun(seed)
-      } catch (err) {
-        throw new Error(`seed ${seed} failed (replay: ${REPLAY(seed)}): ${(err as Error).message}`)
-      }
-    }
+    const first = seedFor('cold and warm relay, hostile updates', import.meta.url, { CONVERGE_COLD_FUZZ_RUNS: RUNS })
+    await runSeeds(first, RUNS, REPLAY, randomRun)
   }, 120_000)
 })
 

@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { relayWithClients } from '../../../test/helpers/memory-relay.js'
 import { DurableApply } from './durable-apply.js'
-import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
-import { Replica } from './replica.js'
 
 const WAIT = { timeout: 5_000, interval: 5 }
 
@@ -88,19 +87,8 @@ describe('applying durable updates in runs', () => {
   })
 
   it('a relay forwards a burst that one store write made durable as one merged update, after the write', async () => {
-    const net = new MemoryNetwork()
     const store = new MemoryStore({ autoFlush: false })
-    const relay = new Replica({ role: 'relay', store, peerId: 'relay' })
-    net.listen('relay', (t) => relay.accept(t))
-    const a = new Replica({ peerId: 'a' })
-    const b = new Replica({ peerId: 'b' })
-    a.connect(net.connector('relay', 'a'))
-    b.connect(net.connector('relay', 'b'))
-    const da = await a.open('doc')
-    const db = await b.open('doc')
-    await a.whenSynced('doc', { timeout: WAIT.timeout })
-    await b.whenSynced('doc', { timeout: WAIT.timeout })
-    await vi.waitFor(() => expect(net.inFlight).toBe(0), WAIT)
+    const { net, a, da, db, destroy } = await relayWithClients({ relay: { store } })
     let received = 0
     db.on('update', () => received++)
 
@@ -112,8 +100,6 @@ describe('applying durable updates in runs', () => {
     await vi.waitFor(() => expect(db.getText('t').toString()).toBe('x'.repeat(40)), WAIT)
     expect(received).toBe(1)
     await a.whenSaved('doc', { timeout: WAIT.timeout })
-    await a.destroy()
-    await b.destroy()
-    await relay.destroy()
+    await destroy()
   })
 })

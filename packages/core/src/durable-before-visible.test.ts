@@ -1,16 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { relayWithClients } from '../../../test/helpers/memory-relay.js'
 import { CloseCode } from './close-codes.js'
-import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
-import { Replica } from './replica.js'
 import type { ReplicaObserver } from './replica-observer.js'
 
 const WAIT = { timeout: 5_000, interval: 5 }
 
 /** A relay whose store writes only when the test calls `store.flush()`, and two clients on it. */
 const setup = async () => {
-  const net = new MemoryNetwork()
   const store = new MemoryStore({ autoFlush: false })
   const seen = { storeErrors: 0, closes: [] as Array<[string, number]> }
   const observer: ReplicaObserver = {
@@ -21,24 +19,11 @@ const setup = async () => {
       seen.closes.push([peer, code])
     },
   }
-  const relay = new Replica({ role: 'relay', store, peerId: 'relay', observer })
-  net.listen('relay', (t) => relay.accept(t))
-  const a = new Replica({ peerId: 'a' })
-  const b = new Replica({ peerId: 'b' })
-  a.connect(net.connector('relay', 'a'), { backoff: { initialDelay: 10, maxDelay: 50 } })
-  b.connect(net.connector('relay', 'b'))
-  const da = await a.open('doc')
-  const db = await b.open('doc')
-  await a.whenSynced('doc', { timeout: WAIT.timeout })
-  await b.whenSynced('doc', { timeout: WAIT.timeout })
-  // Nothing moves on the network any more: what follows is caused by the test alone.
-  await vi.waitFor(() => expect(net.inFlight).toBe(0), WAIT)
-  const destroy = async () => {
-    await a.destroy()
-    await b.destroy()
-    await relay.destroy()
-  }
-  return { net, store, seen, relay, a, b, da, db, destroy }
+  const fixture = await relayWithClients({
+    relay: { store, observer },
+    aConnect: { backoff: { initialDelay: 10, maxDelay: 50 } },
+  })
+  return { ...fixture, store, seen }
 }
 
 describe('durable before visible, on a relay', () => {

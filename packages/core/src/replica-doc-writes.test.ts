@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { replicaOnHeldStore } from '../../../test/helpers/memory-relay.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
 import { Replica } from './replica.js'
@@ -17,11 +18,7 @@ describe('document writes', () => {
   // failure came in a check phase and the turn took over 1 ms. The rewrite was refused,
   // reported, and never tried again: the store kept an edit built on the lost one.
   it('a local write that fails in a slow turn is written again once the store takes appends', async () => {
-    const store = new MemoryStore({ autoFlush: false })
-    const replica = new Replica({ store })
-    const errors: unknown[] = []
-    replica.on('error', (err) => errors.push(err))
-    const doc = await replica.open('d')
+    const { store, replica, errors, doc } = await replicaOnHeldStore('d')
     // Run on in a check phase (a setImmediate callback), as a store's flush does.
     await new Promise<void>((resolve) => setImmediate(resolve))
     store.failNextFlush()

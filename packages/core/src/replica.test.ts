@@ -1,6 +1,7 @@
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { relayWithClients } from '../../../test/helpers/memory-relay.js'
 import { fullAccess, readOnlyAccess } from './access.js'
 import { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
@@ -16,17 +17,13 @@ const relayOn = (net: MemoryNetwork, address: string, store = new MemoryStore())
 
 describe('Replica over an in-memory network', () => {
   it('two clients editing through a relay converge, and the relay saves their edits', async () => {
-    const net = new MemoryNetwork()
     const relayStore = new MemoryStore()
-    const relay = relayOn(net, 'relay', relayStore)
-    const a = new Replica({ peerId: 'a' })
-    const b = new Replica({ peerId: 'b' })
-    a.connect(net.connector('relay', 'a'))
-    b.connect(net.connector('relay', 'b'))
-    const da = await a.open('notes')
-    const db = await b.open('notes')
-    await a.whenSynced('notes', { timeout: 2000 })
-    await b.whenSynced('notes', { timeout: 2000 })
+    const { a, b, da, db, destroy } = await relayWithClients({
+      doc: 'notes',
+      relay: { store: relayStore },
+      timeout: 2000,
+      quiet: false,
+    })
     da.getText('t').insert(0, 'hello ')
     db.getMap('m').set('k', 1)
     db.getArray('l').push([1, 2, 3])
@@ -41,9 +38,7 @@ describe('Replica over an in-memory network', () => {
     await expect.poll(() => json(da) === json(db)).toBe(true)
     expect(json(da)).toBe(JSON.stringify(['hello ', { k: 1 }, [1, 2, 3]]))
     expect(Y.encodeStateVector(da)).toEqual(Y.encodeStateVector(db))
-    await a.destroy()
-    await b.destroy()
-    await relay.destroy()
+    await destroy()
   })
 
   it('a delete-only change is tracked as unsaved until the relay confirms it', async () => {

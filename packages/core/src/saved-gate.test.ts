@@ -1,28 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
-import { MemoryNetwork } from './memory-network.js'
-import { Replica } from './replica.js'
+import { relayWithClients } from '../../../test/helpers/memory-relay.js'
 
 const WAIT = { timeout: 5_000, interval: 5 }
 
 describe('ReplicaOptions.savedWhen (a relay acknowledges saved only once its gate opens)', () => {
   it('a durable update is visible at once but saved only when the gate resolves, and in order', async () => {
-    const net = new MemoryNetwork()
     const gates: Array<{ update: Uint8Array; open: () => void }> = []
-    const relay = new Replica({
-      role: 'relay',
-      peerId: 'relay',
-      savedWhen: (_doc, update) => new Promise<void>((open) => gates.push({ update, open })),
+    const { net, a, da, db, destroy } = await relayWithClients({
+      relay: { savedWhen: (_doc, update) => new Promise<void>((open) => gates.push({ update, open })) },
     })
-    net.listen('relay', (t) => relay.accept(t))
-    const a = new Replica({ peerId: 'a' })
-    const b = new Replica({ peerId: 'b' })
-    a.connect(net.connector('relay', 'a'))
-    b.connect(net.connector('relay', 'b'))
-    const da = await a.open('doc')
-    const db = await b.open('doc')
-    await a.whenSynced('doc', { timeout: WAIT.timeout })
-    await b.whenSynced('doc', { timeout: WAIT.timeout })
-    await vi.waitFor(() => expect(net.inFlight).toBe(0), WAIT)
     for (const g of gates.splice(0)) g.open()
     await vi.waitFor(() => expect(a.status('doc').saved).toBe(true), WAIT)
 
@@ -40,8 +26,6 @@ describe('ReplicaOptions.savedWhen (a relay acknowledges saved only once its gat
     expect(a.status('doc').unsaved).toBe(2)
     gates[0]?.open()
     await a.whenSaved('doc', { timeout: WAIT.timeout })
-    await a.destroy()
-    await b.destroy()
-    await relay.destroy()
+    await destroy()
   })
 })
