@@ -11,7 +11,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
-import { craftedUpdate, gappedUpdate, missingDeleteUpdate, v2Update } from '../../../test/fuzz/fuzz-updates.js'
+import {
+  anyStateVector,
+  craftedUpdate,
+  gappedUpdate,
+  missingDeleteUpdate,
+  v2Update,
+} from '../../../test/fuzz/fuzz-updates.js'
 import { stockRelay } from '../../../test/helpers/memory-relay.js'
 import { runSeeds, seedFor } from '../../../test/helpers/seed.js'
 import { waitFor } from '../../../test/helpers/wait.js'
@@ -39,7 +45,7 @@ const updateFrame = (update: Uint8Array, step2: boolean) =>
   })
 const step1Frame = (doc: Y.Doc) => frame((e) => syncProtocol.writeSyncStep1(e, doc))
 
-type Outcome = number | 'open'
+type Outcome = number | string
 
 /** A relay (cold documents on or off) serving document 'doc' to stock clients at 'relay/doc'. */
 const relayOn = (coldDocs: boolean, seed: number, store: MemoryStore, options: ReplicaOptions = {}) => {
@@ -54,10 +60,11 @@ type Relay = ReturnType<typeof relayOn>
  * outcome is the close code, or 'open' once the probe is answered (the relay takes a
  * connection's messages in order, so everything before it was handled).
  */
-const sendOnce = async (r: Relay, id: string, frames: Uint8Array[]): Promise<Outcome> => {
+const sendOnce = async (r: Relay, id: string, frames: Uint8Array[], step1s = 0): Promise<Outcome> => {
   const t = r.net.connector('relay/doc', id)()
   let closed: number | undefined
-  let answered = 0
+  /** The step 2 answers, applied each to an empty document (the first answers the opening step 1). */
+  const answers: string[] = []
   t.attach({
     onOpen: () => {
       t.send(step1Frame(new Y.Doc()))
@@ -66,19 +73,21 @@ const sendOnce = async (r: Relay, id: string, frames: Uint8Array[]): Promise<Out
     },
     onMessage: (data) => {
       const d = decoding.createDecoder(data)
-      if (decoding.readVarUint(d) === SYNC && decoding.readVarUint(d) === syncProtocol.messageYjsSyncStep2) answered++
+      if (decoding.readVarUint(d) === SYNC && decoding.readVarUint(d) === syncProtocol.messageYjsSyncStep2)
+        answers.push(stateOfUpdates([decoding.readVarUint8Array(d)]))
     },
     onClose: (code) => {
       closed = code
     },
   })
-  await waitFor(() => closed !== undefined || answered >= 2, {
+  await waitFor(() => closed !== undefined || answers.length >= 2 + step1s, {
     timeout: 5000,
     what: `${id}: a close or the probe's answer`,
   })
   if (closed !== undefined) return closed
   t.close()
-  return 'open'
+  // What the sender's own step 1s got (not the whole document: they told a state vector).
+  return step1s === 0 ? 'open' : `open, answered ${answers.slice(1, 1 + step1s).join(' ')}`
 }
 
 /** What a document holds, to compare two: content, state vector, pending structs; or why it does not load. */
@@ -252,7 +261,8 @@ const pair = async (seed: number, writer: Y.Doc, options: ReplicaOptions = {}) =
   const relays = await Promise.all(
     [true, false].map(async (cold) => {
       const store = new MemoryStore()
-      await store.append('doc', Y.encodeStateAsUpdate(writer))
+      // An empty writer: a document never stored.
+      if (writer.store.clients.size > 0) await store.append('doc', Y.encodeStateAsUpdate(writer))
       return relayOn(cold, seed, store, options)
     }),
   )
@@ -265,9 +275,15 @@ const pair = async (seed: number, writer: Y.Doc, options: ReplicaOptions = {}) =
 }
 
 /** Sends `frames` to both relays on new connections; expects the same outcome, stored state and joiner state. */
-const sameOutcome = async (p: { cold: Relay; warm: Relay }, id: string, frames: Uint8Array[], what: string) => {
-  const cold = await sendOnce(p.cold, id, frames)
-  const warm = await sendOnce(p.warm, id, frames)
+const sameOutcome = async (
+  p: { cold: Relay; warm: Relay },
+  id: string,
+  frames: Uint8Array[],
+  what: string,
+  step1s = 0,
+) => {
+  const cold = await sendOnce(p.cold, id, frames, step1s)
+  const warm = await sendOnce(p.warm, id, frames, step1s)
   if (cold !== warm) throw new Error(`${what}: cold relay ${cold}, warm relay ${warm}`)
   await waitFor(async () => (await storedState(p.cold.store)) === (await storedState(p.warm.store)), {
     timeout: 3000,
@@ -287,7 +303,7 @@ const baseDoc = (random: () => number, n: number, nested: boolean): Y.Doc => {
   doc.clientID = WRITER
   const text = doc.getText('t')
   for (let i = 0; i < n; i++) text.insert(Math.floor(random() * (text.length + 1)), String.fromCharCode(97 + (i % 26)))
-  text.delete(Math.floor(random() * (text.length - 4)), 3)
+  if (text.length > 4) text.delete(Math.floor(random() * (text.length - 4)), 3)
   if (nested) doc.getArray('a').insert(0, [new Y.Map()])
   return doc
 }
@@ -381,7 +397,7 @@ const randomRun = async (seed: number) => {
   const random = seededRandom(seed)
   const rng = prng.create(seed)
   const nested = random() < 0.3
-  const writer = baseDoc(random, 20 + Math.floor(random() * 40), nested)
+  const writer = baseDoc(random, random() < 0.15 ? 0 : 20 + Math.floor(random() * 40), nested)
   const p = await pair(seed, writer, random() < 0.5 ? { coldWritesBeforeLoad: 1000 } : {})
   const watchers = [observer(p.cold, 'watcher'), observer(p.warm, 'watcher')] as const
   cleanups.push(async () => {
@@ -415,7 +431,12 @@ const randomRun = async (seed: number) => {
       // Hand-made structs, mostly at clocks the relay has (they look redundant), often malformed.
       const end = Y.getState(writer.store, WRITER)
       const client = random() < 0.75 ? WRITER : OTHER
-      const clock = client === WRITER && random() < 0.8 ? Math.floor(random() * (end - 1)) : client === WRITER ? end : 0
+      const clock =
+        client === WRITER && random() < 0.8
+          ? Math.max(0, Math.floor(random() * (end - 1)))
+          : client === WRITER
+            ? end
+            : 0
       const near = (): [number, number] => [WRITER, Math.floor(random() * end)]
       const structs: StructSpec[] = [
         pick([
@@ -440,6 +461,21 @@ const randomRun = async (seed: number) => {
     return ['random bytes', Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256))]
   }
   for (let step = 0; step < 40; step++) {
+    if (random() < 0.15) {
+      // A sync step 1 with a state vector that is damaged, made up, or real.
+      const sv = pick([
+        () => mutate(random, Y.encodeStateVector(writer)),
+        () => anyStateVector(rng),
+        () => Y.encodeStateVector(writer),
+      ])()
+      const step1 = frame((e) => {
+        encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep1)
+        encoding.writeVarUint8Array(e, sv)
+      })
+      const hex = Buffer.from(sv).toString('hex').slice(0, 400)
+      await sameOutcome(p, `s${step}`, [step1], `step ${step}: a sync step 1 with state vector ${hex}`, 1)
+      continue
+    }
     const [what, update] = next()
     const hex = Buffer.from(update).toString('hex').slice(0, 400)
     await sameOutcome(p, `s${step}`, [updateFrame(update, random() < 0.3)], `step ${step}: ${what} ${hex}`)
