@@ -476,9 +476,11 @@ const randomRun = async (seed: number) => {
       await sameOutcome(p, `s${step}`, [step1], `step ${step}: a sync step 1 with state vector ${hex}`, 1)
       continue
     }
-    const [what, update] = next()
-    const hex = Buffer.from(update).toString('hex').slice(0, 400)
-    await sameOutcome(p, `s${step}`, [updateFrame(update, random() < 0.3)], `step ${step}: ${what} ${hex}`)
+    // Now and then several on one connection: they are taken in order, each while the last may still be written.
+    const batch = Array.from({ length: random() < 0.2 ? 2 + Math.floor(random() * 3) : 1 }, next)
+    const what = batch.map(([w, u]) => `${w} ${Buffer.from(u).toString('hex').slice(0, 400)}`).join('; ')
+    const frames = batch.map(([, u]) => updateFrame(u, random() < 0.3))
+    await sameOutcome(p, `s${step}`, frames, `step ${step}: ${what}`)
     // A client connected all along has what each relay passed on.
     await waitFor(() => watchers[0].state() === watchers[1].state(), {
       timeout: 3000,
