@@ -86,8 +86,9 @@ export class ColdDoc {
       // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
       if ((stored === undefined && this.host.seedDocument !== undefined) || this.owner.destroyed) return undefined
       // A damaged state (or one the store cannot read) is the Y.Doc's load to report and repair.
-      if (stored !== undefined && !servesCold(stored, this.host.maxNestingDepth)) return undefined
-      loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector)
+      const decoded = stored === undefined ? undefined : servesCold(stored, this.host.maxNestingDepth)
+      if (stored !== undefined && decoded === undefined) return undefined
+      loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector, decoded)
       if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
     } catch {
       return undefined

@@ -18,7 +18,7 @@ import type { DeleteRanges } from './delete-set-chunks.js'
 import type { DocShape } from './encoded-doc.js'
 import { checkNestingDepth } from './nesting-depth.js'
 
-type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 type Struct = DecodedUpdate['structs'][number]
 
 export type ColdVerdict =
@@ -220,32 +220,33 @@ export const shapeOf = (state: Uint8Array): DocShape | null => {
  * struct that refers to a later one of its own client) and no type nested deeper than
  * `maxNestingDepth`. Otherwise the Y.Doc's load decides (stored-doc.ts: it reports the
  * damage and lets the store set the parts that fail aside), as with coldDocs off: a
- * damaged state is never passed on to peers.
+ * damaged state is never passed on to peers. Returns the state decoded when it may be
+ * served (undefined otherwise), so that cutting the first answer needs no second decoding.
  */
-export const servesCold = (stored: Uint8Array, maxNestingDepth: number): boolean => {
+export const servesCold = (stored: Uint8Array, maxNestingDepth: number): DecodedUpdate | undefined => {
   let decoded: DecodedUpdate
   try {
     decoded = Y.decodeUpdate(stored)
   } catch {
-    return false
+    return undefined
   }
   let types = false
   for (const s of decoded.structs) {
-    if (s.length === 0) return false
+    if (s.length === 0) return undefined
     if (!(s instanceof Y.Item)) continue
     const parent = s.parent as unknown
     for (const ref of [s.origin, s.rightOrigin, parent instanceof Y.ID ? parent : null])
-      if (ref !== null && ref.client === s.id.client && ref.clock >= s.id.clock) return false
+      if (ref !== null && ref.client === s.id.client && ref.clock >= s.id.clock) return undefined
     if (s.content instanceof Y.ContentType) types = true
   }
-  for (const ranges of decoded.ds.clients.values()) for (const { len } of ranges) if (len === 0) return false
-  if (!types) return true
+  for (const ranges of decoded.ds.clients.values()) for (const { len } of ranges) if (len === 0) return undefined
+  if (!types) return decoded
   const empty = new Y.Doc()
   try {
     checkNestingDepth(empty, decoded, maxNestingDepth, 'stored state')
-    return true
+    return decoded
   } catch {
-    return false
+    return undefined
   } finally {
     empty.destroy()
   }

@@ -24,6 +24,7 @@ import { DiffSplitter, type PartCutter } from './split-diff.js'
 import { deleteSetOf, scanUpdate } from './update-scan.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
 /** Where the state's items sit, as the cold checks need it (cold-update-check.ts). */
 export interface DocShape {
@@ -62,12 +63,19 @@ export class EncodedDoc {
    * one plain list, every update needs the Y.Doc).
    */
   shape: DocShape | null | undefined
+  /**
+   * The stored state decoded when it was checked (cold-update-check.ts, servesCold): the
+   * first answer cut in parts takes it instead of decoding the state again. Dropped by then,
+   * or once the first answer was made whole, or by a commit: it is never kept for long.
+   */
+  private decoded: DecodedUpdate | undefined
 
-  /** `stateVector`: the stored state's, as the store gives it. */
-  constructor(stored: Uint8Array, stateVector: Uint8Array) {
+  /** `stateVector`: the stored state's, as the store gives it; `decoded`: `stored` decoded, if it was. */
+  constructor(stored: Uint8Array, stateVector: Uint8Array, decoded?: DecodedUpdate) {
     this.merged = stored
     this.sv = Y.decodeStateVector(stateVector)
     this.svBytes = stateVector
+    this.decoded = decoded
   }
 
   /** The whole state as one update. */
@@ -91,6 +99,7 @@ export class EncodedDoc {
 
   /** A durable update joins the state; `reach` is the state vector with it (cold-update-check.ts). */
   commit(update: Uint8Array, reach: ReadonlyMap<number, number>, deletes: DeleteRanges): void {
+    this.decoded = undefined
     this.added.push(update)
     for (const [client, clock] of reach) if (clock > (this.sv.get(client) ?? 0)) this.sv.set(client, clock)
     this.svBytes = undefined
@@ -108,6 +117,8 @@ export class EncodedDoc {
 
   /** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
   diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
+    // An answer cut in parts asks for the structs in the same turn (sync-answer.ts): after it, none will.
+    if (this.decoded !== undefined) queueMicrotask(() => (this.decoded = undefined))
     // A peer that has nothing gets the state as it is: no pass over it.
     if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
     // A peer that has every struct (the step 2 after an answer's parts) lacks at most the
@@ -172,7 +183,8 @@ export class EncodedDoc {
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
   structs(): { clients: Map<number, Struct[]> } {
     const clients = new Map<number, Struct[]>()
-    const decoded = Y.decodeUpdate(this.state)
+    const decoded = this.decoded ?? Y.decodeUpdate(this.state)
+    this.decoded = undefined
     const ranges = (): DeleteSet => {
       const out: DeleteRanges = new Map()
       for (const [client, items] of decoded.ds.clients)
