@@ -13,7 +13,7 @@
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
-import { checkColdUpdate, servesCold, shapeOf } from './cold-update-check.js'
+import { checkColdUpdate, clientSections, shapeOf } from './cold-update-check.js'
 import type { DeleteRanges } from './delete-set-chunks.js'
 import type { AwarenessChange } from './doc-awareness.js'
 import type { DocSize } from './doc-size.js'
@@ -24,6 +24,7 @@ import type { ReplicaDoc } from './replica-doc.js'
 import type { AttachedSession, DocHost } from './replica-doc-host.js'
 import type { RolePolicy } from './role-policy.js'
 import { EMPTY_UPDATE } from './state-digest.js'
+import { servesCold } from './stored-state-check.js'
 import { decodeOrRefuse } from './update-validation.js'
 
 type PresenceListener = (change: AwarenessChange, origin: unknown) => void
@@ -86,9 +87,9 @@ export class ColdDoc {
       // A new document with a seed is stored by the Y.Doc's load (ReplicaDoc.seed).
       if ((stored === undefined && this.host.seedDocument !== undefined) || this.owner.destroyed) return undefined
       // A damaged state (or one the store cannot read) is the Y.Doc's load to report and repair.
-      const decoded = stored === undefined ? undefined : servesCold(stored, this.host.maxNestingDepth)
-      if (stored !== undefined && decoded === undefined) return undefined
-      loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector, decoded)
+      const scanned = stored === undefined ? undefined : servesCold(stored, this.host.maxNestingDepth)
+      if (stored !== undefined && scanned === undefined) return undefined
+      loaded = new EncodedDoc(stored ?? EMPTY_UPDATE, stateVector, scanned)
       if (!this.hydrating) this.size.loaded(stored?.length ?? 0)
     } catch {
       return undefined
@@ -133,14 +134,18 @@ export class ColdDoc {
     // Local writes (admin API, server documents, the cluster) take the Y.Doc.
     if (!this.owner.sessions.has(origin as AttachedSession)) return false
     const decoded = decodeOrRefuse(update)
-    const verdict = checkColdUpdate(decoded, {
-      sv: this.ahead ?? encoded.stateMap,
-      shape: () => {
-        encoded.shape ??= shapeOf(encoded.state)
-        return encoded.shape
+    const verdict = checkColdUpdate(
+      decoded,
+      {
+        sv: this.ahead ?? encoded.stateMap,
+        shape: () => {
+          encoded.shape ??= shapeOf(encoded.state)
+          return encoded.shape
+        },
+        deleted: () => encoded.deleted(),
       },
-      deleted: () => encoded.deleted(),
-    })
+      clientSections(update),
+    )
     if (verdict.kind === 'redundant') return true
     if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return false
     this.taken++

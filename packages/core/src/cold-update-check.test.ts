@@ -2,7 +2,7 @@ import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
-import { checkColdUpdate, shapeOf } from './cold-update-check.js'
+import { checkColdUpdate, clientSections, shapeOf } from './cold-update-check.js'
 import { deleteSetOfDoc } from './delete-set-chunks.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { validateUpdate } from './update-validation.js'
@@ -66,7 +66,7 @@ describe('cold update checks', () => {
         const at = r < 0.7 ? next++ : r < 0.85 ? next + Math.floor(random() * 5) : Math.floor(random() * updates.length)
         const update = updates[Math.min(at, updates.length - 1)] as Uint8Array
         const decoded = Y.decodeUpdate(update)
-        const verdict = checkColdUpdate(decoded, coldStateOf(relay))
+        const verdict = checkColdUpdate(decoded, coldStateOf(relay), clientSections(update))
         const replay = `seed ${SEED}, run ${run}, step ${i} (replay: CONVERGE_SEED=${SEED} npx vitest run --config test/vitest.config.ts packages/core/src/cold-update-check.test.ts)`
         if (verdict.kind === 'redundant') {
           redundant++
@@ -124,11 +124,15 @@ describe('cold update checks', () => {
       const update = encoding.toUint8Array(e)
       const decoded = Y.decodeUpdate(update)
       const started = performance.now()
-      const verdict = checkColdUpdate(decoded, {
-        sv: new Map(),
-        shape: () => ({ root: undefined }),
-        deleted: () => new Map(),
-      })
+      const verdict = checkColdUpdate(
+        decoded,
+        {
+          sv: new Map(),
+          shape: () => ({ root: undefined }),
+          deleted: () => new Map(),
+        },
+        clientSections(update),
+      )
       const took = performance.now() - started
       expect(verdict.kind).toBe('accept')
       const doc = new Y.Doc()
@@ -141,33 +145,44 @@ describe('cold update checks', () => {
     }
   })
 
-  it('an update that holds a client in two blocks (Yjs applies only the last) is left to the Y.Doc', () => {
-    const doc = new Y.Doc()
-    doc.clientID = 5
-    doc.getText('t').insert(0, 'abc')
-    const e = encoding.createEncoder()
-    encoding.writeVarUint(e, 2)
-    for (const clock of [3, 0]) {
-      encoding.writeVarUint(e, 1)
-      encoding.writeVarUint(e, 5)
-      encoding.writeVarUint(e, clock)
-      encoding.writeUint8(e, 4)
-      encoding.writeVarUint(e, 1)
-      encoding.writeVarString(e, 't')
-      encoding.writeVarString(e, 'x')
-    }
-    encoding.writeVarUint(e, 0)
-    const update = encoding.toUint8Array(e)
-    const verdict = checkColdUpdate(Y.decodeUpdate(update), {
-      sv: Y.decodeStateVector(Y.encodeStateVector(doc)),
-      shape: () => shapeOf(Y.encodeStateAsUpdate(doc)),
-      deleted: () => new Map(),
-    })
-    expect(verdict.kind).toBe('hydrate')
-    // What a Y.Doc does with it: the new struct at clock 3 is lost.
-    Y.applyUpdate(doc, update)
-    expect(Y.getState(doc.store, 5)).toBe(3)
-  })
+  it.each([
+    [[3, 0], 3],
+    // Contiguous clocks: the decoded structs read as one block; Yjs applies only the second.
+    [[3, 4], 3],
+  ])(
+    'an update that holds a client in two blocks at clocks %j (Yjs applies only the last) is left to the Y.Doc',
+    (clocks, after) => {
+      const doc = new Y.Doc()
+      doc.clientID = 5
+      doc.getText('t').insert(0, 'abc')
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, 2)
+      for (const clock of clocks) {
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarUint(e, 5)
+        encoding.writeVarUint(e, clock)
+        encoding.writeUint8(e, 4)
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarString(e, 't')
+        encoding.writeVarString(e, 'x')
+      }
+      encoding.writeVarUint(e, 0)
+      const update = encoding.toUint8Array(e)
+      const verdict = checkColdUpdate(
+        Y.decodeUpdate(update),
+        {
+          sv: Y.decodeStateVector(Y.encodeStateVector(doc)),
+          shape: () => shapeOf(Y.encodeStateAsUpdate(doc)),
+          deleted: () => new Map(),
+        },
+        clientSections(update),
+      )
+      expect(verdict.kind).toBe('hydrate')
+      // What a Y.Doc does with it: the struct of the first block is not applied.
+      Y.applyUpdate(doc, update)
+      expect(Y.getState(doc.store, 5)).toBe(after)
+    },
+  )
 
   it('a sync step 2 that repeats a delete set of 40,000 ranges (what a joining client sends) is found redundant in time linear in the ranges', () => {
     const doc = new Y.Doc()
@@ -193,7 +208,7 @@ describe('cold update checks', () => {
     }
     const decoded = Y.decodeUpdate(step2)
     const started = performance.now()
-    const verdict = checkColdUpdate(decoded, state)
+    const verdict = checkColdUpdate(decoded, state, clientSections(step2))
     const took = performance.now() - started
     expect(verdict.kind).toBe('redundant')
     expect(took).toBeLessThan(500)

@@ -13,10 +13,10 @@
  * longer than one struct (update-dependencies.ts, checkPlacement), and no type can nest
  * deeper than before (nesting-depth.ts).
  */
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import type { DeleteRanges } from './delete-set-chunks.js'
 import type { DocShape } from './encoded-doc.js'
-import { checkNestingDepth } from './nesting-depth.js'
 
 export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 type Struct = DecodedUpdate['structs'][number]
@@ -171,8 +171,11 @@ export interface ColdState {
  * update, pass an empty one: 'accept' says it has that shape and holds nothing pending
  * (see shapeOf).
  */
-export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState): ColdVerdict => {
+export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState, sections: number): ColdVerdict => {
   const { sv } = state
+  // Yjs applies only the last section of a client an update lists twice (or an empty one):
+  // with their clocks contiguous, the decoded structs cannot tell. The Y.Doc decides.
+  if (sections !== new Set(decoded.structs.map((s) => s.id.client)).size) return hydrate('a client in two blocks')
   for (const s of decoded.structs) if (s.length === 0) return hydrate('an empty struct')
   // The Y.Doc's checks refuse an empty deletion even when everything else is there already.
   for (const ranges of decoded.ds.clients.values())
@@ -197,6 +200,9 @@ export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState): ColdV
   return { kind: 'accept', reach, root: newRoot }
 }
 
+/** How many client sections an update's structs are listed in (its first number). */
+export const clientSections = (update: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(update))
+
 /** The shape of a whole state (decoded once per document, on its first update taken cold). */
 export const shapeOf = (state: Uint8Array): DocShape | null => {
   let decoded: DecodedUpdate
@@ -205,49 +211,15 @@ export const shapeOf = (state: Uint8Array): DocShape | null => {
   } catch {
     return null
   }
-  const verdict = checkColdUpdate(decoded, {
-    sv: new Map(),
-    shape: () => ({ root: undefined }),
-    deleted: () => new Map(),
-  })
+  const verdict = checkColdUpdate(
+    decoded,
+    {
+      sv: new Map(),
+      shape: () => ({ root: undefined }),
+      deleted: () => new Map(),
+    },
+    clientSections(state),
+  )
   if (verdict.kind === 'redundant') return { root: undefined }
   return verdict.kind === 'accept' ? { root: verdict.root } : null
-}
-
-/**
- * Whether a stored state may be served as it is, with no Y.Doc built: it decodes, and
- * holds nothing that makes Yjs throw while applying it (an empty struct or deletion, a
- * struct that refers to a later one of its own client) and no type nested deeper than
- * `maxNestingDepth`. Otherwise the Y.Doc's load decides (stored-doc.ts: it reports the
- * damage and lets the store set the parts that fail aside), as with coldDocs off: a
- * damaged state is never passed on to peers. Returns the state decoded when it may be
- * served (undefined otherwise), so that cutting the first answer needs no second decoding.
- */
-export const servesCold = (stored: Uint8Array, maxNestingDepth: number): DecodedUpdate | undefined => {
-  let decoded: DecodedUpdate
-  try {
-    decoded = Y.decodeUpdate(stored)
-  } catch {
-    return undefined
-  }
-  let types = false
-  for (const s of decoded.structs) {
-    if (s.length === 0) return undefined
-    if (!(s instanceof Y.Item)) continue
-    const parent = s.parent as unknown
-    for (const ref of [s.origin, s.rightOrigin, parent instanceof Y.ID ? parent : null])
-      if (ref !== null && ref.client === s.id.client && ref.clock >= s.id.clock) return undefined
-    if (s.content instanceof Y.ContentType) types = true
-  }
-  for (const ranges of decoded.ds.clients.values()) for (const { len } of ranges) if (len === 0) return undefined
-  if (!types) return decoded
-  const empty = new Y.Doc()
-  try {
-    checkNestingDepth(empty, decoded, maxNestingDepth, 'stored state')
-    return decoded
-  } catch {
-    return undefined
-  } finally {
-    empty.destroy()
-  }
 }

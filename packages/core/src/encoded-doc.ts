@@ -21,10 +21,9 @@ import {
 import { deleteDigestsOf, diffOfStored } from './doc-diff.js'
 import { EncodedSplitter } from './encoded-splitter.js'
 import { DiffSplitter, type PartCutter } from './split-diff.js'
-import { deleteSetOf, scanUpdate } from './update-scan.js'
+import { deleteSetOf, type ScannedUpdate, scanUpdate } from './update-scan.js'
 
 type Struct = Y.Item | Y.GC | Y.Skip
-type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
 
 /** Where the state's items sit, as the cold checks need it (cold-update-check.ts). */
 export interface DocShape {
@@ -64,18 +63,19 @@ export class EncodedDoc {
    */
   shape: DocShape | null | undefined
   /**
-   * The stored state decoded when it was checked (cold-update-check.ts, servesCold): the
-   * first answer cut in parts takes it instead of decoding the state again. Dropped by then,
-   * or once the first answer was made whole, or by a commit: it is never kept for long.
+   * The stored state as scanned when it was checked (stored-state-check.ts, servesCold), for
+   * a large state only: the first answer cut in parts takes it instead of scanning the state
+   * again. Dropped by then, or once the first answer was made whole, or by a commit: it is
+   * never kept for long.
    */
-  private decoded: DecodedUpdate | undefined
+  private scanned: ScannedUpdate | undefined
 
-  /** `stateVector`: the stored state's, as the store gives it; `decoded`: `stored` decoded, if it was. */
-  constructor(stored: Uint8Array, stateVector: Uint8Array, decoded?: DecodedUpdate) {
+  /** `stateVector`: the stored state's, as the store gives it; `scanned`: `stored` scanned, if it was. */
+  constructor(stored: Uint8Array, stateVector: Uint8Array, scanned?: ScannedUpdate) {
     this.merged = stored
     this.sv = Y.decodeStateVector(stateVector)
     this.svBytes = stateVector
-    this.decoded = decoded
+    if (stored.length >= KEEP_SCAN_BYTES) this.scanned = scanned
   }
 
   /** The whole state as one update. */
@@ -99,7 +99,7 @@ export class EncodedDoc {
 
   /** A durable update joins the state; `reach` is the state vector with it (cold-update-check.ts). */
   commit(update: Uint8Array, reach: ReadonlyMap<number, number>, deletes: DeleteRanges): void {
-    this.decoded = undefined
+    this.scanned = undefined
     this.added.push(update)
     for (const [client, clock] of reach) if (clock > (this.sv.get(client) ?? 0)) this.sv.set(client, clock)
     this.svBytes = undefined
@@ -118,7 +118,7 @@ export class EncodedDoc {
   /** What a peer with state vector `sv` lacks; with its delete digests, only the deletions it lacks. */
   diff(sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array {
     // An answer cut in parts asks for the structs in the same turn (sync-answer.ts): after it, none will.
-    if (this.decoded !== undefined) queueMicrotask(() => (this.decoded = undefined))
+    if (this.scanned !== undefined) queueMicrotask(() => (this.scanned = undefined))
     // A peer that has nothing gets the state as it is: no pass over it.
     if (theirDeletes === undefined && sv.length === 1 && sv[0] === 0) return this.state
     // A peer that has every struct (the step 2 after an answer's parts) lacks at most the
@@ -168,7 +168,8 @@ export class EncodedDoc {
    * be cut as they are (see EncodedSplitter.of).
    */
   splitter(sv: Uint8Array, maxBytes: number): PartCutter {
-    const scan = scanUpdate(this.state)
+    const scan = this.scanned ?? scanUpdate(this.state)
+    this.scanned = undefined
     // The delete set comes with the scan: no second pass over the state for it.
     this.learnDeletions(() => deleteSetOf(scan), !scan.hasSkips)
     return EncodedSplitter.of(scan, sv, maxBytes) ?? new DiffSplitter(this.structs(), sv, maxBytes)
@@ -183,8 +184,7 @@ export class EncodedDoc {
   /** The state's structs by client, in clock order: what DiffSplitter cuts parts from. */
   structs(): { clients: Map<number, Struct[]> } {
     const clients = new Map<number, Struct[]>()
-    const decoded = this.decoded ?? Y.decodeUpdate(this.state)
-    this.decoded = undefined
+    const decoded = Y.decodeUpdate(this.state)
     const ranges = (): DeleteSet => {
       const out: DeleteRanges = new Map()
       for (const [client, items] of decoded.ds.clients)
@@ -210,6 +210,9 @@ export class EncodedDoc {
 /** `ranges` per client sorted by clock, overlapping and adjacent ones merged. */
 const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges =>
   new Map([...(ranges ?? [])].map(([client, list]) => [client, normalizedRanges(list)]))
+
+/** A stored state this large keeps its check's scan for the first answer cut in parts (smaller ones are scanned again, cheaply). */
+const KEEP_SCAN_BYTES = 64 * 1024
 
 /** The delete set section of an update that deletes nothing. */
 const EMPTY_DELETE_SET = new Uint8Array([0])
