@@ -23,6 +23,7 @@ import { ConvergeError } from './errors.js'
 import type { ReplicaDoc } from './replica-doc.js'
 import type { AttachedSession, DocHost } from './replica-doc-host.js'
 import type { RolePolicy } from './role-policy.js'
+import { checkUnlessRefused } from './session-refusals.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { servesCold } from './stored-state-check.js'
 import { decodeOrRefuse } from './update-validation.js'
@@ -130,24 +131,25 @@ export class ColdDoc {
     const arrived = performance.now()
     const encoded = await this.encoded()
     // Past coldWritesBeforeLoad updates the document is being edited: a Y.Doc costs less.
-    if (encoded === undefined || this.taken >= this.host.coldWritesBeforeLoad || this.owner.destroyed) return false
+    if (encoded === undefined || this.taken >= this.host.coldWritesBeforeLoad || this.owner.destroyed)
+      return this.toYDoc()
     // Local writes (admin API, server documents, the cluster) take the Y.Doc.
-    if (!this.owner.sessions.has(origin as AttachedSession)) return false
-    const decoded = decodeOrRefuse(update)
-    const verdict = checkColdUpdate(
-      decoded,
-      {
+    if (!this.owner.sessions.has(origin as AttachedSession)) return this.toYDoc()
+    // As the Y.Doc's checks: after a refused update of the session, the rest are refused too.
+    const { decoded, verdict } = checkUnlessRefused(origin as AttachedSession, () => {
+      const decoded = decodeOrRefuse(update)
+      const state = {
         sv: this.ahead ?? encoded.stateMap,
         shape: () => {
           encoded.shape ??= shapeOf(encoded.state)
           return encoded.shape
         },
         deleted: () => encoded.deleted(),
-      },
-      clientSections(update),
-    )
+      }
+      return { decoded, verdict: checkColdUpdate(decoded, state, clientSections(update)) }
+    })
     if (verdict.kind === 'redundant') return true
-    if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return false
+    if (verdict.kind === 'hydrate' || !this.size.wellUnder(update.length) || encoded.shape == null) return this.toYDoc()
     this.taken++
     this.ahead = verdict.reach
     encoded.shape.root = verdict.root
@@ -162,6 +164,16 @@ export class ColdDoc {
     this.last = written.catch(noop)
     await written
     return true
+  }
+
+  /**
+   * The update is the Y.Doc's to decide: hydration starts in this turn, so no update after
+   * it (one arriving while the store is read, say) is taken cold before it is decided: if
+   * the Y.Doc refuses it, those after it are refused too (session-refusals.ts).
+   */
+  private toYDoc(): false {
+    this.taken = Number.POSITIVE_INFINITY
+    return false
   }
 
   private async persist(

@@ -25,6 +25,7 @@ import { LocalEditWrites } from './local-edit-writes.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
 import { SaveTracker } from './save-tracker.js'
+import { checkUnlessRefused } from './session-refusals.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { loadStoredDoc } from './stored-doc.js'
 import { storedPartCheck, validateUpdate } from './update-validation.js'
@@ -246,14 +247,18 @@ export class ReplicaDoc {
       // Bytes from every peer are checked in full; mesh links and upstream relays pass on
       // pending structs a limited peer already sent, so only they skip maxPendingBytes.
       const trusted = this.fromTrustedPeer(origin)
-      decoded = validateUpdate(doc, update, this.name, {
-        maxNestingDepth: this.host.maxNestingDepth,
-        maxPendingBytes: trusted ? undefined : this.host.maxPendingBytes,
+      // Updates that waited for the load are checked in one turn: one refused refuses those after (session-refusals.ts).
+      decoded = checkUnlessRefused(this.sessionOf(origin), () => {
+        const checked = validateUpdate(doc, update, this.name, {
+          maxNestingDepth: this.host.maxNestingDepth,
+          maxPendingBytes: trusted ? undefined : this.host.maxPendingBytes,
+        })
+        // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
+        if (isRedundantUpdate(doc, checked)) return undefined
+        this.size.admit(doc, update.length, this.name, !trusted) // mesh links pass on what another relay's limit admitted
+        return checked
       })
-      // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
-      if (isRedundantUpdate(doc, decoded)) return
-      // Mesh links pass on what another relay's limit admitted.
-      this.size.admit(doc, update.length, this.name, !trusted)
+      if (decoded === undefined) return
     }
     // A client takes its relay's and its own tabs' word: they passed the relay's checks.
     const started = performance.now()
