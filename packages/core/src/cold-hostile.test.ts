@@ -27,6 +27,8 @@ import type { ReplicaOptions } from './replica.js'
 
 const SEED = Number(process.env.CONVERGE_SEED ?? 20261127)
 const RUNS = Number(process.env.CONVERGE_COLD_FUZZ_RUNS ?? 8)
+/** A run takes a second or three: many runs (a search for divergences) get the time they need. */
+const RUNS_TIMEOUT = Math.max(120_000, RUNS * 15_000)
 const REPLAY = (seed: number) =>
   `CONVERGE_SEED=${seed} CONVERGE_COLD_FUZZ_RUNS=1 npx vitest run --config test/vitest.config.ts packages/core/src/cold-hostile.test.ts -t 'same random'`
 
@@ -292,11 +294,14 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
     }
   })
 
-  it('the same random updates (valid, redundant, damaged, hand-made, huge counts), one per connection: the same close code, stored state and joiner state', async () => {
-    const first = seedFor('cold and warm relay, hostile updates', import.meta.url, { CONVERGE_COLD_FUZZ_RUNS: RUNS })
-    await runSeeds(first, RUNS, REPLAY, randomRun)
-    // A run takes a second or two; many runs (a search for divergences) get the time they need.
-  }, Math.max(120_000, RUNS * 15_000))
+  it(
+    'the same random updates (valid, redundant, damaged, hand-made, huge counts), one per connection: the same close code, stored state and joiner state',
+    async () => {
+      const first = seedFor('cold and warm relay, hostile updates', import.meta.url, { CONVERGE_COLD_FUZZ_RUNS: RUNS })
+      await runSeeds(first, RUNS, REPLAY, randomRun)
+    },
+    RUNS_TIMEOUT,
+  )
 })
 
 const randomRun = async (seed: number) => {
