@@ -158,7 +158,9 @@ export class DocumentRouter {
       const rdoc = this.docs.get(sole, !link.config.initiator)
       if (rdoc === undefined || (link.config.initiator && rdoc.appRefs === 0)) return
       if (refusal !== undefined) link.fail(refusal)
-      else this.share(route, rdoc, false)
+      // An accepted socket is a client on the document: it keeps it in memory while it
+      // stays (unloaded, its session would end and the idle client miss every update).
+      else this.share(route, rdoc, false, !link.config.initiator)
       return
     }
     if (link.config.initiator || !link.config.handshake) {
@@ -204,8 +206,11 @@ export class DocumentRouter {
     }
   }
 
-  /** Starts sharing `rdoc` on a link (if not already, and if the remote may read it); `notify` sends subscribe. */
-  private share(route: Route, rdoc: ReplicaDoc, notify: boolean): DocSession | undefined {
+  /**
+   * Starts sharing `rdoc` on a link (if not already, and if the remote may read it); `notify`
+   * sends subscribe; `holdsDoc`: the session keeps the document in memory (a client's).
+   */
+  private share(route: Route, rdoc: ReplicaDoc, notify: boolean, holdsDoc = false): DocSession | undefined {
     const existing = route.sessions.get(rdoc.name)
     if (existing !== undefined) return existing
     const { link } = route
@@ -213,7 +218,7 @@ export class DocumentRouter {
     const upstream = link.config.upstream && link.remote.role === 'relay'
     return this.startSession(route, rdoc, {
       upstream,
-      holdsDoc: false,
+      holdsDoc,
       replyFirst: !notify && link.config.handshake,
       notify,
     })
