@@ -7,9 +7,11 @@
  * reconnected. The relay serves the document cold or loaded.
  */
 import type { Relay } from '@converge/relay'
+import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import type { WebsocketProvider } from 'y-websocket'
 import { after, startRelay } from '../helpers/in-process-relay.js'
+import { seedFor } from '../helpers/seed.js'
 import { stockProvider } from '../helpers/stock-provider.js'
 import { nextEvent, waitFor } from '../helpers/wait.js'
 
@@ -65,4 +67,39 @@ describe('a stock y-websocket client idle past the unload delay', () => {
       })
     })
   }
+})
+
+describe('two stock y-websocket clients joining a document at seeded moments around the unload delay', () => {
+  it('every update a client sends and every presence reach the other client, whatever the gap between their joins and writes', async () => {
+    const random = prng.create(seedFor('y-websocket join timing', import.meta.url))
+    const relay = await startRelay({ unloadDelay: UNLOAD_DELAY })
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const room = `joins-${i}`
+        const a = client(relay, room)
+        await synced(a.provider)
+        // The second client joins before, around or well after the unload delay.
+        await sleep(prng.uint32(random, 0, 6 * UNLOAD_DELAY))
+        const b = client(relay, room)
+        const [writer, reader] = prng.bool(random) ? [a, b] : [b, a]
+        await synced(b.provider)
+        await sleep(prng.uint32(random, 0, 3 * UNLOAD_DELAY))
+        // The reader stays silent: it learns of the write only if its session lives on.
+        writer.doc.getText('t').insert(0, `${room} written`)
+        writer.provider.awareness.setLocalStateField('cursor', 1)
+        await waitFor(() => reader.doc.getText('t').toString() === `${room} written`, {
+          what: `${room}'s update to reach the other client`,
+        })
+        await waitFor(() => reader.provider.awareness.getStates().get(writer.doc.clientID)?.cursor === 1, {
+          what: `${room}: the writer's presence at the reader`,
+        })
+        await sleep(prng.uint32(random, 0, 3 * UNLOAD_DELAY))
+        reader.provider.awareness.setLocalStateField('cursor', 2)
+        await waitFor(() => writer.provider.awareness.getStates().get(reader.doc.clientID)?.cursor === 2, {
+          what: `${room}: the reader's presence at the writer`,
+        })
+      }),
+    )
+  })
 })
