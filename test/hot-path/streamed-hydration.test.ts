@@ -9,7 +9,7 @@ import { MemoryNetwork, MemoryStore, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { Message } from '../../packages/core/src/messages.js'
+import type { Message, YMessage } from '../../packages/core/src/messages.js'
 import type { Transport } from '../../packages/core/src/transport.js'
 import { decodeYWebsocketFrame, encodeYWebsocketFrame } from '../../packages/core/src/y-websocket-codec.js'
 import { seedFor } from '../helpers/seed.js'
@@ -51,7 +51,7 @@ const socket = (net: MemoryNetwork, name: string, onPart: () => void = () => und
     parts: () => parts,
     step2: () => step2,
     opened: () => waitFor(() => open),
-    send: (m: Message) => t.send(encodeYWebsocketFrame(m)),
+    send: (m: YMessage) => t.send(encodeYWebsocketFrame(m)),
   }
 }
 
