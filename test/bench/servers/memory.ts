@@ -95,9 +95,9 @@ export interface MemoryPoint {
   rssSteadyMiB: number
   /**
    * converge: documents it held in memory (`converge_docs_loaded`, its own included) at
-   * each RSS reading. An idle session does not keep its document loaded, so after the
-   * unload delay the relay may hold the connections but not the documents, until
-   * something (a client's presence renewal) loads them again. NaN for the others.
+   * each RSS reading: documents with a Y.Doc (those served cold are not counted). A
+   * connected client keeps its document in memory; results from before that fix show
+   * the documents unloaded under their clients after the unload delay. NaN for the others.
    */
   docsLoaded: number
   docsLoadedSteady: number

@@ -156,7 +156,7 @@ export const memoryTable = (rows: Row<MemoryResult>[], o: MemoryOptions): string
       result.heapLeftPerDocKiB,
       result.heapLeftAgainPerDocKiB,
       result.openedPerSecond,
-      // converge only: an idle session does not keep its document loaded (see MemoryPoint.docsLoaded).
+      // converge only: documents with a Y.Doc (see MemoryPoint.docsLoaded).
       Number.isFinite(result.open.docsLoaded) ? `${result.open.docsLoaded} / ${result.open.docsLoadedSteady}` : '–',
       formatOtherLoad(result.cores),
       // One connection per doc compares with converge's own client on one connection per doc;
