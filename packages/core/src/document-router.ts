@@ -13,7 +13,7 @@ import { carriesUpdate, type DocMessage, type InventoryEntry, type Message } fro
 import { DURABLE_ORIGIN, type ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
-import { Route, slowReaderGate } from './route.js'
+import { Route, type RouteOwner, slowReaderGate } from './route.js'
 import { SessionRegistry } from './session-registry.js'
 import { docDeleted, isReservedDocName, TOMBSTONES_DOC } from './tombstones.js'
 
@@ -68,6 +68,11 @@ export class DocumentRouter {
   /** Every session, by link and by document: their one registry (session-registry.ts). */
   private readonly sessions = new SessionRegistry<Route>()
   private meshLinks = 0
+  /** What every route asks of this router (route.ts): one object, not closures per link. */
+  private readonly routeOwner: RouteOwner = {
+    reportError: (err, context) => this.hooks.reportError(err, context),
+    antiEntropyOf: (route) => this.antiEntropyOf(route),
+  }
 
   constructor(policy: RolePolicy, docs: RouterDocs, hooks: RouterHooks) {
     this.policy = policy
@@ -95,13 +100,7 @@ export class DocumentRouter {
 
   /** Routes documents over `link` from now on; call before the link starts. */
   add(link: Link, onInventorySynced: (docs: number) => void): void {
-    const route = new Route(
-      this.sessions,
-      this.policy,
-      (err, context) => this.hooks.reportError(err, context),
-      link,
-      (r) => this.antiEntropyOf(r),
-    )
+    const route = new Route(this.sessions, this.policy, this.routeOwner, link)
     route.onInventorySynced = onInventorySynced
     this.routes.set(link, route)
     link.on('status', (status) => this.linkStatus(route, status))

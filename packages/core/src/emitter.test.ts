@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { Emitter } from './emitter.js'
 
 type Events = { ping: (n: number, s: string) => void }
+type Observable = Pick<ObservableV2<Events>, 'on' | 'off' | 'once' | 'emit'>
 
 /** What each listener saw, for a script of subscriptions made while emitting. */
-const script = (make: () => ObservableV2<Events>, listenerCount: number, withOnce: boolean) => {
+const script = (make: () => Observable, listenerCount: number, withOnce: boolean) => {
   const o = make()
   const seen: string[] = []
   const late = (n: number) => seen.push(`late ${n}`)
@@ -35,6 +36,33 @@ describe('Emitter', () => {
         )
         if (count === 1 && !withOnce) expect(seen).toEqual(['0 1 a', '0 2 b', 'late 2'])
       }
+  })
+
+  it('delivers as lib0 does when a listener is added twice, removed twice, or removed from a once', () => {
+    const run = (o: Observable) => {
+      const seen: string[] = []
+      const a = (n: number) => seen.push(`a ${n}`)
+      const b = (n: number) => seen.push(`b ${n}`)
+      o.on('ping', a)
+      o.on('ping', b)
+      o.on('ping', a)
+      o.emit('ping', [1, ''])
+      o.off('ping', a)
+      o.off('ping', a)
+      o.emit('ping', [2, ''])
+      o.once('ping', a)
+      o.off('ping', a)
+      o.emit('ping', [3, ''])
+      o.emit('ping', [4, ''])
+      o.off('ping', b)
+      o.emit('ping', [5, ''])
+      o.on('ping', a)
+      o.emit('ping', [6, ''])
+      return seen
+    }
+    const seen = run(new Emitter<Events>())
+    expect(seen).toEqual(run(new ObservableV2<Events>()))
+    expect(seen).toEqual(['a 1', 'b 1', 'b 2', 'b 3', 'a 3', 'b 4', 'a 6'])
   })
 
   it('with a single listener, that listener gets the arguments', () => {

@@ -153,7 +153,8 @@ export class ConnectionFlow {
   private readonly docs: DocBudgets
   private readonly target: FlowTarget
   private readonly limiter: RateLimiter | undefined
-  private readonly waitingOn = new Set<DocBudget>()
+  /** The documents over their budget that this connection waits on (made on the first). */
+  private waitingOn: Set<DocBudget> | undefined
   private rateTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
 
@@ -202,6 +203,7 @@ export class ConnectionFlow {
     }
     done.then(release, release)
     if (budget.over(1, this.options)) {
+      this.waitingOn ??= new Set()
       this.waitingOn.add(budget)
       budget.waiters.add(this)
     }
@@ -248,8 +250,8 @@ export class ConnectionFlow {
     if (this.paused) this.endPause()
     if (this.rateTimer !== undefined) clearTimeout(this.rateTimer)
     this.rateTimer = undefined
-    for (const d of this.waitingOn) d.waiters.delete(this)
-    this.waitingOn.clear()
+    for (const d of this.waitingOn ?? []) d.waiters.delete(this)
+    this.waitingOn = undefined
   }
 
   private overBudget(fraction: number): boolean {
@@ -270,6 +272,7 @@ export class ConnectionFlow {
 
   private docBlocked(fraction: number): boolean {
     let blocked = false
+    if (this.waitingOn === undefined) return false
     for (const d of this.waitingOn) {
       if (d.over(fraction, this.options)) blocked = true
       else {
@@ -277,6 +280,7 @@ export class ConnectionFlow {
         d.waiters.delete(this)
       }
     }
+    if (this.waitingOn.size === 0) this.waitingOn = undefined
     return blocked
   }
 

@@ -36,16 +36,33 @@ const convergeV1: FrameStrategy = {
   decode: decodeMuxFrame,
 }
 
-const yWebsocket = (doc: string): FrameStrategy => ({
-  name: 'y-websocket',
-  control: false,
-  soleDoc: doc,
-  encode: (m) => (isYMessage(m) ? encodeYWebsocketFrame(m) : undefined),
-  decode: (frame) => decodeYWebsocketFrame(frame, doc),
-})
+/** One per y-websocket connection: an object of a class, its methods shared (no closures per connection). */
+class YWebsocketFraming implements FrameStrategy {
+  readonly soleDoc: string
+
+  constructor(doc: string) {
+    this.soleDoc = doc
+  }
+
+  get name(): FramingName {
+    return 'y-websocket'
+  }
+
+  get control(): boolean {
+    return false
+  }
+
+  encode(m: Message): Uint8Array | undefined {
+    return isYMessage(m) ? encodeYWebsocketFrame(m) : undefined
+  }
+
+  decode(frame: Uint8Array): Message {
+    return decodeYWebsocketFrame(frame, this.soleDoc)
+  }
+}
 
 export const frameStrategy = (framing: Framing = 'converge.v1'): FrameStrategy =>
-  framing === 'converge.v1' ? convergeV1 : yWebsocket(framing.yWebsocketDoc)
+  framing === 'converge.v1' ? convergeV1 : new YWebsocketFraming(framing.yWebsocketDoc)
 
 const yTypes: ReadonlySet<Message['type']> = new Set([
   'sync-step1',

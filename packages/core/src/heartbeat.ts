@@ -30,7 +30,9 @@ export class Heartbeat {
   start(interval: number, timeout: () => number): void {
     if (interval <= 0) return
     this.interval = interval
-    this.lastBeat = Date.now()
+    // Silence is counted from now (the link just opened: its hello arrived).
+    this.lastReceived = Date.now()
+    this.lastBeat = this.lastReceived
     this.timer = setInterval(() => this.beat(timeout), interval)
     unref(this.timer)
   }

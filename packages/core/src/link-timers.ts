@@ -17,16 +17,18 @@ export const browserEvents = () => {
 export class LinkTimers {
   /** Failed dials since the link was last open (the backoff step). */
   private attempt = 0
-  private timers: Array<ReturnType<typeof setTimeout>> = []
+  /** Pending timers (none: undefined, as on every open link). */
+  private timers: Array<ReturnType<typeof setTimeout>> | undefined
 
   /** Runs `fn` in `ms`; a weak timer does not keep Node running. */
   later(fn: () => void, ms: number, weak = true): void {
     const t = setTimeout(() => {
-      this.timers = this.timers.filter((x) => x !== t)
+      const rest = this.timers?.filter((x) => x !== t)
+      this.timers = rest?.length ? rest : undefined
       fn()
     }, ms)
     if (weak) unref(t)
-    this.timers.push(t)
+    this.timers = [...(this.timers ?? []), t]
   }
 
   /** Runs `dial` after the next backoff delay (with jitter, backoff.ts). */
@@ -41,7 +43,7 @@ export class LinkTimers {
   }
 
   clear(): void {
-    for (const t of this.timers) clearTimeout(t)
-    this.timers = []
+    for (const t of this.timers ?? []) clearTimeout(t)
+    this.timers = undefined
   }
 }

@@ -11,6 +11,7 @@ import { inboxChannel, newInbox, receiveDuringHandshake } from './handshake-inbo
 import { Heartbeat } from './heartbeat.js'
 import { type LinkState, type PeerStatus, statusOf } from './link-state.js'
 import { browserEvents, LinkTimers } from './link-timers.js'
+import { LinkTransport, type TransportOwner } from './link-transport.js'
 import { checkMessageLimits } from './message-limits.js'
 import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
@@ -53,7 +54,7 @@ const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MES
  * dials and redials with backoff and jitter, frames messages, runs the handshake,
  * heartbeats and limits, and emits the decoded messages. It knows nothing of documents.
  */
-export class Link extends Emitter<LinkEvents> {
+export class Link extends Emitter<LinkEvents> implements TransportOwner {
   readonly config: LinkConfig
   /** Who the remote is: from the handshake once open, else what is known so far. */
   remote: LinkIdentity
@@ -65,15 +66,12 @@ export class Link extends Emitter<LinkEvents> {
   private stopped = false
   /** The connect timeout and redial backoff (link-timers.ts). */
   private readonly timers = new LinkTimers()
-  /** Pings, and fails the link when the remote falls silent (heartbeat.ts). */
-  private readonly heartbeat = new Heartbeat({
-    paused: () => this.flow?.paused === true,
-    ping: () => this.send({ type: 'ping' }),
-    timedOut: (timeout) => this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`)),
-  })
+  /** Pings, and fails the link when the remote falls silent (heartbeat.ts; made when first open with heartbeats). */
+  private heartbeat: Heartbeat | undefined
   /** Flow control of the current transport (flow-control.ts). */
   private flow: ConnectionFlow | undefined
-  private exempt = false
+  /** @internal The remote is exempt from the pacing and flow ceilings (decided when open). */
+  exempt = false
   /** Error frames from the remote that may still be reported (see remoteErrorsPerMinute; made on the first). */
   private remoteErrors: RateLimiter | undefined
 
@@ -82,7 +80,6 @@ export class Link extends Emitter<LinkEvents> {
     this.config = config
     this.remote = { remoteId: '', role: config.upstream ? 'relay' : 'client', access: config.access }
     this.source = link
-    if (!config.handshake) config.limits.heartbeatInterval = 0
   }
 
   /** Starts connecting; call once, after every listener is wired. */
@@ -92,6 +89,7 @@ export class Link extends Emitter<LinkEvents> {
       return
     }
     // In a browser, the network coming back is the moment to redial, not the next backoff tick.
+    this.onNetworkOnline = () => this.reconnect()
     browserEvents()?.addEventListener('online', this.onNetworkOnline)
     this.dial()
   }
@@ -129,22 +127,9 @@ export class Link extends Emitter<LinkEvents> {
     this.flow?.dispose()
     this.exempt = false
     const accepted = !this.config.initiator
-    this.flow = new ConnectionFlow(
-      this.config.flowScope,
-      this.config.limits,
-      {
-        pause: () => transport.pause?.(),
-        resume: () => transport.resume?.(),
-        // Reported like every error: error event, observer, error frame, then the close.
-        close: (code, reason, errorCode) => {
-          if (this.current() === transport) this.fail(new ConvergeError(errorCode, reason), code)
-        },
-        limited: () => accepted && !this.exempt,
-        paused: () => this.config.observer.flowPaused?.(this.remote.remoteId),
-        resumed: (ms) => this.config.observer.flowResumed?.(this.remote.remoteId, ms),
-      },
-      accepted,
-    )
+    // Its events and flow control, dropped once the link moved on from it (link-transport.ts).
+    const events = new LinkTransport(this, transport, accepted)
+    this.flow = new ConnectionFlow(this.config.flowScope, this.config.limits, events, accepted)
     // Until the handshake completes, the connect timeout bounds the wait.
     this.timers.later(() => {
       if (this.current() === transport && this.state.kind !== 'open') {
@@ -152,17 +137,12 @@ export class Link extends Emitter<LinkEvents> {
         transport.close(CloseCode.heartbeatTimeout, 'connect timeout')
       }
     }, this.config.limits.connectTimeout)
-    transport.attach({
-      onOpen: () => {
-        if (this.current() === transport) this.onOpen(transport)
-      },
-      onMessage: (data) => {
-        if (this.current() === transport) this.onFrame(data)
-      },
-      onClose: (code, reason) => {
-        if (this.current() === transport) this.onClose(code, reason)
-      },
-    })
+    transport.attach(events)
+  }
+
+  /** @internal `transport` is the current one (LinkTransport). */
+  isCurrent(transport: Transport): boolean {
+    return this.current() === transport
   }
 
   private current(): Transport | undefined {
@@ -170,8 +150,9 @@ export class Link extends Emitter<LinkEvents> {
     return s.kind === 'connecting' || s.kind === 'handshaking' || s.kind === 'open' ? s.transport : undefined
   }
 
-  private onOpen(transport: Transport): void {
-    this.heartbeat.received()
+  /** @internal The current transport opened (LinkTransport). */
+  transportOpened(transport: Transport): void {
+    this.heartbeat?.received()
     this.remote = { ...this.remote, remoteId: this.remote.remoteId || (transport.description ?? '') }
     if (!this.config.handshake) {
       this.opened(transport, this.remote, [])
@@ -200,20 +181,32 @@ export class Link extends Emitter<LinkEvents> {
   private opened(transport: Transport, identity: LinkIdentity, held: Message[]): void {
     // The peer chose its id, and logs carry it: bounded, like all peer text.
     this.remote = { ...identity, remoteId: peerText(identity.remoteId, this.config.limits.maxPeerTextLength) }
+    // The connect timeout has nothing left to bound (its timer would live on for nothing).
+    this.timers.clear()
     this.timers.resetBackoff()
     this.exempt = this.config.exemptFromRateLimit(identity)
     this.setState({ kind: 'open', transport })
     this.config.observer.peerOpened?.(identity.remoteId, identity.role)
-    this.heartbeat.start(this.config.limits.heartbeatInterval, () => this.config.limits.heartbeatTimeout)
+    // Heartbeats cross converge.v1 only (y-websocket and BroadcastChannel links have no ping).
+    const interval = this.config.handshake ? this.config.limits.heartbeatInterval : 0
+    if (interval > 0) {
+      this.heartbeat ??= new Heartbeat({
+        paused: () => this.flow?.paused === true,
+        ping: () => this.send({ type: 'ping' }),
+        timedOut: (timeout) => this.fail(new ConvergeError('CONVERGE_TIMEOUT', `nothing received for ${timeout} ms`)),
+      })
+      this.heartbeat.start(interval, () => this.config.limits.heartbeatTimeout)
+    }
     for (const m of held) if (this.state.kind === 'open') this.handle(m)
   }
 
-  private onClose(code: number, reason: string): void {
+  /** @internal The current transport closed (LinkTransport). */
+  transportClosed(code: number, reason: string): void {
     const wasOpen = this.state.kind === 'open'
     this.lastClose = { code, reason }
     this.flow?.dispose()
     this.flow = undefined
-    this.heartbeat.stop()
+    this.heartbeat?.stop()
     this.timers.clear()
     if (wasOpen) this.config.observer.peerClosed?.(this.remote.remoteId, this.remote.role, code, reason)
     if (this.connector !== undefined && !this.stopped && isFatalCloseCode(code)) {
@@ -223,7 +216,7 @@ export class Link extends Emitter<LinkEvents> {
     }
     if (this.connector === undefined || this.stopped) {
       this.stopped = true
-      browserEvents()?.removeEventListener('online', this.onNetworkOnline)
+      this.unwatchNetwork()
       this.setState({ kind: 'closed' })
       return
     }
@@ -238,7 +231,12 @@ export class Link extends Emitter<LinkEvents> {
     this.dial()
   }
 
-  private readonly onNetworkOnline = (): void => this.reconnect()
+  /** A browser's 'online' listener of a dialing link (made in start). */
+  private onNetworkOnline: (() => void) | undefined
+
+  private unwatchNetwork(): void {
+    if (this.onNetworkOnline !== undefined) browserEvents()?.removeEventListener('online', this.onNetworkOnline)
+  }
 
   private scheduleReconnect(): void {
     this.setState({ kind: 'waiting' })
@@ -254,7 +252,7 @@ export class Link extends Emitter<LinkEvents> {
   /** Closes the connection for good (no reconnect). */
   close(code: number = CloseCode.normal, reason = ''): void {
     this.stopped = true
-    browserEvents()?.removeEventListener('online', this.onNetworkOnline)
+    this.unwatchNetwork()
     this.timers.clear()
     const transport = this.current()
     if (transport !== undefined) transport.close(code, reason)
@@ -347,8 +345,9 @@ export class Link extends Emitter<LinkEvents> {
     transport.send(frame)
   }
 
-  private onFrame(data: Uint8Array): void {
-    this.heartbeat.received()
+  /** @internal A frame arrived on the current transport (LinkTransport). */
+  transportFrame(data: Uint8Array): void {
+    this.heartbeat?.received()
     const { observer, limits, framing } = this.config
     // Pacing: past the burst the link is paused, not closed; only a flood far past it closes (4529).
     if (this.flow !== undefined && !this.flow.received()) {

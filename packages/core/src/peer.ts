@@ -1,6 +1,6 @@
-import { ObservableV2 } from 'lib0/observable'
 import type { PeerContext } from './access.js'
 import { CloseCode } from './close-codes.js'
+import { Emitter } from './emitter.js'
 import type { ConvergeError } from './errors.js'
 import type { Link, PeerStatus } from './link.js'
 import type { PeerRole } from './messages.js'
@@ -12,8 +12,10 @@ export interface PeerEvents {
   'inventory-synced': (docs: number, peer: Peer) => void
 }
 
-/** What a Peer shows of the documents on its connection (the replica's router answers). */
-type SharedDocs = () => Array<{ doc: string; synced: boolean }>
+/** Who tells a Peer which documents its connection shares (the replica's router). */
+interface SharedDocs {
+  sharedOver(link: Link): Array<{ doc: string; synced: boolean }>
+}
 
 /**
  * A connection to one remote replica (or, on a BroadcastChannel, to the other tabs), as
@@ -21,7 +23,7 @@ type SharedDocs = () => Array<{ doc: string; synced: boolean }>
  * `close()`. The connection itself is a Link; the replica's DocumentRouter decides which
  * documents cross it.
  */
-export class Peer extends ObservableV2<PeerEvents> {
+export class Peer extends Emitter<PeerEvents> {
   readonly #link: Link
   readonly #shared: SharedDocs
 
@@ -64,7 +66,7 @@ export class Peer extends ObservableV2<PeerEvents> {
 
   /** The documents shared on this connection now, and whether each has synced. */
   sharedDocs(): Array<{ doc: string; synced: boolean }> {
-    return this.#shared()
+    return this.#shared.sharedOver(this.#link)
   }
 
   /**

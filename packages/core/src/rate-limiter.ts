@@ -5,6 +5,9 @@
  * flow-control.ts), so a flood of small frames cannot starve everyone else and an honest
  * burst is slowed instead of cut off.
  */
+/** The default clock, one function for every limiter (one per connection on a relay). */
+const performanceNow = (): number => performance.now()
+
 export class RateLimiter {
   private tokens: number
   private last: number
@@ -12,7 +15,7 @@ export class RateLimiter {
   private readonly burst: number
   private readonly now: () => number
 
-  constructor(perSecond: number, burst: number, now: () => number = () => performance.now()) {
+  constructor(perSecond: number, burst: number, now: () => number = performanceNow) {
     this.perSecond = perSecond
     this.burst = burst
     this.tokens = burst

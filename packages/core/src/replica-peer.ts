@@ -1,6 +1,7 @@
 import { fullAccess } from './access.js'
 import type { DocumentRouter } from './document-router.js'
 import { frameStrategy } from './framing.js'
+import type { LinkIdentity } from './handshake.js'
 import { Link } from './link.js'
 import type { PeerRole } from './messages.js'
 import { Peer } from './peer.js'
@@ -29,6 +30,17 @@ export interface PeerHost {
   readonly flowScope: object
 }
 
+/** Whether a remote is exempt from the pacing: one function per policy, shared by its links. */
+const exemptions = new WeakMap<RolePolicy, (remote: LinkIdentity) => boolean>()
+const exemptionOf = (policy: RolePolicy): ((remote: LinkIdentity) => boolean) => {
+  let exempt = exemptions.get(policy)
+  if (exempt === undefined) {
+    exempt = (remote) => policy.isMesh(remote.role)
+    exemptions.set(policy, exempt)
+  }
+  return exempt
+}
+
 /** Starts a Link over `transport` and returns its Peer. */
 export const openPeer = (transport: Transport | Connector, options: PeerLinkOptions, host: PeerHost): Peer => {
   const framing = frameStrategy(options.framing)
@@ -47,12 +59,12 @@ export const openPeer = (transport: Transport | Connector, options: PeerLinkOpti
       access: options.access ?? fullAccess,
       limits,
       observer: host.observer,
-      exemptFromRateLimit: (remote) => policy.isMesh(remote.role),
+      exemptFromRateLimit: exemptionOf(policy),
       flowScope: host.flowScope,
     },
     transport,
   )
-  const peer = new Peer(link, () => router.sharedOver(link))
+  const peer = new Peer(link, router)
   router.add(link, (docs) => peer.emit('inventory-synced', [docs, peer]))
   peers.add(peer)
   link.on('status', (status) => {

@@ -12,10 +12,19 @@ import type { Message } from './messages.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
 import type { SessionRegistry } from './session-registry.js'
-import { SlowReaderGate } from './slow-reader.js'
+import { SlowReaderGate, type SlowReaderHost } from './slow-reader.js'
 
 /** What a link may be refused on a document (and told so once). */
 export type Refusal = 'write' | 'presence'
+
+/** What a route asks of its router: one object for all the router's routes (no closures per link). */
+export interface RouteOwner {
+  reportError(err: unknown, context: string): void
+  /** A new anti-entropy for `route` (made when first used). */
+  antiEntropyOf(route: Route): AntiEntropy
+}
+
+const ignoreInventorySynced = (_docs: number): void => undefined
 
 /** One link as the router sees it: its sessions, anti-entropy, and what it was refused. */
 export class Route implements SessionLink {
@@ -24,35 +33,32 @@ export class Route implements SessionLink {
   private refusals: Map<string, Set<Refusal>> | undefined
   /** Made on first use: only mesh links compare inventories. */
   private madeAntiEntropy: AntiEntropy | undefined
-  private readonly newAntiEntropy: (route: Route) => AntiEntropy
-  /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
-  readonly updateQuota: ByteQuota
+  /** Made on the first update the link writes. */
+  private madeQuota: ByteQuota | undefined
   /** Both ends are relays (set when the link opens). */
   mesh = false
-  onInventorySynced: (docs: number) => void = () => undefined
+  onInventorySynced: (docs: number) => void = ignoreInventorySynced
   private readonly policy: RolePolicy
-  private readonly reportError: (err: unknown, context: string) => void
+  private readonly owner: RouteOwner
   private readonly registry: SessionRegistry<Route>
 
-  constructor(
-    registry: SessionRegistry<Route>,
-    policy: RolePolicy,
-    reportError: (err: unknown, context: string) => void,
-    link: Link,
-    antiEntropy: (route: Route) => AntiEntropy,
-  ) {
+  constructor(registry: SessionRegistry<Route>, policy: RolePolicy, owner: RouteOwner, link: Link) {
     this.registry = registry
     this.policy = policy
-    this.reportError = reportError
+    this.owner = owner
     this.link = link
-    this.newAntiEntropy = antiEntropy
-    this.updateQuota = new ByteQuota(link.config.limits.maxUpdateBytesPerConnection)
   }
 
   /** The link's anti-entropy (made on first use: only mesh links run one). */
   get antiEntropy(): AntiEntropy {
-    this.madeAntiEntropy ??= this.newAntiEntropy(this)
+    this.madeAntiEntropy ??= this.owner.antiEntropyOf(this)
     return this.madeAntiEntropy
+  }
+
+  /** Bytes of updates this link may still write (accepted client links; see maxUpdateBytesPerConnection). */
+  get updateQuota(): ByteQuota {
+    this.madeQuota ??= new ByteQuota(this.link.config.limits.maxUpdateBytesPerConnection)
+    return this.madeQuota
   }
 
   /** The link closed: anti-entropy (if it ever ran) starts over, and refusals are told again. */
@@ -118,30 +124,48 @@ export class Route implements SessionLink {
   reportRefusal(doc: string, reason: string): void {
     const err = new ConvergeError('CONVERGE_FORBIDDEN', `${this.link.remote.remoteId} refused ${doc}: ${reason}`)
     this.link.emit('error', [err])
-    this.reportError(err, doc)
+    this.owner.reportError(err, doc)
   }
 }
 
 /** The slow-reader policy of a relay's link (see slow-reader.ts). */
 export const slowReaderGate = (route: Route): SlowReaderGate =>
   new SlowReaderGate(
-    {
-      bufferedAmount: () => route.link.bufferedAmount,
-      stateOf: (doc) => route.sessions.get(doc)?.rdoc.stateVectorNow(),
-      flush: (doc, stateVector) => {
-        const session = route.sessions.get(doc)
-        session?.rdoc.diff(stateVector).then(
-          (update) => {
-            if (route.sessions.get(doc) === session) session.sendUpdate(update)
-          },
-          (err) => route.fail(err),
-        )
-      },
-      close: (code, reason) => {
-        route.observer.protocolError?.(route.link.remote.remoteId, 'CONVERGE_LIMIT_EXCEEDED', code)
-        route.link.drop(code, reason)
-      },
-    },
+    new RouteReader(route),
     route.link.config.limits.slowReaderBytes,
     route.link.config.limits.maxBufferedBytes,
   )
+
+/** A route as its slow-reader gate sees it: one object of a class per link, not four closures. */
+class RouteReader implements SlowReaderHost {
+  private readonly route: Route
+
+  constructor(route: Route) {
+    this.route = route
+  }
+
+  bufferedAmount(): number | undefined {
+    return this.route.link.bufferedAmount
+  }
+
+  stateOf(doc: string): ReadonlyMap<number, number> | undefined {
+    return this.route.sessions.get(doc)?.rdoc.stateVectorNow()
+  }
+
+  flush(doc: string, stateVector: Uint8Array): void {
+    const route = this.route
+    const session = route.sessions.get(doc)
+    session?.rdoc.diff(stateVector).then(
+      (update) => {
+        if (route.sessions.get(doc) === session) session.sendUpdate(update)
+      },
+      (err) => route.fail(err),
+    )
+  }
+
+  close(code: number, reason: string): void {
+    const route = this.route
+    route.observer.protocolError?.(route.link.remote.remoteId, 'CONVERGE_LIMIT_EXCEEDED', code)
+    route.link.drop(code, reason)
+  }
+}

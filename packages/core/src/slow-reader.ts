@@ -30,7 +30,8 @@ const DRAIN_POLL_MS = 20
  * never reads) closes the connection with 1013, try again later.
  */
 export class SlowReaderGate {
-  private readonly held = new Map<string, Map<number, number>>()
+  /** Per document held back, the state vector its reader had reached (made on the first). */
+  private held: Map<string, Map<number, number>> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private closed = false
 
@@ -42,19 +43,20 @@ export class SlowReaderGate {
 
   /** Documents whose updates are held for this reader now. */
   get heldDocs(): number {
-    return this.held.size
+    return this.held?.size ?? 0
   }
 
   /** True when `m` is held back instead of sent. */
   intercept(m: Message): boolean {
     if (this.closed || m.type !== 'update') return false
-    let sv = this.held.get(m.doc)
+    let sv = this.held?.get(m.doc)
     if (sv === undefined) {
       const queued = this.host.bufferedAmount()
       if (queued === undefined || queued <= this.slowReaderBytes) return false
       const now = this.host.stateOf(m.doc)
       if (now === undefined) return false
       sv = new Map(now)
+      this.held ??= new Map()
       this.held.set(m.doc, sv)
       this.startPolling()
     }
@@ -76,7 +78,7 @@ export class SlowReaderGate {
 
   dispose(): void {
     this.closed = true
-    this.held.clear()
+    this.held = undefined
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
   }
@@ -91,8 +93,8 @@ export class SlowReaderGate {
     this.check()
     if (this.closed) return
     if ((this.host.bufferedAmount() ?? 0) > this.slowReaderBytes / 2) return
-    const held = [...this.held]
-    this.held.clear()
+    const held = [...(this.held ?? [])]
+    this.held = undefined
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     for (const [doc, sv] of held) this.host.flush(doc, encodeStateVector(sv))

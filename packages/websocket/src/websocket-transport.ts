@@ -19,8 +19,18 @@ export interface WebSocketLike {
  * a Buffer (with binaryType 'nodebuffer'), without the event object `onmessage` costs.
  */
 interface NodeEventSocket {
-  on(event: 'message', listener: (data: unknown) => void): unknown
+  on(event: 'message', listener: (this: TaggedSocket, data: unknown) => void): unknown
+  on(event: 'open', listener: (this: TaggedSocket) => void): unknown
+  on(event: 'close', listener: (this: TaggedSocket, code: number, reason: { toString(): string }) => void): unknown
+  on(event: 'error', listener: () => void): unknown
 }
+
+/** Where a `ws` socket keeps its transport, for the listeners every transport shares. */
+const kTransport = Symbol('converge.transport')
+type TaggedSocket = { [kTransport]?: WebSocketTransport }
+
+/** An error is always followed by close; nothing to do here but keep it from being unhandled. */
+const ignoreError = (): void => undefined
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
 
@@ -66,22 +76,47 @@ export class WebSocketTransport implements Transport {
     this.closeTimeout = options.closeTimeout ?? 1_000
     this.sendData = options.send ?? sendPlain
     this.state = socket.readyState === OPEN ? 'open' : socket.readyState > OPEN ? 'closed' : 'connecting'
-    socket.onopen = () => {
-      if (this.state !== 'connecting') return
-      this.state = 'open'
-      this.reportOpen()
-    }
     if (typeof (socket as Partial<NodeEventSocket>).on === 'function') {
-      // Node's `ws`: frames as Buffers, straight from its receiver.
+      // Node's `ws`: its events, frames as Buffers straight from its receiver. The listeners
+      // are shared by every transport and find this one on the socket: a server holds
+      // thousands of sockets, and a closure per listener (with the wrapper `ws` makes for
+      // each `onX` handler) cost about 0.5 KiB each.
       socket.binaryType = 'nodebuffer'
-      ;(socket as unknown as NodeEventSocket).on('message', (data) => this.received(data))
-    } else {
-      socket.binaryType = 'arraybuffer'
-      socket.onmessage = (event) => this.received(event.data)
+      ;(socket as TaggedSocket)[kTransport] = this
+      const events = socket as unknown as NodeEventSocket
+      if (this.state === 'connecting') events.on('open', WebSocketTransport.nodeOpened)
+      events.on('message', WebSocketTransport.nodeMessage)
+      events.on('close', WebSocketTransport.nodeClosed)
+      events.on('error', ignoreError)
+      return
     }
+    socket.onopen = () => this.opened()
+    socket.binaryType = 'arraybuffer'
+    socket.onmessage = (event) => this.received(event.data)
     socket.onclose = (event) => this.reportClose(event.code, event.reason)
-    // An error is always followed by close; nothing to do here but keep it from being unhandled.
-    socket.onerror = () => undefined
+    socket.onerror = ignoreError
+  }
+
+  private static nodeOpened(this: TaggedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the socket (a shared listener), not the class
+    this[kTransport]?.opened()
+  }
+
+  private static nodeMessage(this: TaggedSocket, data: unknown): void {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the socket (a shared listener), not the class
+    this[kTransport]?.received(data)
+  }
+
+  /** `ws`'s 'close' event: what its `onclose` handler would get (the reason as a string). */
+  private static nodeClosed(this: TaggedSocket, code: number, reason: { toString(): string }): void {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the socket (a shared listener), not the class
+    this[kTransport]?.reportClose(code, reason.toString())
+  }
+
+  private opened(): void {
+    if (this.state !== 'connecting') return
+    this.state = 'open'
+    this.reportOpen()
   }
 
   private received(data: unknown): void {
