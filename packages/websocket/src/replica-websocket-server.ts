@@ -127,6 +127,7 @@ export class ReplicaWebSocketServer {
     const transports = this.transports
     this.untrack = function (this: WebSocket) {
       transports.delete(this)
+      clearFirstMessage(this)
     }
   }
 
@@ -218,7 +219,7 @@ export class ReplicaWebSocketServer {
     setAlive(ws, true)
     ws.on('pong', markAlive)
     // Any frame proves the socket alive: a pong may wait behind megabytes the peer is sending.
-    ws.on('message', markAlive)
+    ws.on('message', heard)
     ws.on('close', this.untrack)
     return transport
   }
@@ -229,14 +230,9 @@ export class ReplicaWebSocketServer {
     if (ms <= 0) return
     const timer = setTimeout(() => transport.close(CloseCode.heartbeatTimeout, 'no message'), ms)
     timer.unref?.()
-    // Whichever comes first removes both, so nothing of the timer stays with the socket.
-    const clear = () => {
-      clearTimeout(timer)
-      ws.off('message', clear)
-      ws.off('close', clear)
-    }
-    ws.once('message', clear)
-    ws.once('close', clear)
+    // The first message or the close clears it (the shared listeners of track), so nothing
+    // of the timer stays with the socket, nor listeners of its own in ws's arrays.
+    ;(ws as TrackedSocket)[kFirstMessage] = timer
   }
 
   private ping(): void {
@@ -253,7 +249,7 @@ export class ReplicaWebSocketServer {
         setAlive(ws, true)
         continue
       }
-      if ((ws as AliveSocket)[kAlive] === false) {
+      if ((ws as TrackedSocket)[kAlive] === false) {
         this.transports.get(ws)?.close(CloseCode.heartbeatTimeout, 'no pong')
         ws.terminate()
         continue
@@ -320,15 +316,30 @@ const refuse = (socket: Duplex, status: number, reason: string): void => {
  * cost ~0.2 KiB each), and nothing of it outlives the socket.
  */
 const kAlive = Symbol('converge.alive')
-type AliveSocket = WebSocket & { [kAlive]?: boolean }
+/** The timer that closes a y-websocket socket silent since it opened (see firstMessageTimeout). */
+const kFirstMessage = Symbol('converge.firstMessage')
+type TrackedSocket = WebSocket & { [kAlive]?: boolean; [kFirstMessage]?: ReturnType<typeof setTimeout> }
 
 const setAlive = (ws: WebSocket, alive: boolean): void => {
-  ;(ws as AliveSocket)[kAlive] = alive
+  ;(ws as TrackedSocket)[kAlive] = alive
 }
 
-/** A 'pong' and 'message' listener: the socket (`this`) is alive. */
+const clearFirstMessage = (ws: WebSocket): void => {
+  const timer = (ws as TrackedSocket)[kFirstMessage]
+  if (timer === undefined) return
+  clearTimeout(timer)
+  ;(ws as TrackedSocket)[kFirstMessage] = undefined
+}
+
+/** A 'pong' listener: the socket (`this`) is alive. */
 function markAlive(this: WebSocket): void {
   setAlive(this, true)
+}
+
+/** A 'message' listener: the socket (`this`) is alive, and it sent its first message. */
+function heard(this: WebSocket): void {
+  setAlive(this, true)
+  clearFirstMessage(this)
 }
 
 /** An 'error' listener of an upgraded socket: the socket is destroyed (its 'close' follows). */
