@@ -3,7 +3,8 @@
  * handled (or dropped) its messages count as in flight, for flow control.
  */
 export class Backlog<M> {
-  private held: M[] = []
+  /** Made on the first message held (most sessions hold none). */
+  private held: M[] | undefined
   private handled: Promise<void> | undefined
   private resolveHandled: (() => void) | undefined
   private readonly max: number
@@ -14,6 +15,7 @@ export class Backlog<M> {
 
   /** Holds `m`; false (and nothing held) when `max` messages are held already. */
   hold(m: M): boolean {
+    this.held ??= []
     if (this.held.length >= this.max) return false
     this.held.push(m)
     return true
@@ -29,8 +31,8 @@ export class Backlog<M> {
 
   /** The held messages, oldest first; the backlog is empty afterwards. */
   take(): M[] {
-    const held = this.held
-    this.held = []
+    const held = this.held ?? []
+    this.held = undefined
     return held
   }
 
@@ -41,7 +43,7 @@ export class Backlog<M> {
 
   /** Forgets the held messages (the session ended) and ends their hold. */
   drop(): void {
-    this.held = []
+    this.held = undefined
     this.release()
   }
 }

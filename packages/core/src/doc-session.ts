@@ -80,7 +80,8 @@ export class DocSession implements AttachedSession {
   private readonly acks = new SessionAcks()
   private ackScheduled = false
   private readonly startedAt = performance.now()
-  private syncedWaiters: Array<() => void> = []
+  /** Who waits for the remote's step 2 (whenSynced; made on the first). */
+  private syncedWaiters: Array<() => void> | undefined
 
   constructor(peer: SessionLink, rdoc: ReplicaDoc, options: DocSessionOptions) {
     this.peer = peer
@@ -256,11 +257,14 @@ export class DocSession implements AttachedSession {
       }).finally(() => this.exchange.streaming--)
       return
     }
-    this.rdoc.diff(stateVector, theirDeletes).then((update) => {
-      if (this.ended) return
-      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
-      this.markAnswered()
-    }, this.failUnlessEnded)
+    this.rdoc.diff(stateVector, theirDeletes).then(
+      (update) => {
+        if (this.ended) return
+        this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
+        this.markAnswered()
+      },
+      (err) => this.failUnlessEnded(err),
+    )
   }
 
   private markAnswered(): void {
@@ -271,7 +275,7 @@ export class DocSession implements AttachedSession {
   }
 
   /** A failure that concerns a session already ended (the document was unloaded) is nobody's fault. */
-  private readonly failUnlessEnded = (err: unknown): void => {
+  private failUnlessEnded(err: unknown): void {
     if (!this.ended) this.peer.fail(err)
   }
 
@@ -313,9 +317,12 @@ export class DocSession implements AttachedSession {
       this.ackScheduled = false
       if (this.ended) return
       const seq = this.acks.durableThrough
-      this.rdoc.stateVector().then((stateVector) => {
-        if (!this.ended) this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector })
-      }, this.failUnlessEnded)
+      this.rdoc.stateVector().then(
+        (stateVector) => {
+          if (!this.ended) this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector })
+        },
+        (err) => this.failUnlessEnded(err),
+      )
     }, 0)
   }
 
@@ -328,9 +335,12 @@ export class DocSession implements AttachedSession {
     const awareness = this.rdoc.presence()
     if (awareness === undefined) {
       // A cold session (mesh link): load the document so presence can pass through.
-      this.rdoc.load().then(() => {
-        if (!this.ended) this.receiveAwareness(update)
-      }, this.failUnlessEnded)
+      this.rdoc.load().then(
+        () => {
+          if (!this.ended) this.receiveAwareness(update)
+        },
+        (err) => this.failUnlessEnded(err),
+      )
       return
     }
     try {
@@ -368,30 +378,39 @@ export class DocSession implements AttachedSession {
   /** Resolves when the remote's sync step 2 is applied, or the session ends. */
   whenSynced(): Promise<void> {
     if (this.synced || this.ended) return Promise.resolve()
-    return new Promise((resolve) => this.syncedWaiters.push(resolve))
+    return new Promise((resolve) => {
+      this.syncedWaiters ??= []
+      this.syncedWaiters.push(resolve)
+    })
   }
 
   private releaseSyncedWaiters(): void {
     const waiters = this.syncedWaiters
-    this.syncedWaiters = []
-    for (const w of waiters) w()
+    this.syncedWaiters = undefined
+    for (const w of waiters ?? []) w()
   }
 
   /** Sends our state vector again, so the remote answers with whatever we lack. */
   resync(): void {
     if (!this.started || this.ended) return
-    this.step1(true).then((step1) => {
-      if (!this.ended) this.peer.send(step1)
-    }, this.failUnlessEnded)
+    this.step1(true).then(
+      (step1) => {
+        if (!this.ended) this.peer.send(step1)
+      },
+      (err) => this.failUnlessEnded(err),
+    )
   }
 
   /** A session the remote started sends its step 1 on the remote's (see `replyFirst`). */
   private sendStep1IfDue(withDeleteDigests: boolean): void {
     if (this.exchange.step1Sent) return
     this.exchange.step1Sent = true
-    this.step1(withDeleteDigests).then((step1) => {
-      if (!this.ended) this.peer.send(step1)
-    }, this.failUnlessEnded)
+    this.step1(withDeleteDigests).then(
+      (step1) => {
+        if (!this.ended) this.peer.send(step1)
+      },
+      (err) => this.failUnlessEnded(err),
+    )
   }
 
   /** Our sync step 1: the state vector, and on converge.v1 digests of our deletions when they pay off. */

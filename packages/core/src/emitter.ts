@@ -20,7 +20,8 @@ export class Emitter<EVENTS extends { [key in keyof EVENTS]: (...args: any[]) =>
 
   /** Adds `f` for `name` (once: adding it again changes nothing) and returns it. */
   on<NAME extends keyof EVENTS & string>(name: NAME, f: EVENTS[NAME]): EVENTS[NAME] {
-    if (this.#indexOf(name, f) < 0) this.#listeners = [...this.#listeners, name, f]
+    // concat sizes the new array exactly (a spread leaves room to grow, kept per connection).
+    if (this.#indexOf(name, f) < 0) this.#listeners = this.#listeners.concat([name, f])
     return f
   }
 
@@ -36,7 +37,7 @@ export class Emitter<EVENTS extends { [key in keyof EVENTS]: (...args: any[]) =>
   off<NAME extends keyof EVENTS & string>(name: NAME, f: EVENTS[NAME]): void {
     const at = this.#indexOf(name, f)
     if (at < 0) return
-    const rest = this.#listeners.filter((_, i) => i !== at && i !== at + 1)
+    const rest = this.#listeners.slice(0, at).concat(this.#listeners.slice(at + 2))
     this.#listeners = rest.length === 0 ? NONE : rest
   }
 

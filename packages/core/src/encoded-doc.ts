@@ -207,9 +207,22 @@ export class EncodedDoc {
   }
 }
 
-/** `ranges` per client sorted by clock, overlapping and adjacent ones merged. */
+/**
+ * `ranges` per client sorted by clock, overlapping and adjacent ones merged. A list that
+ * already is (as Yjs writes them) is kept, not copied: both stay in memory while the
+ * document is served cold, and neither is changed (a commit makes new lists).
+ */
 const sortedRanges = (ranges: DeleteRanges | undefined): DeleteRanges =>
-  new Map([...(ranges ?? [])].map(([client, list]) => [client, normalizedRanges(list)]))
+  new Map([...(ranges ?? [])].map(([client, list]) => [client, isNormalized(list) ? list : normalizedRanges(list)]))
+
+/** Sorted by clock, none overlapping or adjacent to the one before: what normalizedRanges returns. */
+const isNormalized = (list: ReadonlyArray<readonly [number, number]>): boolean => {
+  for (let i = 1; i < list.length; i++) {
+    const before = list[i - 1] as readonly [number, number]
+    if ((list[i] as readonly [number, number])[0] <= before[0] + before[1]) return false
+  }
+  return true
+}
 
 /** A stored state this large keeps its check's scan for the first answer cut in parts (smaller ones are scanned again, cheaply). */
 const KEEP_SCAN_BYTES = 64 * 1024

@@ -25,3 +25,37 @@ describe('SessionAcks on an upstream session', () => {
     expect(acks.acked(1)).toBeUndefined()
   })
 })
+
+describe('SessionAcks durable prefix', () => {
+  it('in any order of durability, the durable prefix is the longest run from 1 made durable, and moves exactly when it grows', () => {
+    // Seeded: replay with the same seed.
+    const seed = 12
+    let state = seed
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+      return state / 2 ** 31
+    }
+    for (let round = 0; round < 50; round++) {
+      const n = 1 + Math.floor(random() * 40)
+      const order = Array.from({ length: n }, (_, i) => i + 1)
+      // Mostly in order, sometimes shuffled a little: both paths of `durable`.
+      for (let i = n - 1; i > 0; i--) {
+        if (random() < 0.3) {
+          const j = Math.floor(random() * (i + 1))
+          ;[order[i], order[j]] = [order[j] as number, order[i] as number]
+        }
+      }
+      const acks = new SessionAcks()
+      const done = new Set<number>()
+      let prefix = 0
+      for (const seq of order) {
+        done.add(seq)
+        const before = prefix
+        while (done.has(prefix + 1)) prefix++
+        expect(acks.durable(seq), `seed ${seed} round ${round}: ${order.join(',')}`).toBe(prefix !== before)
+        expect(acks.durableThrough).toBe(prefix)
+      }
+      expect(acks.durableThrough).toBe(n)
+    }
+  })
+})

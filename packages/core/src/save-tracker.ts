@@ -65,8 +65,8 @@ export class SessionAcks {
   private recvSeq = 0
   /** Every received message up to this number is durable and applied. */
   private durableSeq = 0
-  /** Messages durable ahead of an earlier one still being written. */
-  private readonly durableAhead = new Set<number>()
+  /** Messages durable ahead of an earlier one still being written (made when one is). */
+  private durableAhead: Set<number> | undefined
 
   /** A message carrying `localChanges` went out; an upstream session waits for its ack. */
   sent(localChanges: number, upstream: boolean): void {
@@ -97,9 +97,16 @@ export class SessionAcks {
 
   /** Message `seq` is durable; true when that moved the durable prefix (an ack is due). */
   durable(seq: number): boolean {
-    this.durableAhead.add(seq)
+    if (this.durableAhead === undefined && seq === this.durableSeq + 1) {
+      // In order, as nearly always: no set.
+      this.durableSeq = seq
+      return true
+    }
+    const ahead = this.durableAhead ?? new Set<number>()
+    ahead.add(seq)
     const before = this.durableSeq
-    while (this.durableAhead.delete(this.durableSeq + 1)) this.durableSeq++
+    while (ahead.delete(this.durableSeq + 1)) this.durableSeq++
+    this.durableAhead = ahead.size === 0 ? undefined : ahead
     return this.durableSeq !== before
   }
 
