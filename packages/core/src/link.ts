@@ -11,7 +11,7 @@ import { inboxChannel, newInbox, receiveDuringHandshake } from './handshake-inbo
 import { Heartbeat } from './heartbeat.js'
 import { type LinkState, type PeerStatus, statusOf } from './link-state.js'
 import { browserEvents, LinkTimers } from './link-timers.js'
-import { LinkTransport, type TransportOwner } from './link-transport.js'
+import { LinkTransport } from './link-transport.js'
 import { checkMessageLimits } from './message-limits.js'
 import type { HelloMessage, Message } from './messages.js'
 import type { DEFAULT_PEER_OPTIONS } from './peer-options.js'
@@ -54,7 +54,7 @@ const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MES
  * dials and redials with backoff and jitter, frames messages, runs the handshake,
  * heartbeats and limits, and emits the decoded messages. It knows nothing of documents.
  */
-export class Link extends Emitter<LinkEvents> implements TransportOwner {
+export class Link extends Emitter<LinkEvents> {
   readonly config: LinkConfig
   /** Who the remote is: from the handshake once open, else what is known so far. */
   remote: LinkIdentity
@@ -127,7 +127,8 @@ export class Link extends Emitter<LinkEvents> implements TransportOwner {
     this.flow?.dispose()
     this.exempt = false
     const accepted = !this.config.initiator
-    // Its events and flow control, dropped once the link moved on from it (link-transport.ts).
+    // Its events and flow control, dropped once the link moved on from it (link-transport.ts;
+    // the link is its TransportOwner through @internal members, so not `implements` in the d.ts).
     const events = new LinkTransport(this, transport, accepted)
     this.flow = new ConnectionFlow(this.config.flowScope, this.config.limits, events, accepted)
     // Until the handshake completes, the connect timeout bounds the wait.
