@@ -147,7 +147,8 @@ describe('prepared WebSocket frames', () => {
 
 describe('frames received from ws', () => {
   it('a frame that is a view of a larger read chunk arrives as its own bytes, a whole one without a copy', () => {
-    const handlers: Array<(data: unknown) => void> = []
+    // Like ws's EventEmitter: listeners by event, called with the socket as `this`.
+    const handlers: Array<(this: unknown, data: unknown) => void> = []
     const socket = {
       binaryType: '',
       readyState: 1,
@@ -159,7 +160,9 @@ describe('frames received from ws', () => {
       onmessage: null,
       onclose: null,
       onerror: null,
-      on: (_event: string, listener: (data: unknown) => void) => handlers.push(listener),
+      on: (event: string, listener: (this: unknown, data: unknown) => void) => {
+        if (event === 'message') handlers.push(listener)
+      },
     }
     const t = new WebSocketTransport(socket as unknown as WebSocketLike, 'fake')
     const got: Uint8Array[] = []
@@ -168,9 +171,10 @@ describe('frames received from ws', () => {
     const chunk = Buffer.from([9, 9, 1, 2, 3, 9, 9])
     const whole = Buffer.allocUnsafeSlow(2)
     whole.set([4, 5])
+    expect(handlers).toHaveLength(1)
     for (const h of handlers) {
-      h(chunk.subarray(2, 5))
-      h(whole)
+      h.call(socket, chunk.subarray(2, 5))
+      h.call(socket, whole)
     }
     expect(got.map((b) => [...b])).toEqual([
       [1, 2, 3],
