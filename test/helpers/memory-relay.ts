@@ -104,7 +104,7 @@ export const stockRelay = (
     store,
     peerId: coldDocs ? 'cold' : 'warm',
     coldDocs,
-    // Stock (y-websocket framing) sessions do not hold a document: a delay keeps it while they run.
+    // A document also stays loaded between one stock client's leaving and the next's joining.
     unloadDelay: 60_000,
     // The relay's own tombstones document (.converge/…) is opened by the relay itself.
     observer: { docLoaded: (name) => (name.startsWith('.converge') ? undefined : loads++) },
