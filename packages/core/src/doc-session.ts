@@ -257,14 +257,10 @@ export class DocSession implements AttachedSession {
       }).finally(() => this.exchange.streaming--)
       return
     }
-    this.rdoc.diff(stateVector, theirDeletes).then(
-      (update) => {
-        if (this.ended) return
-        this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
-        this.markAnswered()
-      },
-      (err) => this.failUnlessEnded(err),
-    )
+    this.whileOpen(this.rdoc.diff(stateVector, theirDeletes), (update) => {
+      this.sendCarrying({ type: 'sync-step2', doc: this.doc, update }, local)
+      this.markAnswered()
+    })
   }
 
   private markAnswered(): void {
@@ -277,6 +273,16 @@ export class DocSession implements AttachedSession {
   /** A failure that concerns a session already ended (the document was unloaded) is nobody's fault. */
   private failUnlessEnded(err: unknown): void {
     if (!this.ended) this.peer.fail(err)
+  }
+
+  /** Runs `then` with what `work` gives unless the session ended meanwhile; a failure fails the peer unless it ended. */
+  private whileOpen<T>(work: Promise<T>, then: (value: T) => void): void {
+    work.then(
+      (value) => {
+        if (!this.ended) then(value)
+      },
+      (err) => this.failUnlessEnded(err),
+    )
   }
 
   private receiveUpdate(update: Uint8Array, isStep2: boolean): void {
@@ -317,11 +323,8 @@ export class DocSession implements AttachedSession {
       this.ackScheduled = false
       if (this.ended) return
       const seq = this.acks.durableThrough
-      this.rdoc.stateVector().then(
-        (stateVector) => {
-          if (!this.ended) this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector })
-        },
-        (err) => this.failUnlessEnded(err),
+      this.whileOpen(this.rdoc.stateVector(), (stateVector) =>
+        this.peer.send({ type: 'saved', doc: this.doc, seq, stateVector }),
       )
     }, 0)
   }
@@ -335,12 +338,7 @@ export class DocSession implements AttachedSession {
     const awareness = this.rdoc.presence()
     if (awareness === undefined) {
       // A cold session (mesh link): load the document so presence can pass through.
-      this.rdoc.load().then(
-        () => {
-          if (!this.ended) this.receiveAwareness(update)
-        },
-        (err) => this.failUnlessEnded(err),
-      )
+      this.whileOpen(this.rdoc.load(), () => this.receiveAwareness(update))
       return
     }
     try {
@@ -393,24 +391,14 @@ export class DocSession implements AttachedSession {
   /** Sends our state vector again, so the remote answers with whatever we lack. */
   resync(): void {
     if (!this.started || this.ended) return
-    this.step1(true).then(
-      (step1) => {
-        if (!this.ended) this.peer.send(step1)
-      },
-      (err) => this.failUnlessEnded(err),
-    )
+    this.whileOpen(this.step1(true), (step1) => this.peer.send(step1))
   }
 
   /** A session the remote started sends its step 1 on the remote's (see `replyFirst`). */
   private sendStep1IfDue(withDeleteDigests: boolean): void {
     if (this.exchange.step1Sent) return
     this.exchange.step1Sent = true
-    this.step1(withDeleteDigests).then(
-      (step1) => {
-        if (!this.ended) this.peer.send(step1)
-      },
-      (err) => this.failUnlessEnded(err),
-    )
+    this.whileOpen(this.step1(withDeleteDigests), (step1) => this.peer.send(step1))
   }
 
   /** Our sync step 1: the state vector, and on converge.v1 digests of our deletions when they pay off. */
