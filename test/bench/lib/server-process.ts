@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { pinnedArgv, SERVER_CPU } from './pinning.js'
-import { cpuMs, cpuSplitMs, peakRssBytes, rssBytes } from './process-stats.js'
+import { cpuMs, cpuPreciseMs, cpuSplitMs, peakRssBytes, rssBytes } from './process-stats.js'
 import { waitFor } from './wait.js'
 
 export interface ServerProcessOptions {
@@ -99,6 +99,11 @@ export class ServerProcess {
   /** CPU time the server has used so far, in ms. */
   cpuMs(): number {
     return cpuMs(this.pid)
+  }
+
+  /** CPU time so far of the live threads, in ms with sub-millisecond resolution (for short spans; process-stats.ts). */
+  cpuPreciseMs(): number {
+    return cpuPreciseMs(this.pid)
   }
 
   /** CPU time so far, user and system (kernel), in ms. */

