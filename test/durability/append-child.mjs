@@ -5,15 +5,23 @@
  * that resolves it prints one line, `ack <doc> <base64 update>`, so the test knows exactly
  * which updates were acknowledged before it sent SIGKILL.
  *
- *   node test/durability/append-child.mjs <dir> <seed> <docs>
+ *   node test/durability/append-child.mjs <dir> <seed> <docs> [journal|none] [N]
  *
+ * With N > 0 it kills itself with SIGKILL right after printing its Nth ack, in the turn
+ * the append resolved (with the journal, before that batch's LevelDB write ends).
+ *
+ * With `journal`: the relay's journal file (appends resolve once journaled, before their
+ * LevelDB write) and a change log, as a relay runs it.
  * Plain JavaScript: Node 20 runs it without a build step of its own (it needs
  * `npx tsc -b packages/core packages/level`).
  */
 import { LevelStore } from '@converge/level'
 import * as Y from 'yjs'
+import { FileJournal } from '../../packages/relay/dist/file-journal.js'
 
-const [dir, seedArg, docsArg] = process.argv.slice(2)
+const [dir, seedArg, docsArg, journalArg, selfKillArg] = process.argv.slice(2)
+const selfKillAt = Number(selfKillArg ?? 0)
+let acks = 0
 if (dir === undefined) throw new Error('usage: append-child.mjs <dir> <seed> <docs>')
 
 let state = Number(seedArg ?? 1) >>> 0
@@ -27,6 +35,7 @@ const random = () => {
 }
 
 const store = new LevelStore(dir, {
+  ...(journalArg === 'journal' ? { journal: FileJournal.in(dir), changeLog: true } : {}),
   compactMinUpdates: 8,
   compactRatio: 0,
   compactMaxLogBytes: 2048,
@@ -64,7 +73,9 @@ const writeDoc = async (name) => {
       }
     })
     const appended = store.append(name, update).then(() => {
+      // Pipes are written synchronously on Linux: the line is out before the kill.
       process.stdout.write(`ack ${name} ${Buffer.from(update).toString('base64')}\n`)
+      if (++acks === selfKillAt) process.kill(process.pid, 'SIGKILL')
     })
     inFlight.add(appended)
     appended.finally(() => inFlight.delete(appended))

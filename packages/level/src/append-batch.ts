@@ -8,9 +8,13 @@ export interface Batch {
   changes: PendingChange[]
   count: number
   bytes: number
+  /** Settles when the appends are durable (journaled, or written to LevelDB), or failed. */
   done: Promise<void>
   resolve: () => void
   reject: (err: unknown) => void
+  /** Settles once LevelDB holds the batch or its write failed (later than `done` for a journaled batch); never rejects. */
+  stored: Promise<void>
+  markStored: () => void
 }
 
 /** An empty batch, with its promise. */
@@ -21,5 +25,9 @@ export const newBatch = (): Batch => {
     resolve = res
     reject = rej
   })
-  return { docs: new Map(), changes: [], count: 0, bytes: 0, done, resolve, reject }
+  let markStored!: () => void
+  const stored = new Promise<void>((res) => {
+    markStored = res
+  })
+  return { docs: new Map(), changes: [], count: 0, bytes: 0, done, resolve, reject, stored, markStored }
 }

@@ -1,6 +1,8 @@
 import { type AppendMeta, ConvergeError, FailedTurn, onNextTurn } from '@converge/core'
 import { type Batch, newBatch } from './append-batch.js'
 import { type BatchOp, EMPTY, VIEW, writeOps } from './batch-ops.js'
+import type { AppendJournal } from './journal.js'
+import { encodeJournalRecord, journalMarkOp } from './journal-records.js'
 import type { LevelChangeLog } from './level-change-log.js'
 import { indexKey, logKey, type WriteKeys } from './level-keys.js'
 import type { AnyLevel, LEVEL_STORE_DEFAULTS, LevelStoreStats } from './level-store-options.js'
@@ -16,8 +18,12 @@ export interface GroupCommitHost {
   readonly keys: WriteKeys
   /** Its records go into the batch of their updates. */
   readonly changes: LevelChangeLog | undefined
-  /** `chunk` (a document's updates of one batch) is durable; called before the batch's appends resolve. */
+  /** `chunk` (a document's updates of one batch) is in LevelDB; called before the batch's appends resolve unless journaled. */
   logged(doc: string, chunk: LogChunkWriter): void
+  /** The journal (used without `sync`), and the sequence number of its last record (JOURNAL_MARK_KEY). */
+  readonly journal: { readonly to: AppendJournal; seq: number } | undefined
+  /** Settles once the store is open (its journal written to LevelDB): no batch is written before. */
+  ready(): Promise<void>
 }
 
 /**
@@ -36,12 +42,17 @@ export class GroupCommit {
   private readonly failedTurn = new FailedTurn()
   /** Documents whose index entry this instance has written. */
   private readonly indexed = new Set<string>()
+  /**
+   * Set when LevelDB failed a batch whose appends had resolved (journaled): from then on
+   * every append fails and the journal is kept, so the next open writes that batch.
+   */
+  private broken: ConvergeError | undefined
 
   constructor(private readonly host: GroupCommitHost) {}
 
   /** Queues `update` for the next batch; resolves when that batch is written. */
   append(doc: string, update: Uint8Array, meta: AppendMeta | undefined): Promise<void> {
-    const refusal = this.failedTurn.refusal()
+    const refusal = this.broken ?? this.failedTurn.refusal()
     if (refusal !== undefined) return Promise.reject(refusal)
     const { maxBatchUpdates, maxBatchBytes } = this.host.options
     let batch = this.pending[this.pending.length - 1]
@@ -66,10 +77,10 @@ export class GroupCommit {
     return batch.done
   }
 
-  /** Resolves when every append made so far has been written (or has failed). */
+  /** Resolves when LevelDB holds every append made so far (or its write failed). */
   async written(): Promise<void> {
     const last = this.pending[this.pending.length - 1] ?? this.inFlight
-    if (last !== undefined) await last.done.catch(noop)
+    if (last !== undefined) await last.stored
   }
 
   /** `doc` was deleted: its next append writes its index entry again. */
@@ -95,7 +106,32 @@ export class GroupCommit {
       this.inFlight = batch
       await this.writeBatch(batch)
       this.inFlight = undefined
+      batch.markStored()
     }
+    // LevelDB holds every batch journaled so far.
+    const journal = this.host.journal
+    if (journal !== undefined && journal.to.bytes > 0 && this.broken === undefined) journal.to.reset()
+  }
+
+  /**
+   * Writes `ops` to the journal when it takes the batch (see LevelStoreOptions.journal),
+   * with the mark that tells a replay whether LevelDB holds it; false when not journaled.
+   */
+  private journaled(batch: Batch, ops: BatchOp[]): boolean {
+    const { journal, options } = this.host
+    if (journal === undefined || options.sync) return false
+    if (batch.bytes > options.maxJournalBatchBytes || journal.to.bytes >= options.maxJournalBytes) return false
+    const seq = journal.seq + 1
+    ops.push(journalMarkOp(seq))
+    try {
+      journal.to.append(encodeJournalRecord(seq, ops))
+    } catch {
+      // Not journaled: the batch resolves after its LevelDB write, which carries the mark all the same.
+      journal.seq = seq
+      return false
+    }
+    journal.seq = seq
+    return true
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
@@ -108,15 +144,28 @@ export class GroupCommit {
       if (!this.indexed.has(doc)) ops.push({ type: 'put', key: indexKey(doc), value: EMPTY, ...VIEW })
     }
     let commitChanges: (() => void) | undefined
+    let early = false
     try {
+      await this.host.ready()
       if (changes !== undefined) {
         const changeOps = await changes.opsFor(batch.changes, Date.now())
         ops.push(...changeOps.ops)
         commitChanges = changeOps.commit
       }
+      early = this.journaled(batch, ops)
+      // Durable in the journal: its appends go on while LevelDB writes it.
+      if (early) batch.resolve()
       await writeOps(db, options.sync, ops)
     } catch (cause) {
       stats.writeErrors++
+      if (early) {
+        // Its appends resolved: it stays in the journal, for the next open to write.
+        this.broken = new ConvergeError(
+          'CONVERGE_STORE_WRITE_FAILED',
+          'LevelDB failed a journaled batch: the store takes no more appends until it is opened again (the journal keeps the batch)',
+          { cause },
+        )
+      }
       batch.reject(
         new ConvergeError('CONVERGE_STORE_WRITE_FAILED', `LevelDB batch of ${batch.count} appends failed`, { cause }),
       )
@@ -124,6 +173,7 @@ export class GroupCommit {
       // those made before its callers could react, may build on it, so they fail with it.
       for (const later of this.pending.splice(0)) {
         later.reject(new ConvergeError('CONVERGE_STORE_WRITE_FAILED', 'an earlier append failed', { cause }))
+        later.markStored()
       }
       this.failedTurn.fail(cause)
       return
@@ -135,8 +185,6 @@ export class GroupCommit {
       this.indexed.add(doc)
       this.host.logged(doc, chunk)
     }
-    batch.resolve()
+    if (!early) batch.resolve()
   }
 }
-
-const noop = () => undefined

@@ -1,5 +1,6 @@
 import type { ConvergeError, StoreStats } from '@converge/core'
 import type { AbstractLevel } from 'abstract-level'
+import type { AppendJournal } from './journal.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: any abstract-level database works; keys and values are encoded per call.
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -48,10 +49,29 @@ export interface LevelStoreOptions {
    * sequence-numbered record, in the same batch. Default false.
    */
   changeLog?: boolean
+  /**
+   * Make a batch durable in this journal, synchronously, and resolve its appends before
+   * the LevelDB write (append-journal.ts): appends resolve without a round trip through
+   * libuv's thread pool. Used only without `sync`. `open()` must be called (and awaited)
+   * before anything else: it writes to LevelDB what the journal holds. Default: none.
+   */
+  journal?: AppendJournal
+  /**
+   * Largest batch (update bytes) the journal takes; a larger one resolves after its LevelDB
+   * write. 0: appends never use the journal (`open()` still writes what it holds). Default 1 MiB.
+   */
+  maxJournalBatchBytes?: number
+  /**
+   * The journal is emptied once LevelDB holds every batch; past this many bytes (LevelDB
+   * never catching up), batches resolve after their LevelDB write until it is. Default 64 MiB.
+   */
+  maxJournalBytes?: number
 }
 
-export const LEVEL_STORE_DEFAULTS: Required<Omit<LevelStoreOptions, 'onError'>> = {
+export const LEVEL_STORE_DEFAULTS: Required<Omit<LevelStoreOptions, 'onError' | 'journal'>> = {
   changeLog: false,
+  maxJournalBatchBytes: 1024 * 1024,
+  maxJournalBytes: 64 * 1024 * 1024,
   sync: false,
   compactMinUpdates: 500,
   compactRatio: 0.5,

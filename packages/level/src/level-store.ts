@@ -22,6 +22,8 @@ import {
   sumBytes,
 } from './doc-entries.js'
 import { GroupCommit } from './group-commit.js'
+import type { AppendJournal } from './journal.js'
+import { replayJournal } from './journal-records.js'
 import { LevelChangeLog } from './level-change-log.js'
 import {
   docOfIndexKey,
@@ -76,14 +78,17 @@ export class LevelStore implements Store {
   /** Compactions and deletions of one document run one after another. */
   private readonly docLocks = new Map<string, Promise<void>>()
   private closing: Promise<void> | undefined
+  private opening: Promise<void> | undefined
   readonly changes: LevelChangeLog | undefined
+  private readonly journal: { readonly to: AppendJournal; seq: number } | undefined
 
   /** `location` opens a `level` database there (a directory in Node, an IndexedDB name in browsers). */
   constructor(location: string | AnyLevel, options: LevelStoreOptions = {}) {
     this.db =
       typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
-    const { onError, ...rest } = options
+    const { onError, journal, ...rest } = options
     this.options = { ...LEVEL_STORE_DEFAULTS, ...definedOnly(rest) }
+    this.journal = journal === undefined ? undefined : { to: journal, seq: 0 }
     this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
     this.changes = this.options.changeLog ? new LevelChangeLog(this.db) : undefined
     this.appends = new GroupCommit({
@@ -92,6 +97,8 @@ export class LevelStore implements Store {
       stats: this.stats,
       keys: this.keys,
       changes: this.changes,
+      journal: this.journal,
+      ready: () => (this.journal === undefined ? Promise.resolve() : this.open()),
       logged: (doc, chunk) => {
         const info = this.info(doc)
         info.logCount += chunk.count
@@ -114,9 +121,24 @@ export class LevelStore implements Store {
     })
   }
 
-  /** Opens the database (also done lazily by the first operation). */
-  async open(): Promise<void> {
-    await this.db.open()
+  /**
+   * Opens the database (also done lazily by the first operation without a journal), and
+   * writes to LevelDB the batches the journal holds that it does not.
+   */
+  open(): Promise<void> {
+    this.opening ??= (async () => {
+      await this.db.open()
+      if (this.journal !== undefined)
+        this.journal.seq = await replayJournal(this.db, this.journal.to, this.options.sync)
+    })()
+    return this.opening
+  }
+
+  /** Before a read: the store is open, and LevelDB holds every append made so far (a journaled one may resolve first). */
+  private async settled(): Promise<void> {
+    if (this.journal === undefined) return
+    await this.open()
+    await this.appends.written()
   }
 
   // --- appends ------------------------------------------------------------------
@@ -135,6 +157,7 @@ export class LevelStore implements Store {
 
   async load(doc: string): Promise<Uint8Array | undefined> {
     this.checkOpen()
+    await this.settled()
     const entries = await readDocEntries(this.db, doc, this.reportTo)
     if (entries.snapshots.length === 0 && entries.log.length === 0) return undefined
     const { info, log } = this.decodeLog(doc, entries)
@@ -149,6 +172,7 @@ export class LevelStore implements Store {
    */
   async stateVector(doc: string): Promise<Uint8Array> {
     this.checkOpen()
+    await this.settled()
     const info = this.info(doc)
     const version = info.version
     if (info.stateVector?.version === version) return info.stateVector.value
@@ -160,6 +184,7 @@ export class LevelStore implements Store {
 
   async digest(doc: string): Promise<Uint8Array> {
     this.checkOpen()
+    await this.settled()
     const info = this.info(doc)
     const version = info.version
     if (info.digest?.version === version) return info.digest.value
@@ -170,6 +195,7 @@ export class LevelStore implements Store {
 
   async list(): Promise<string[]> {
     this.checkOpen()
+    await this.settled()
     const keys: string[] = await this.db.keys({ ...indexRange(), ...KEY }).all()
     return keys.map(docOfIndexKey).sort()
   }
@@ -325,6 +351,7 @@ export class LevelStore implements Store {
       const compaction = this.compactor.stop()
       await Promise.allSettled([compaction, ...this.docLocks.values()])
       await this.db.close()
+      this.journal?.to.close()
     })()
     return this.closing
   }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LevelStore, type LevelStoreOptions } from '@converge/level'
+import { FileJournal } from './file-journal.js'
 import { ensurePrivateDir } from './private-files.js'
 
 /** A data directory that cannot be used, said in the terms of the relay rather than LevelDB's. */
@@ -24,16 +25,22 @@ const lockHolder = async (dir: string): Promise<number | undefined> => {
  * Opens the LevelStore of a data directory. `create: false` (inspect, backup) refuses a
  * directory that does not exist instead of creating an empty database there. A directory
  * locked by a running relay is reported as such, with its pid where the system tells it.
+ * Its journal (file-journal.ts) is always read at open, so every command sees what a relay
+ * acknowledged before it stopped; `journal` says whether appends use it (default false).
  */
 export const openDataDir = async (
   dir: string,
-  options: LevelStoreOptions,
-  { create }: { create: boolean },
+  options: Omit<LevelStoreOptions, 'journal'>,
+  { create, journal = false }: { create: boolean; journal?: boolean },
 ): Promise<LevelStore> => {
   if (!create && !existsSync(dir)) throw new DataDirError(`no data directory at ${dir} (nothing was created)`)
   // Owner-only: documents are nobody else's to read (0700 directory, 0600 files).
   if (create) await ensurePrivateDir(dir)
-  const store = new LevelStore(dir, options)
+  const store = new LevelStore(dir, {
+    ...options,
+    journal: FileJournal.in(dir),
+    ...(journal ? {} : { maxJournalBatchBytes: 0 }),
+  })
   try {
     await store.open()
   } catch (err) {

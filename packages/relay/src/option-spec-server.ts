@@ -13,6 +13,14 @@ export const SERVER_OPTION_SPEC: readonly OptionSpec[] = [
     doc: 'fsync every write batch before acknowledging it (slower, survives power loss)',
   }),
   option({
+    key: 'journal',
+    flag: '--journal <on|off>',
+    env: 'CONVERGE_JOURNAL',
+    default: true,
+    parse: bool,
+    doc: "without --fsync: acknowledge a write batch once written to the data directory's journal file, then write it to LevelDB (replayed at start), so updates reach clients without waiting for LevelDB",
+  }),
+  option({
     key: 'tlsCert',
     flag: '--tls-cert <file>',
     env: 'CONVERGE_TLS_CERT',

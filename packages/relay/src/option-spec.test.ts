@@ -23,6 +23,7 @@ const ALL_KEYS: Record<ConfigKey, true> = {
   port: true,
   data: true,
   fsync: true,
+  journal: true,
   peers: true,
   peerToken: true,
   peerTokenFile: true,

@@ -38,6 +38,11 @@ export interface RelayOptions extends SettleOptions, ChangeFeedOptions, WebhookQ
   store?: Store
   /** fsync every LevelDB batch before acknowledging its updates. */
   fsync?: boolean
+  /**
+   * Without fsync: acknowledge a batch once it is in the data directory's journal file,
+   * before its LevelDB write (@converge/level's journal.ts). Default true.
+   */
+  journal?: boolean
   /** Relays to peer with (ws:// or wss:// URLs, e.g. ws://relay-b:1234). */
   peers?: string[]
   /** Token this relay presents to the relays it dials. */

@@ -225,7 +225,7 @@ export class Relay {
           changeLog: resolved.changeFeed ?? true,
           onError: (err) => log.error({ err, code: err.code }, 'store'),
         },
-        { create: true },
+        { create: true, journal: resolved.journal },
       ))
     const revocationsFile =
       options.revocationsFile ?? (options.store === undefined ? join(resolved.data, 'revocations.json') : undefined)
