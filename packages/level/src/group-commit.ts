@@ -1,4 +1,4 @@
-import { type AppendMeta, ConvergeError, FailedTurn, onNextTurn } from '@converge/core'
+import { type AppendMeta, ConvergeError, FailedTurn, nextTurn, onNextTurn } from '@converge/core'
 import { type Batch, newBatch } from './append-batch.js'
 import { type BatchOp, EMPTY, VIEW, writeOps } from './batch-ops.js'
 import type { AppendJournal } from './journal.js'
@@ -153,8 +153,13 @@ export class GroupCommit {
         commitChanges = changeOps.commit
       }
       early = this.journaled(batch, ops)
-      // Durable in the journal: its appends go on while LevelDB writes it.
-      if (early) batch.resolve()
+      if (early) {
+        // Durable in the journal: its appends go on first (what follows them, e.g. forwarding
+        // to readers, runs in this turn's microtasks), then LevelDB writes it: handing a
+        // batch to the thread pool blocks this thread for a while on a busy core.
+        batch.resolve()
+        await nextTurn()
+      }
       await writeOps(db, options.sync, ops)
     } catch (cause) {
       stats.writeErrors++
