@@ -50,6 +50,14 @@ export interface LinkEvents {
 const malformed = (message: string) => new ConvergeError('CONVERGE_MALFORMED_MESSAGE', message)
 
 /**
+ * Connections a link has closed for an error (see Link.countError), until their close
+ * lands: a transport may report it a turn later, and errors still arriving meanwhile (more
+ * bad frames, other writes of a failed batch) count nothing more. Weak: a transport is
+ * forgotten with its link.
+ */
+const closedForError = new WeakSet<Transport>()
+
+/**
  * One connection to a remote replica (or, on a BroadcastChannel, to the other tabs): it
  * dials and redials with backoff and jitter, frames messages, runs the handshake,
  * heartbeats and limits, and emits the decoded messages. It knows nothing of documents.
@@ -134,8 +142,7 @@ export class Link extends Emitter<LinkEvents> {
     // Until the handshake completes, the connect timeout bounds the wait.
     this.timers.later(() => {
       if (this.current() === transport && this.state.kind !== 'open') {
-        this.config.observer.protocolError?.(this.remote.remoteId, 'CONVERGE_TIMEOUT', CloseCode.heartbeatTimeout)
-        transport.close(CloseCode.heartbeatTimeout, 'connect timeout')
+        this.closeForError('CONVERGE_TIMEOUT', CloseCode.heartbeatTimeout, 'connect timeout')
       }
     }, this.config.limits.connectTimeout)
     transport.attach(events)
@@ -274,12 +281,30 @@ export class Link extends Emitter<LinkEvents> {
         ? err
         : new ConvergeError('CONVERGE_INTERNAL', `internal error: ${(err as Error)?.message ?? err}`, { cause: err })
     const code = closeCode ?? closeCodeOf(e.code)
-    this.config.observer.protocolError?.(this.remote.remoteId, e.code, code)
+    const first = this.countError(e.code, code)
     this.emit('error', [e])
     const transport = this.current()
-    if (transport === undefined) return
+    if (!first || transport === undefined) return
     this.send({ type: 'error', doc: '', code: e.code, message: e.message.slice(0, 200) })
     transport.close(code, e.message.slice(0, 120))
+  }
+
+  /** Closes the current connection because of the error `errorCode`, counted (see countError). */
+  closeForError(errorCode: string, closeCode: number, reason: string): void {
+    if (this.countError(errorCode, closeCode)) this.current()?.close(closeCode, reason)
+  }
+
+  /**
+   * Counts the error that closes the current connection (observer.protocolError): once a
+   * connection, however many errors it makes before its close lands. False, and nothing
+   * counted, once it is closing or closed: then there is nothing left to close.
+   */
+  private countError(errorCode: string, closeCode: number): boolean {
+    const transport = this.current()
+    if (transport === undefined || closedForError.has(transport)) return false
+    closedForError.add(transport)
+    this.config.observer.protocolError?.(this.remote.remoteId, errorCode, closeCode)
+    return true
   }
 
   /**
@@ -329,11 +354,6 @@ export class Link extends Emitter<LinkEvents> {
   /** Bytes queued on the current transport, not yet handed to the network (where it knows). */
   get bufferedAmount(): number | undefined {
     return this.current()?.bufferedAmount
-  }
-
-  /** Closes the current connection with `code` (a transient one: a dialer reconnects). */
-  drop(code: number, reason: string): void {
-    this.current()?.close(code, reason)
   }
 
   /** Sends `m` if connected and the framing carries it; dropped otherwise. */

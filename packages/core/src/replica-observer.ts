@@ -9,7 +9,7 @@ export interface ReplicaObserver {
   messageIn?(peerId: string, type: string, bytes: number): void
   /** A frame went out to a peer. */
   messageOut?(peerId: string, type: string, bytes: number): void
-  /** A peer sent something that broke the protocol; it is being closed with `closeCode`. */
+  /** A peer sent something that broke the protocol; it is being closed with `closeCode` (once a connection, however many errors it made). */
   protocolError?(peerId: string, code: string, closeCode: number): void
   /** An update was made durable, taking `ms`. */
   persisted?(doc: string, bytes: number, ms: number): void

@@ -164,8 +164,6 @@ class RouteReader implements SlowReaderHost {
   }
 
   close(code: number, reason: string): void {
-    const route = this.route
-    route.observer.protocolError?.(route.link.remote.remoteId, 'CONVERGE_LIMIT_EXCEEDED', code)
-    route.link.drop(code, reason)
+    this.route.link.closeForError('CONVERGE_LIMIT_EXCEEDED', code, reason)
   }
 }
