@@ -243,13 +243,8 @@ export class DocSession implements AttachedSession {
         part: (update) => this.sendCarrying(sharedMessage('update', this.doc, update), 0),
         // Sent in the turn its diff was made: no change falls between the diff and the count.
         step2: (update) => {
+          // Made from the document as it is now, hydrated meanwhile or not (sync-answer.ts).
           this.sendCarrying(sharedMessage('sync-step2', this.doc, update), this.rdoc.saves.localChanges)
-          // Hydrated while the parts streamed: what the Y.Doc took since, which no update carried.
-          const now = this.rdoc.doc
-          if (now !== undefined && !(warm instanceof Y.Doc)) {
-            const since = this.rdoc.diffLoaded(now, warm.stateVector())
-            this.sendCarrying(sharedMessage('update', this.doc, since), this.rdoc.saves.localChanges)
-          }
           this.markAnswered()
         },
         bufferedAmount: () => this.peer.bufferedAmount?.(),

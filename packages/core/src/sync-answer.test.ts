@@ -126,6 +126,8 @@ describe('SyncAnswer', () => {
     const { doc, text, cache } = sharedDoc()
     const source = {
       fanOut: { syncAnswers: cache },
+      doc,
+      encoded: undefined,
       diffLoaded: (d: Y.Doc, sv: Uint8Array) => Y.encodeStateAsUpdate(d, sv),
     }
     const a = joiner(doc)

@@ -5,14 +5,21 @@
  * by every peer asking at its state vector (sync-answer-cache.ts): one computation per
  * document version, and every joiner streams the same bytes, whose frames are encoded
  * once per framing (broadcast.ts). A joiner that reaches the step 2 after the document
- * changed gets the diff since what the parts covered, made then: never a stale answer.
+ * changed (or, served cold, hydrated) gets the diff since what the parts covered, made then
+ * from the document as it is: never a stale answer.
  */
 import * as Y from 'yjs'
 import type { DeleteDigests } from './delete-set-chunks.js'
 import type { EncodedDoc } from './encoded-doc.js'
 import { DiffSplitter, type PartCutter, type StructSource, surelyLargerThan } from './split-diff.js'
 import { type Step2Sink, type StreamedAnswer, streamAnswer } from './step2-stream.js'
-import { type DocStamp, type KeptAnswer, MIN_SHARED_ANSWER_BYTES, type SyncAnswerCache } from './sync-answer-cache.js'
+import {
+  type AnswerSubject,
+  type DocStamp,
+  type KeptAnswer,
+  MIN_SHARED_ANSWER_BYTES,
+  type SyncAnswerCache,
+} from './sync-answer-cache.js'
 
 /** The step 2 after the parts: what they covered, and its diff as of `at` (undefined: not made yet). */
 interface Final {
@@ -31,16 +38,19 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
   private final: Final | undefined
 
   /**
-   * `diff(since)`: what a peer at state vector `since` lacks, made from `doc` (a Y.Doc, or
-   * the encoded state of a document served cold) now; `versions` tells whether `doc`
-   * changed since a moment (the document's cache).
+   * The parts are cut from `doc` (a Y.Doc, or the encoded state of a document served cold);
+   * `now()` is the document as it is at each later moment, which may be another form of it
+   * (a document served cold hydrates: it builds its Y.Doc, and its encoded state changes no
+   * more). `diff(since)`: what a peer at state vector `since` lacks, made from the document
+   * now; `versions` tells whether a form of it changed since a moment (the document's cache).
    */
   constructor(
-    private readonly doc: Y.Doc | EncodedDoc,
+    doc: AnswerSubject,
     sv: Uint8Array,
     readonly maxBytes: number,
     private readonly diff: (since: Uint8Array) => Uint8Array,
     private readonly versions: Pick<SyncAnswerCache, 'stamp' | 'current'>,
+    private readonly now: () => AnswerSubject = () => doc,
   ) {
     this.computedAt = versions.stamp(doc)
     // The whole diff first (it is cheap, and most answers fit in one message), unless it
@@ -68,14 +78,16 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
     }
     this.splitter = undefined
     const covered = splitter.covered()
-    this.final = { covered, bytes: this.diff(covered), at: this.versions.stamp(this.doc) }
+    this.final = { covered, bytes: this.diff(covered), at: this.versions.stamp(this.now()) }
     return undefined
   }
 
   step2(): Uint8Array {
     const final = this.final as Final
-    if (final.bytes !== undefined && this.versions.current(this.doc, final.at)) return final.bytes
-    // The document changed since the step 2 was made: its diff since the parts, now.
+    // The one check that the document is as the step 2 was made: unchanged, and in the same
+    // form (one that hydrated since is another document to the cache, never current).
+    if (final.bytes !== undefined && this.versions.current(this.now(), final.at)) return final.bytes
+    // It changed, or hydrated, since the step 2 was made: its diff since the parts, now.
     return this.diff(final.covered)
   }
 }
@@ -83,6 +95,10 @@ export class SyncAnswer implements KeptAnswer, StreamedAnswer {
 /** What answerLoaded needs of the document (a ReplicaDoc). */
 export interface AnswerSource {
   readonly fanOut: { readonly syncAnswers: SyncAnswerCache }
+  /** Its Y.Doc once loaded (a document served cold builds it when it hydrates). */
+  readonly doc: Y.Doc | undefined
+  /** The encoded state of a document served cold (cold-doc.ts), until it hydrates. */
+  readonly encoded: EncodedDoc | undefined
   diffLoaded(doc: Y.Doc, sv: Uint8Array, theirDeletes?: DeleteDigests): Uint8Array
 }
 
@@ -101,10 +117,14 @@ export const answerLoaded = (
   sink: Step2Sink,
 ): Promise<void> => {
   const cache = source.fanOut.syncAnswers
-  const diff =
-    doc instanceof Y.Doc
-      ? (since: Uint8Array) => source.diffLoaded(doc, since, theirDeletes)
-      : (since: Uint8Array) => doc.diff(since, theirDeletes)
-  const compute = () => new SyncAnswer(doc, sv, maxBytes, diff, cache)
+  // The document as it is now: a cold one that hydrated while the parts streamed is its
+  // Y.Doc, which has all the encoded state had and what it took since (no update carried
+  // that to this peer: they wait while its answer streams).
+  const now = (): AnswerSubject => source.doc ?? source.encoded ?? doc
+  const diff = (since: Uint8Array) => {
+    const form = now()
+    return form instanceof Y.Doc ? source.diffLoaded(form, since, theirDeletes) : form.diff(since, theirDeletes)
+  }
+  const compute = () => new SyncAnswer(doc, sv, maxBytes, diff, cache, now)
   return streamAnswer(theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute(), sink)
 }
