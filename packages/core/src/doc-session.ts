@@ -249,7 +249,9 @@ export class DocSession implements AttachedSession {
         },
         bufferedAmount: () => this.peer.bufferedAmount?.(),
         ended: () => this.ended,
-      }).finally(() => this.exchange.streaming--)
+      })
+        .catch((err) => this.failUnlessEnded(err))
+        .finally(() => this.exchange.streaming--)
       return
     }
     this.whileOpen(this.rdoc.diff(stateVector, theirDeletes), (update) => {

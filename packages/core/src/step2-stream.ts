@@ -30,17 +30,23 @@ const DRAIN_POLL_MS = 10
  * (heartbeats, pongs, other peers) however large the diff, and the receiver's flow control
  * paces the whole exchange; then the step 2, made or checked current in the turn it is
  * sent (it carries the deletions and every change made meanwhile). Returns a promise that
- * settles once the step 2 was sent, or the session ended.
+ * settles once the step 2 was sent, or the session ended; it rejects, and nothing throws,
+ * when the answer or the sink fails, in this turn or a later one.
  */
 export const streamAnswer = (answer: StreamedAnswer, sink: Step2Sink): Promise<void> => {
-  const first = answer.part(0)
-  if (first === undefined) {
-    sink.step2(answer.step2())
-    return Promise.resolve()
+  let first: Uint8Array | undefined
+  try {
+    first = answer.part(0)
+    if (first === undefined) {
+      sink.step2(answer.step2())
+      return Promise.resolve()
+    }
+    sink.part(first)
+  } catch (err) {
+    return Promise.reject(err)
   }
-  sink.part(first)
   let next = 1
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const pump = () => {
       if (sink.ended()) {
         resolve()
@@ -50,14 +56,21 @@ export const streamAnswer = (answer: StreamedAnswer, sink: Step2Sink): Promise<v
         setTimeout(pump, DRAIN_POLL_MS)
         return
       }
-      const part = answer.part(next)
-      if (part === undefined) {
-        sink.step2(answer.step2())
-        resolve()
+      // A failure while cutting a part or making the step 2 (a timer's turn: nothing
+      // above would catch it, and the process would die) fails this answer alone.
+      try {
+        const part = answer.part(next)
+        if (part === undefined) {
+          sink.step2(answer.step2())
+          resolve()
+          return
+        }
+        next++
+        sink.part(part)
+      } catch (err) {
+        reject(err)
         return
       }
-      next++
-      sink.part(part)
       setTimeout(pump, 0)
     }
     setTimeout(pump, 0)

@@ -106,7 +106,7 @@ export interface AnswerSource {
  * Answers a sync step 1 with state vector `sv` from the loaded `doc`, or the encoded state
  * of a document served cold, into `sink` (see streamAnswer). Delete digests tailor an
  * answer to one peer: it is computed for it alone. Settles once the step 2 was sent, or
- * the session ended.
+ * the session ended; rejects (never throws) when making or sending the answer fails.
  */
 export const answerLoaded = (
   source: AnswerSource,
@@ -126,5 +126,11 @@ export const answerLoaded = (
     return form instanceof Y.Doc ? source.diffLoaded(form, since, theirDeletes) : form.diff(since, theirDeletes)
   }
   const compute = () => new SyncAnswer(doc, sv, maxBytes, diff, cache, now)
-  return streamAnswer(theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute(), sink)
+  let answer: SyncAnswer
+  try {
+    answer = theirDeletes === undefined ? cache.answer(doc, sv, maxBytes, compute) : compute()
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  return streamAnswer(answer, sink)
 }
