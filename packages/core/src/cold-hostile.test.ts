@@ -272,6 +272,62 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
     for (const [i, [what, update]] of cases.entries()) await sameOutcome(p, `m${i}`, [updateFrame(update, false)], what)
   })
 
+  it('a client listed in two sections (or an empty one): both relays hold, store and, after a restart, serve what a Y.Doc that took the update holds', async () => {
+    const random = seededRandom(SEED)
+    const writer = baseDoc(random, 4, false)
+    const end = Y.getState(writer.store, WRITER)
+    const at = (client: number, clock: number, structs: StructSpec[]) => ({ client, clock, structs })
+    const first = { ref: 4, len: 1, parent: 't' } as const
+    const after = (client: number, clock: number): StructSpec => ({ ref: 4, len: 1, origin: [client, clock] })
+    const cases: Array<[string, Uint8Array]> = [
+      // Yjs keeps OTHER's second section alone: the item at 0; a merge of the stored bytes lost it.
+      ['a new client at 1, then at 0', handMade([at(OTHER, 1, [after(OTHER, 0)]), at(OTHER, 0, [first])])],
+      // The item at 1 waits for 0, which Yjs dropped; a merge showed both.
+      ['a new client at 0, then at 1', handMade([at(OTHER, 0, [first]), at(OTHER, 1, [after(OTHER, 0)])])],
+      [
+        'a new client at 0 two long, then at 0 again',
+        handMade([at(OTHER, 0, [{ ...first, len: 2 }]), at(OTHER, 0, [first])]),
+      ],
+      ['a new client at 0, then past a gap', handMade([at(OTHER, 0, [first]), at(OTHER, 5, [first])])],
+      [
+        'a known client, new then covered',
+        handMade([at(WRITER, end, [after(WRITER, end - 1)]), at(WRITER, 0, [first])]),
+      ],
+      ['a new client, then an empty section of it', handMade([at(OTHER, 0, [first]), at(OTHER, 0, [])])],
+      [
+        'two clients, the first again after the second',
+        handMade([at(OTHER, 0, [first]), at(OTHER + 1, 0, [first]), at(OTHER, 1, [after(OTHER, 0)])]),
+      ],
+    ]
+    for (const [i, [what, update]] of cases.entries()) {
+      const reference = new Y.Doc()
+      Y.applyUpdate(reference, Y.encodeStateAsUpdate(writer))
+      Y.applyUpdate(reference, update)
+      const expected = stateOf(reference)
+      const p = await pair(SEED + i, writer)
+      expect({ what, outcome: await sameOutcome(p, `c${i}`, [updateFrame(update, false)], what) }).toEqual({
+        what,
+        outcome: 'open',
+      })
+      for (const [side, r] of [
+        ['cold', p.cold],
+        ['warm', p.warm],
+      ] as const) {
+        expect({ what, side, joiner: await joinerState(r, `c${i}-j2`) }).toEqual({ what, side, joiner: expected })
+        expect({ what, side, stored: await storedState(r.store) }).toEqual({ what, side, stored: expected })
+        // After a restart: a new relay over the same durable data (the store merges what it kept).
+        await r.relay.destroy()
+        const again = relayOn(side === 'cold', SEED + i, r.store.restart())
+        cleanups.push(() => again.relay.destroy())
+        expect({ what, side, restarted: await joinerState(again, `c${i}-j3`) }).toEqual({
+          what,
+          side,
+          restarted: expected,
+        })
+      }
+    }
+  })
+
   it('damaged stored state: a cold relay answers a joiner as a warm one does (both repair the store on load), and never sends bytes that do not apply', async () => {
     const random = seededRandom(SEED)
     const writer = baseDoc(random, 30, false)

@@ -13,8 +13,8 @@
  * longer than one struct (update-dependencies.ts, checkPlacement), and no type can nest
  * deeper than before (nesting-depth.ts).
  */
-import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
+import { clientSections, repeatsAClient } from './client-sections.js'
 import type { DeleteRanges } from './delete-set-chunks.js'
 import type { DocShape } from './encoded-doc.js'
 
@@ -174,8 +174,8 @@ export interface ColdState {
 export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState, sections: number): ColdVerdict => {
   const { sv } = state
   // Yjs applies only the last section of a client an update lists twice (or an empty one):
-  // with their clocks contiguous, the decoded structs cannot tell. The Y.Doc decides.
-  if (sections !== new Set(decoded.structs.map((s) => s.id.client)).size) return hydrate('a client in two blocks')
+  // with their clocks contiguous, the decoded structs cannot tell. The Y.Doc decides (client-sections.ts).
+  if (repeatsAClient(decoded, sections)) return hydrate('a client in two blocks')
   for (const s of decoded.structs) if (s.length === 0) return hydrate('an empty struct')
   // The Y.Doc's checks refuse an empty deletion even when everything else is there already.
   for (const ranges of decoded.ds.clients.values())
@@ -199,9 +199,6 @@ export const checkColdUpdate = (decoded: DecodedUpdate, state: ColdState, sectio
   }
   return { kind: 'accept', reach, root: newRoot }
 }
-
-/** How many client sections an update's structs are listed in (its first number). */
-export const clientSections = (update: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(update))
 
 /** The shape of a whole state (decoded once per document, on its first update taken cold). */
 export const shapeOf = (state: Uint8Array): DocShape | null => {

@@ -244,8 +244,7 @@ export class ReplicaDoc {
     const doc = this.doc ?? (await this.load())
     let decoded: ReturnType<typeof Y.decodeUpdate> | undefined
     if (this.host.policy.validatesUpdates) {
-      // Bytes from every peer are checked in full; mesh links and upstream relays pass on
-      // pending structs a limited peer already sent, so only they skip maxPendingBytes.
+      // Checked in full; mesh links and upstream relays (passing on a limited peer's pending structs) skip maxPendingBytes.
       const trusted = this.fromTrustedPeer(origin)
       // Updates that waited for the load are checked in one turn: one refused refuses those after (session-refusals.ts).
       decoded = checkUnlessRefused(this.sessionOf(origin), () => {
@@ -253,6 +252,7 @@ export class ReplicaDoc {
           maxNestingDepth: this.host.maxNestingDepth,
           maxPendingBytes: trusted ? undefined : this.host.maxPendingBytes,
         })
+        update = checked.update // as the Y.Doc applies it: a client listed twice keeps its last section
         // Already integrated (a duplicate from the mesh, a repeated delete set): durable as it is.
         if (isRedundantUpdate(doc, checked)) return undefined
         this.size.admit(doc, update.length, this.name, !trusted) // mesh links pass on what another relay's limit admitted

@@ -42,6 +42,9 @@ export interface ScannedRun {
   readonly client: number
   readonly first: number
   readonly count: number
+  /** Where its bytes start (its struct count) and end, in the update. */
+  readonly start: number
+  readonly end: number
   /** The clocks its structs cover, [from, to) pairs: one pair per run of structs with no Skip between them. */
   readonly ranges: number[]
 }
@@ -79,12 +82,13 @@ export const scanUpdate = (update: Uint8Array, withTable = true): ScannedUpdate 
   const runs: ScannedRun[] = []
   const sections = decoding.readVarUint(decoder)
   for (let s = 0; s < sections; s++) {
+    const start = decoder.pos
     const count = decoding.readVarUint(decoder)
     const client = decoding.readVarUint(decoder)
     let clock = decoding.readVarUint(decoder)
     const ranges: number[] = []
     let from = clock
-    runs.push({ client, first: rows, count, ranges })
+    const first = rows
     for (let i = 0; i < count; i++) {
       const at = decoder.pos
       const info = readByte(decoder)
@@ -152,6 +156,7 @@ export const scanUpdate = (update: Uint8Array, withTable = true): ScannedUpdate 
       rows++
     }
     if (clock > from) ranges.push(from, clock)
+    runs.push({ client, first, count, ranges, start, end: decoder.pos })
   }
   return { bytes: update, table, runs, hasSkips, deleteSetAt: decoder.pos }
 }

@@ -5,6 +5,7 @@
  * an update before it applies it, so what passes here is what every later load applies.
  */
 import * as Y from 'yjs'
+import { clientSections, lastSectionsOnly, repeatsAClient } from './client-sections.js'
 import { ConvergeError } from './errors.js'
 import { checkNestingDepth } from './nesting-depth.js'
 import { hasMissingDependencies } from './update-dependencies.js'
@@ -35,9 +36,30 @@ export const decodeOrRefuse = (update: Uint8Array): DecodedUpdate => {
   return decoded
 }
 
-/** Validates `update` against `doc` (not applied yet); returns it decoded. Throws a coded error otherwise. */
-export const validateUpdate = (doc: Y.Doc, update: Uint8Array, name: string, limits: UpdateLimits): DecodedUpdate => {
+/**
+ * `update` as a Y.Doc applies it, and its structs: of a client it lists in several
+ * sections, the last alone (client-sections.ts), so that what is stored merges, after a
+ * restart, into the document the Y.Doc holds. The same bytes in every update Yjs writes.
+ */
+export const decodeAsApplied = (update: Uint8Array): { update: Uint8Array; decoded: DecodedUpdate } => {
   const decoded = decodeOrRefuse(update)
+  if (!repeatsAClient(decoded, clientSections(update))) return { update, decoded }
+  const applied = lastSectionsOnly(update)
+  return { update: applied, decoded: decodeOrRefuse(applied) }
+}
+
+/**
+ * Validates `received` against `doc` (not applied yet); returns it decoded, with `update`
+ * the bytes to store and apply: it as a Y.Doc applies it (decodeAsApplied). Throws a coded
+ * error otherwise.
+ */
+export const validateUpdate = (
+  doc: Y.Doc,
+  received: Uint8Array,
+  name: string,
+  limits: UpdateLimits,
+): DecodedUpdate & { update: Uint8Array } => {
+  const { update, decoded } = decodeAsApplied(received)
   const gap = hasMissingDependencies(doc, decoded, name)
   const pendingUpdate = doc.store.pendingStructs?.update
   // Types waiting in the pending structs may hang below this update's: count them too.
@@ -57,7 +79,7 @@ export const validateUpdate = (doc: Y.Doc, update: Uint8Array, name: string, lim
       )
     }
   }
-  return decoded
+  return Object.assign(decoded, { update })
 }
 
 /** Validates a stored part while a store rebuilds a document from its parts (no pending limit). */
