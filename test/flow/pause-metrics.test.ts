@@ -1,19 +1,10 @@
 import type { Relay } from '@converge/relay'
-import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { after, startRelay } from '../helpers/in-process-relay.js'
+import { stockUpdate } from '../helpers/stock-frames.js'
 import { waitFor } from '../helpers/wait.js'
-
-/** One y-websocket sync message carrying `update`. */
-const updateFrame = (update: Uint8Array) => {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, 0)
-  syncProtocol.writeUpdate(encoder, update)
-  return encoding.toUint8Array(encoder)
-}
 
 /** The value of a metric without labels, read in process. */
 const value = async (relay: Relay, name: string) => {
@@ -30,7 +21,7 @@ describe('flow-control metrics', () => {
     })
     const doc = new Y.Doc()
     const frames: Uint8Array[] = []
-    doc.on('update', (update: Uint8Array) => frames.push(updateFrame(update)))
+    doc.on('update', (update: Uint8Array) => frames.push(stockUpdate(update)))
     const text = doc.getText('text')
     for (let i = 0; i < 500; i++) text.insert(0, `edit ${i} `)
     const ws = new WebSocket(`${relay.url}/burst`)

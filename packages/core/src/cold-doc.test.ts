@@ -6,6 +6,7 @@ import * as Y from 'yjs'
 import { seededRandom } from '../../../test/bench/lib/seeded-random.js'
 import { stockRelay as relayOn } from '../../../test/helpers/memory-relay.js'
 import { runSeeds } from '../../../test/helpers/seed.js'
+import { SYNC, stockStep1, stockUpdate } from '../../../test/helpers/stock-frames.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import type { MemoryNetwork } from './memory-network.js'
 import { MemoryStore } from './memory-store.js'
@@ -22,22 +23,14 @@ interface StockClient {
   close(): void
 }
 
-const SYNC = 0
-
 const stockClient = (net: MemoryNetwork, address: string, from: string, doc = new Y.Doc()): StockClient => {
   const transport = net.connector(address, from)()
-  const frame = (write: (e: encoding.Encoder) => void) => {
-    const e = encoding.createEncoder()
-    encoding.writeVarUint(e, SYNC)
-    write(e)
-    return encoding.toUint8Array(e)
-  }
   /** Updates sent before the connection opened, sent after its step 1. */
   const early: Uint8Array[] = []
   transport.attach({
     onOpen: () => {
-      transport.send(frame((e) => syncProtocol.writeSyncStep1(e, doc)))
-      for (const update of early.splice(0)) transport.send(frame((e) => syncProtocol.writeUpdate(e, update)))
+      transport.send(stockStep1(doc))
+      for (const update of early.splice(0)) transport.send(stockUpdate(update))
     },
     onMessage: (data) => {
       const d = decoding.createDecoder(data)
@@ -52,7 +45,7 @@ const stockClient = (net: MemoryNetwork, address: string, from: string, doc = ne
   return {
     doc,
     send: (update) => {
-      if (transport.state === 'open') transport.send(frame((e) => syncProtocol.writeUpdate(e, update)))
+      if (transport.state === 'open') transport.send(stockUpdate(update))
       else if (transport.state === 'connecting') early.push(update)
     },
     close: () => transport.close(),

@@ -21,6 +21,7 @@ import {
 import { handMade, hugeCount, mutate, type StructSpec } from '../../../test/fuzz/hand-made-updates.js'
 import { stockRelay } from '../../../test/helpers/memory-relay.js'
 import { runSeeds, seedFor } from '../../../test/helpers/seed.js'
+import { SYNC, stockStep1, stockSyncFrame, stockUpdate } from '../../../test/helpers/stock-frames.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { MemoryStore } from './memory-store.js'
 import type { ReplicaOptions } from './replica.js'
@@ -31,21 +32,6 @@ const RUNS = Number(process.env.CONVERGE_COLD_FUZZ_RUNS ?? 8)
 const RUNS_TIMEOUT = Math.max(120_000, RUNS * 15_000)
 const REPLAY = (seed: number) =>
   `CONVERGE_SEED=${seed} CONVERGE_COLD_FUZZ_RUNS=1 npx vitest run --config test/vitest.config.ts packages/core/src/cold-hostile.test.ts -t 'same random'`
-
-const SYNC = 0
-const frame = (write: (e: encoding.Encoder) => void): Uint8Array => {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, SYNC)
-  write(e)
-  return encoding.toUint8Array(e)
-}
-/** A y-protocols sync message carrying `update`: an update (2) or a sync step 2 (1). */
-const updateFrame = (update: Uint8Array, step2: boolean) =>
-  frame((e) => {
-    encoding.writeVarUint(e, step2 ? syncProtocol.messageYjsSyncStep2 : syncProtocol.messageYjsUpdate)
-    encoding.writeVarUint8Array(e, update)
-  })
-const step1Frame = (doc: Y.Doc) => frame((e) => syncProtocol.writeSyncStep1(e, doc))
 
 type Outcome = number | string
 
@@ -69,9 +55,9 @@ const sendOnce = async (r: Relay, id: string, frames: Uint8Array[], step1s = 0):
   const answers: string[] = []
   t.attach({
     onOpen: () => {
-      t.send(step1Frame(new Y.Doc()))
+      t.send(stockStep1(new Y.Doc()))
       for (const f of frames) t.send(f)
-      t.send(step1Frame(new Y.Doc()))
+      t.send(stockStep1(new Y.Doc()))
     },
     onMessage: (data) => {
       const d = decoding.createDecoder(data)
@@ -124,7 +110,7 @@ const observer = (r: Relay, id: string) => {
   let failed: string | undefined
   let answered = false
   t.attach({
-    onOpen: () => t.send(step1Frame(doc)),
+    onOpen: () => t.send(stockStep1(doc)),
     onMessage: (data) => {
       const d = decoding.createDecoder(data)
       if (decoding.readVarUint(d) !== SYNC) return
@@ -234,7 +220,7 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
     ]
     for (const [i, [what, update]] of cases.entries()) {
       for (const step2 of [false, true]) {
-        const code = await sameOutcome(p, `h${i}${step2}`, [updateFrame(update, step2)], what)
+        const code = await sameOutcome(p, `h${i}${step2}`, [stockUpdate(update, step2)], what)
         expect({ what, code }).toEqual({ what, code: 4400 })
       }
     }
@@ -269,7 +255,7 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
         ]),
       ],
     ]
-    for (const [i, [what, update]] of cases.entries()) await sameOutcome(p, `m${i}`, [updateFrame(update, false)], what)
+    for (const [i, [what, update]] of cases.entries()) await sameOutcome(p, `m${i}`, [stockUpdate(update, false)], what)
   })
 
   it('a client listed in two sections (or an empty one): both relays hold, store and, after a restart, serve what a Y.Doc that took the update holds', async () => {
@@ -305,7 +291,7 @@ describe('a cold relay and a warm one, fed the same hostile updates', () => {
       Y.applyUpdate(reference, update)
       const expected = stateOf(reference)
       const p = await pair(SEED + i, writer)
-      expect({ what, outcome: await sameOutcome(p, `c${i}`, [updateFrame(update, false)], what) }).toEqual({
+      expect({ what, outcome: await sameOutcome(p, `c${i}`, [stockUpdate(update, false)], what) }).toEqual({
         what,
         outcome: 'open',
       })
@@ -435,7 +421,7 @@ const randomRun = async (seed: number) => {
         () => anyStateVector(rng),
         () => Y.encodeStateVector(writer),
       ])()
-      const step1 = frame((e) => {
+      const step1 = stockSyncFrame((e) => {
         encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep1)
         encoding.writeVarUint8Array(e, sv)
       })
@@ -446,7 +432,7 @@ const randomRun = async (seed: number) => {
     // Now and then several on one connection: they are taken in order, each while the last may still be written.
     const batch = Array.from({ length: random() < 0.2 ? 2 + Math.floor(random() * 3) : 1 }, next)
     const what = batch.map(([w, u]) => `${w} ${Buffer.from(u).toString('hex').slice(0, 400)}`).join('; ')
-    const frames = batch.map(([, u]) => updateFrame(u, random() < 0.3))
+    const frames = batch.map(([, u]) => stockUpdate(u, random() < 0.3))
     await sameOutcome(p, `s${step}`, frames, `step ${step}: ${what}`)
     // A client connected all along has what each relay passed on.
     await waitFor(() => watchers[0].state() === watchers[1].state(), {

@@ -31,6 +31,11 @@ export const MAX_CHUNKS_PER_CLIENT = 4096
 /** Chunks are at least 2^6 clocks long. */
 export const MIN_CHUNK_BITS = 6
 
+/**
+ * Reads a V1 delete set as Yjs does: each client's ranges as listed (Yjs writes them sorted
+ * and merged; normalizedRanges sorts any others), and a client listed twice (no Yjs encoder
+ * writes that) gets both lists, the second appended. Throws when the bytes do not decode.
+ */
 export const readDeleteSet = (decoder: decoding.Decoder): DeleteRanges => {
   const ranges: DeleteRanges = new Map()
   const clients = decoding.readVarUint(decoder)
@@ -39,8 +44,10 @@ export const readDeleteSet = (decoder: decoding.Decoder): DeleteRanges => {
     const n = decoding.readVarUint(decoder)
     const list: Array<[number, number]> = []
     for (let j = 0; j < n; j++) list.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder)])
-    list.sort((a, b) => a[0] - b[0])
-    ranges.set(client, list)
+    // Appended one by one: a spread of a long list overflows the stack.
+    const known = ranges.get(client)
+    if (known === undefined) ranges.set(client, list)
+    else for (const range of list) known.push(range)
   }
   return ranges
 }

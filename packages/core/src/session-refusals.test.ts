@@ -4,12 +4,11 @@
  * document is read from the store, or while a relay serving it cold hydrates it (the
  * updates then wait for the load and are checked in one turn).
  */
-import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { handMade } from '../../../test/fuzz/hand-made-updates.js'
 import { stockRelay } from '../../../test/helpers/memory-relay.js'
+import { stockStep1, stockUpdate } from '../../../test/helpers/stock-frames.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { MemoryStore } from './memory-store.js'
 
@@ -34,18 +33,7 @@ class HeldStore extends MemoryStore {
   }
 }
 
-const syncFrame = (write: (e: encoding.Encoder) => void): Uint8Array => {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, 0)
-  write(e)
-  return encoding.toUint8Array(e)
-}
-const step1 = syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc()))
-const updateFrame = (update: Uint8Array) =>
-  syncFrame((e) => {
-    encoding.writeVarUint(e, syncProtocol.messageYjsUpdate)
-    encoding.writeVarUint8Array(e, update)
-  })
+const step1 = stockStep1()
 
 const textOf = (update: Uint8Array | undefined): string => {
   const doc = new Y.Doc()
@@ -94,7 +82,7 @@ const refusedThenValid = async (coldDocs: boolean, refused: Uint8Array, holdAfte
   let closed: number | undefined
   t.attach({
     onOpen: () => {
-      for (const f of [step1, updateFrame(refused), updateFrame(valid)]) t.send(f)
+      for (const f of [step1, stockUpdate(refused), stockUpdate(valid)]) t.send(f)
     },
     onMessage: () => undefined,
     onClose: (code) => (closed = code),

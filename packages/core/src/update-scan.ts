@@ -10,7 +10,7 @@
  * says. Malformed bytes throw, as Y.decodeUpdate would.
  */
 import * as decoding from 'lib0/decoding'
-import type { DeleteRanges, DeleteSet } from './delete-set-chunks.js'
+import { type DeleteSet, readDeleteSet } from './delete-set-chunks.js'
 
 /** Fields per struct in `ScannedUpdate.table`. */
 export const STRIDE = 9
@@ -189,19 +189,7 @@ export const forEachClockRange = (
 export const deleteSetOf = (scan: ScannedUpdate): DeleteSet => {
   const decoder = decoding.createDecoder(scan.bytes)
   decoder.pos = scan.deleteSetAt
-  const ranges: DeleteRanges = new Map()
-  const clients = decoding.readVarUint(decoder)
-  for (let c = 0; c < clients; c++) {
-    const client = decoding.readVarUint(decoder)
-    const n = decoding.readVarUint(decoder)
-    const list: Array<[number, number]> = []
-    for (let i = 0; i < n; i++) list.push([decoding.readVarUint(decoder), decoding.readVarUint(decoder)])
-    // Yjs appends a client listed twice to the same list (one by one: a spread of a long
-    // list overflows the stack).
-    const known = ranges.get(client)
-    if (known === undefined) ranges.set(client, list)
-    else for (const range of list) known.push(range)
-  }
+  const ranges = readDeleteSet(decoder)
   return { ranges, bytes: scan.bytes.subarray(scan.deleteSetAt, decoder.pos) }
 }
 
