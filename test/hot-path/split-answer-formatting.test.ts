@@ -11,11 +11,10 @@ import { MemoryNetwork, MemoryStore, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { Message, YMessage } from '../../packages/core/src/messages.js'
 import type { Transport } from '../../packages/core/src/transport.js'
-import { decodeYWebsocketFrame, encodeYWebsocketFrame } from '../../packages/core/src/y-websocket-codec.js'
 import { seedFor } from '../helpers/seed.js'
 import { waitFor } from '../helpers/wait.js'
+import { ySocket } from '../helpers/y-socket.js'
 
 const DOC = 'doc'
 const CHUNK = 256
@@ -23,39 +22,6 @@ const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
 })
-
-const socket = (net: MemoryNetwork, name: string) => {
-  const doc = new Y.Doc()
-  let parts = 0
-  let step2 = false
-  const local: Uint8Array[] = []
-  doc.on('update', (u: Uint8Array, origin: unknown) => {
-    if (origin !== 'remote') local.push(u)
-  })
-  const t = net.connector('relay', name)()
-  let open = false
-  t.attach({
-    onOpen: () => {
-      open = true
-    },
-    onMessage: (frame) => {
-      const m: Message = decodeYWebsocketFrame(frame, DOC)
-      if (m.type === 'update' || m.type === 'sync-step2') Y.applyUpdate(doc, m.update, 'remote')
-      if (m.type === 'sync-step2') step2 = true
-      else if (m.type === 'update' && !step2) parts++
-    },
-    onClose: () => undefined,
-  })
-  cleanups.push(() => t.close())
-  return {
-    doc,
-    local,
-    parts: () => parts,
-    step2: () => step2,
-    opened: () => waitFor(() => open),
-    send: (m: YMessage) => t.send(encodeYWebsocketFrame(m)),
-  }
-}
 
 const formattedText = (seed: number, clients: number, edits: number): Y.Doc => {
   const gen = prng.create(seed)
@@ -120,9 +86,9 @@ describe.each([true, false])('an answer cut in parts (coldDocs %s)', (coldDocs) 
     net.listen('relay', (t: Transport) =>
       relay.accept(t, { framing: { yWebsocketDoc: DOC }, maxSyncChunkBytes: CHUNK }),
     )
-    const joiner = socket(net, 'joiner')
-    await joiner.opened()
-    joiner.send({ type: 'sync-step1', doc: DOC, stateVector: Y.encodeStateVector(joiner.doc) })
+    const joiner = ySocket(net, 'joiner')
+    cleanups.push(joiner.close)
+    await joiner.join()
     await waitFor(() => joiner.step2(), { what: "the joiner's step 2" })
     expect(joiner.parts()).toBeGreaterThan(1)
     const whole = new Y.Doc()

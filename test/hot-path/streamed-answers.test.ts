@@ -8,13 +8,13 @@ import { MemoryNetwork, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import type { Message } from '../../packages/core/src/messages.js'
 import { DiffSplitter } from '../../packages/core/src/split-diff.js'
 import { SyncAnswerCache } from '../../packages/core/src/sync-answer-cache.js'
 import type { Transport } from '../../packages/core/src/transport.js'
-import { decodeYWebsocketFrame, encodeYWebsocketFrame } from '../../packages/core/src/y-websocket-codec.js'
+import { decodeYWebsocketFrame } from '../../packages/core/src/y-websocket-codec.js'
 import { seedFor } from '../helpers/seed.js'
 import { waitFor } from '../helpers/wait.js'
+import { ySocket } from '../helpers/y-socket.js'
 
 const DOC = 'doc'
 /** Parts of 4 KiB: the documents below go in tens of parts. */
@@ -66,46 +66,12 @@ const startRelay = async (net: MemoryNetwork) => {
   return { relay, relayDoc, sent }
 }
 
-/**
- * A y-websocket socket to the relay that applies every update and step 2 to its own
- * document, and records its state right after each step 2.
- */
-const joiner = (net: MemoryNetwork, name: string, onPart: () => void = () => undefined) => {
-  const doc = new Y.Doc()
+/** A y-websocket socket to the relay (y-socket.ts) that records its document's state right after each step 2. */
+const joiner = (net: MemoryNetwork, name: string, onPart?: () => void) => {
   const afterStep2: State[] = []
-  let parts = 0
-  const t = net.connector('relay', name)()
-  let open = false
-  t.attach({
-    onOpen: () => {
-      open = true
-    },
-    onMessage: (frame) => {
-      const m: Message = decodeYWebsocketFrame(frame, DOC)
-      if (m.type === 'update') {
-        Y.applyUpdate(doc, m.update)
-        // Before the step 2, an update is a part of the answer; after it, a live change.
-        if (afterStep2.length === 0) {
-          parts++
-          onPart()
-        }
-      } else if (m.type === 'sync-step2') {
-        Y.applyUpdate(doc, m.update)
-        afterStep2.push(stateOf(doc))
-      }
-    },
-    onClose: () => undefined,
-  })
-  cleanups.push(() => t.close())
-  return {
-    doc,
-    afterStep2,
-    parts: () => parts,
-    join: async () => {
-      await waitFor(() => open)
-      t.send(encodeYWebsocketFrame({ type: 'sync-step1', doc: DOC, stateVector: Y.encodeStateVector(doc) }))
-    },
-  }
+  const socket = ySocket(net, name, { onPart, onStep2: (doc) => afterStep2.push(stateOf(doc)) })
+  cleanups.push(socket.close)
+  return { ...socket, afterStep2 }
 }
 
 /** Counts the answers computed, as opposed to shared, per Y.Doc they answer from. */

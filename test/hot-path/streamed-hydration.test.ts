@@ -9,11 +9,10 @@ import { MemoryNetwork, MemoryStore, Replica } from '@converge/core'
 import * as prng from 'lib0/prng'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { Message, YMessage } from '../../packages/core/src/messages.js'
 import type { Transport } from '../../packages/core/src/transport.js'
-import { decodeYWebsocketFrame, encodeYWebsocketFrame } from '../../packages/core/src/y-websocket-codec.js'
 import { seedFor } from '../helpers/seed.js'
 import { waitFor } from '../helpers/wait.js'
+import { ySocket } from '../helpers/y-socket.js'
 
 const DOC = 'doc'
 /** Parts of 4 KiB: the document below goes in tens of parts. */
@@ -23,36 +22,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
 })
 
-/** A y-websocket socket to the relay that applies what it gets to its own document. */
-const socket = (net: MemoryNetwork, name: string, onPart: () => void = () => undefined) => {
-  const doc = new Y.Doc()
-  let parts = 0
-  let step2 = false
-  const t = net.connector('relay', name)()
-  let open = false
-  t.attach({
-    onOpen: () => {
-      open = true
-    },
-    onMessage: (frame) => {
-      const m: Message = decodeYWebsocketFrame(frame, DOC)
-      if (m.type === 'update' || m.type === 'sync-step2') Y.applyUpdate(doc, m.update)
-      if (m.type === 'sync-step2') step2 = true
-      else if (m.type === 'update' && !step2) {
-        parts++
-        onPart()
-      }
-    },
-    onClose: () => undefined,
-  })
-  cleanups.push(() => t.close())
-  return {
-    doc,
-    parts: () => parts,
-    step2: () => step2,
-    opened: () => waitFor(() => open),
-    send: (m: YMessage) => t.send(encodeYWebsocketFrame(m)),
-  }
+const socket = (net: MemoryNetwork, name: string, onPart?: () => void) => {
+  const s = ySocket(net, name, { onPart })
+  cleanups.push(s.close)
+  return s
 }
 
 describe('a streamed answer from a document served cold that hydrates meanwhile', () => {
