@@ -1,5 +1,6 @@
 /** The journal's records (see journal.ts): a batch's LevelDB operations, its mark, and the replay at open. */
 
+import { ConvergeError } from '@converge/core'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { type BatchOp, writeOps } from './batch-ops.js'
@@ -75,8 +76,9 @@ export const journalMarkOp = (seq: number): BatchOp => ({
 /**
  * Writes to LevelDB, in order, each batch of the journal that it does not hold (sequence
  * number above the stored mark), then empties the journal. Resolves with the sequence
- * number of the last batch LevelDB holds. A record that does not decode ends the replay:
- * the journal's own checks make that a write the process never finished (so never acknowledged).
+ * number of the last batch LevelDB holds. The journal leaves out a torn tail (a write never
+ * finished, so never acknowledged); a whole record that does not decode is not this
+ * version's, and rejects the open with the journal kept rather than drop what follows it.
  */
 export const replayJournal = async (db: AnyLevel, journal: AppendJournal, sync: boolean): Promise<number> => {
   const stored = await db.get(JOURNAL_MARK_KEY, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
@@ -85,8 +87,12 @@ export const replayJournal = async (db: AnyLevel, journal: AppendJournal, sync: 
     let batch: { seq: number; ops: BatchOp[] }
     try {
       batch = decodeJournalRecord(record)
-    } catch {
-      break
+    } catch (cause) {
+      throw new ConvergeError(
+        'CONVERGE_INTERNAL',
+        'the append journal holds a record this version cannot read: it is kept, nothing was dropped',
+        { cause },
+      )
     }
     if (batch.seq <= seq) continue
     await writeOps(db, sync, batch.ops)

@@ -173,6 +173,14 @@ describe('LevelStore with a journal', () => {
     await again.close()
   })
 
+  it('a whole record that does not decode stops the open and keeps the journal', async () => {
+    const journal = new MemoryJournal()
+    journal.records = [new Uint8Array([1, 1, 9])]
+    const store = new LevelStore(new MemoryLevel(), { journal })
+    await expect(store.open()).rejects.toMatchObject({ code: 'CONVERGE_INTERNAL' })
+    expect(journal.records).toHaveLength(1)
+  })
+
   it('a batch above maxJournalBatchBytes, or any with sync, resolves after its LevelDB write', async () => {
     for (const options of [{ maxJournalBatchBytes: 0 }, { sync: true }]) {
       const db = new MemoryLevel()
