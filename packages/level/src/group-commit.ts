@@ -50,6 +50,11 @@ export class GroupCommit {
 
   constructor(private readonly host: GroupCommitHost) {}
 
+  /** The journal batches go to first, if any (see LevelStoreOptions.journal). */
+  get journal(): GroupCommitHost['journal'] {
+    return this.host.journal
+  }
+
   /** Queues `update` for the next batch; resolves when that batch is written. */
   append(doc: string, update: Uint8Array, meta: AppendMeta | undefined): Promise<void> {
     const refusal = this.broken ?? this.failedTurn.refusal()

@@ -22,7 +22,6 @@ import {
   sumBytes,
 } from './doc-entries.js'
 import { GroupCommit } from './group-commit.js'
-import type { AppendJournal } from './journal.js'
 import { replayJournal } from './journal-records.js'
 import { LevelChangeLog } from './level-change-log.js'
 import {
@@ -77,10 +76,9 @@ export class LevelStore implements Store {
   private readonly compactor: Compactor
   /** Compactions and deletions of one document run one after another. */
   private readonly docLocks = new Map<string, Promise<void>>()
-  private closing: Promise<void> | undefined
-  private opening: Promise<void> | undefined
+  /** Set by the first open() and the first close(). */
+  private readonly lifecycle: { opening?: Promise<void>; closing?: Promise<void> } = {}
   readonly changes: LevelChangeLog | undefined
-  private readonly journal: { readonly to: AppendJournal; seq: number } | undefined
 
   /** `location` opens a `level` database there (a directory in Node, an IndexedDB name in browsers). */
   constructor(location: string | AnyLevel, options: LevelStoreOptions = {}) {
@@ -88,7 +86,7 @@ export class LevelStore implements Store {
       typeof location === 'string' ? new Level(location, { keyEncoding: 'utf8', valueEncoding: 'view' }) : location
     const { onError, journal, ...rest } = options
     this.options = { ...LEVEL_STORE_DEFAULTS, ...definedOnly(rest) }
-    this.journal = journal === undefined ? undefined : { to: journal, seq: 0 }
+    const journaled = journal === undefined ? undefined : { to: journal, seq: 0 }
     this.onError = onError ?? ((err) => console.warn(`[converge/level] ${err.message}`, err.cause ?? ''))
     this.changes = this.options.changeLog ? new LevelChangeLog(this.db) : undefined
     this.appends = new GroupCommit({
@@ -97,8 +95,8 @@ export class LevelStore implements Store {
       stats: this.stats,
       keys: this.keys,
       changes: this.changes,
-      journal: this.journal,
-      ready: () => (this.journal === undefined ? Promise.resolve() : this.open()),
+      journal: journaled,
+      ready: () => (journaled === undefined ? Promise.resolve() : this.open()),
       logged: (doc, chunk) => {
         const info = this.info(doc)
         info.logCount += chunk.count
@@ -111,7 +109,7 @@ export class LevelStore implements Store {
       db: this.db,
       options: this.options,
       stats: this.stats,
-      closed: () => this.closing !== undefined,
+      closed: () => this.lifecycle.closing !== undefined,
       readDoc: (doc) => readDocEntries(this.db, doc, this.reportTo),
       decodeLog: (doc, entries, onBad) => this.decodeLog(doc, entries, onBad),
       info: (doc) => this.info(doc),
@@ -126,17 +124,17 @@ export class LevelStore implements Store {
    * writes to LevelDB the batches the journal holds that it does not.
    */
   open(): Promise<void> {
-    this.opening ??= (async () => {
+    this.lifecycle.opening ??= (async () => {
       await this.db.open()
-      if (this.journal !== undefined)
-        this.journal.seq = await replayJournal(this.db, this.journal.to, this.options.sync)
+      const journal = this.appends.journal
+      if (journal !== undefined) journal.seq = await replayJournal(this.db, journal.to, this.options.sync)
     })()
-    return this.opening
+    return this.lifecycle.opening
   }
 
   /** Before a read: the store is open, and LevelDB holds every append made so far (a journaled one may resolve first). */
   private async settled(): Promise<void> {
-    if (this.journal === undefined) return
+    if (this.appends.journal === undefined) return
     await this.open()
     await this.appends.written()
   }
@@ -346,14 +344,14 @@ export class LevelStore implements Store {
 
   /** Writes what is queued, stops compactions (a running one stops at its next step), and closes the database. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    this.lifecycle.closing ??= (async () => {
       await this.appends.written()
       const compaction = this.compactor.stop()
       await Promise.allSettled([compaction, ...this.docLocks.values()])
       await this.db.close()
-      this.journal?.to.close()
+      this.appends.journal?.to.close()
     })()
-    return this.closing
+    return this.lifecycle.closing
   }
 
   private withDocLock(doc: string, task: () => Promise<void>): Promise<void> {
@@ -379,7 +377,7 @@ export class LevelStore implements Store {
   }
 
   private checkOpen(): void {
-    if (this.closing !== undefined) throw new ConvergeError('CONVERGE_STORE_CLOSED', 'store is closed')
+    if (this.lifecycle.closing !== undefined) throw new ConvergeError('CONVERGE_STORE_CLOSED', 'store is closed')
   }
 
   private info(doc: string): DocInfo {
