@@ -10,40 +10,23 @@
  * once every update taken cold is durable (`hydrate`), so none is lost. The presence
  * object is made here on first need and stays the same when the document hydrates.
  */
-import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { clientSections } from './client-sections.js'
 import { checkColdUpdate, shapeOf } from './cold-update-check.js'
 import type { DeleteRanges } from './delete-set-chunks.js'
-import type { AwarenessChange } from './doc-awareness.js'
+import type { DocPresence, PresenceListener } from './doc-presence.js'
 import type { DocSize } from './doc-size.js'
 import { DurableApply } from './durable-apply.js'
 import { EncodedDoc } from './encoded-doc.js'
 import { ConvergeError } from './errors.js'
+import { newPresence } from './new-presence.js'
 import type { ReplicaDoc } from './replica-doc.js'
 import type { AttachedSession, DocHost } from './replica-doc-host.js'
-import type { RolePolicy } from './role-policy.js'
 import { checkUnlessRefused } from './session-refusals.js'
 import { EMPTY_UPDATE } from './state-digest.js'
 import { servesCold } from './stored-state-check.js'
 import { decodeOrRefuse } from './update-validation.js'
-
-type PresenceListener = (change: AwarenessChange, origin: unknown) => void
-
-/** A document's presence: a relay has none of its own, a client's is the app's to set. */
-export const newPresence = (doc: Y.Doc, policy: RolePolicy, listener: PresenceListener): Awareness => {
-  const awareness = new Awareness(doc)
-  if (!policy.hasOwnPresence) awareness.setLocalState(null)
-  awareness.on('update', listener)
-  return awareness
-}
-
-/**
- * What y-protocols' Awareness takes of a Y.Doc: a clientID (a relay sets no state of its
- * own under it) and the destroy event (ReplicaDoc.destroy destroys the awareness itself).
- */
-const standIn = (): Y.Doc => ({ clientID: Math.floor(Math.random() * 0x1_0000_0000), on: () => undefined }) as never
 
 export class ColdDoc {
   /** The encoded state, read once (undefined result: the document must be built, e.g. seeded). */
@@ -51,7 +34,7 @@ export class ColdDoc {
   /** The encoded state, once read. */
   loaded: EncodedDoc | undefined
   /** The presence, once something needed it. */
-  awareness: Awareness | undefined
+  awareness: DocPresence | undefined
   /** The state vector with every update taken and not committed yet (undefined: none). */
   private ahead: Map<number, number> | undefined
   /** Settles once the last update taken cold is committed (or failed). */
@@ -102,8 +85,8 @@ export class ColdDoc {
   }
 
   /** The presence, made now if nothing needed it before. */
-  presence(): Awareness {
-    this.awareness ??= newPresence(standIn(), this.host.policy, this.onPresence)
+  presence(): DocPresence {
+    this.awareness ??= newPresence(this.host.policy, this.host.presenceSweep, this.onPresence, undefined)
     return this.awareness
   }
 

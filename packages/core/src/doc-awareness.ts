@@ -1,17 +1,15 @@
-import { type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
 import { readAwarenessClients } from './awareness-ids.js'
+import type { DocPresence } from './doc-presence.js'
 import { DEFAULT_REPLICA_OPTIONS } from './replica-defaults.js'
 import type { AttachedSession, DocHost } from './replica-doc-host.js'
 
 // The presence (awareness) of one document as its sessions bring and take it.
 
-/** What an awareness 'update' event reports. */
-export interface AwarenessChange {
-  added: number[]
-  updated: number[]
-  removed: number[]
-}
+export type { AwarenessChange } from './doc-presence.js'
+
+/** No presence id is ever this (ids are unsigned): a relay's presence has none of its own. */
+const NO_OWN_ID = -1
 
 /**
  * Presence from `session`, as a replica takes it. A replica with presence of its own
@@ -19,7 +17,7 @@ export interface AwarenessChange {
  * to the session that announced it (awareness-guard.ts).
  */
 export const admitPresence = (
-  awareness: Awareness | undefined,
+  awareness: DocPresence | undefined,
   hasOwnPresence: boolean,
   guard: AwarenessGuard,
   update: Uint8Array,
@@ -30,30 +28,30 @@ export const admitPresence = (
   return guard.admit(
     update,
     session,
-    (id) => awareness.getStates().has(id),
-    awareness.clientID,
+    (id) => awareness.has(id),
+    awareness.ownId ?? NO_OWN_ID,
     maxStates,
-    (id) => awareness.meta.get(id)?.clock,
+    (id) => awareness.clockOf(id),
   )
 }
 
 /** Every awareness state known, encoded, or undefined when there is none. */
-export const encodeAllAwarenessStates = (awareness: Awareness | undefined): Uint8Array | undefined => {
-  if (awareness === undefined || awareness.getStates().size === 0) return undefined
-  return encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()])
+export const encodeAllAwarenessStates = (awareness: DocPresence | undefined): Uint8Array | undefined => {
+  if (awareness === undefined || awareness.size === 0) return undefined
+  return awareness.encode(awareness.ids())
 }
 
 /** Removes the presence of the clients `session` spoke for that no other of `sessions` speaks for. */
 export const removeOrphanedPresence = (
-  awareness: Awareness,
+  awareness: DocPresence,
   sessions: Iterable<AttachedSession>,
   session: AttachedSession,
 ): void => {
   if (session.awarenessClients.size === 0) return
   const stillHeld = new Set<number>()
   for (const s of sessions) for (const c of s.awarenessClients) stillHeld.add(c)
-  const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.clientID)
-  if (gone.length > 0) removeAwarenessStates(awareness, gone, session)
+  const gone = [...session.awarenessClients].filter((c) => !stillHeld.has(c) && c !== awareness.ownId)
+  if (gone.length > 0) awareness.remove(gone, session)
 }
 
 /** How long a document's presence changes are merged before they go out (see `presenceWindowMs`). */
@@ -95,7 +93,7 @@ export const presenceWindowMs = (w: PresenceWindow, sessions: number): number =>
  * update, encoded once, whose message each framing encodes once (broadcast.ts).
  */
 export const broadcastPresence = (
-  awareness: Awareness | undefined,
+  awareness: DocPresence | undefined,
   sessions: Iterable<AttachedSession>,
   clients: number[],
   origin: unknown,
@@ -104,7 +102,7 @@ export const broadcastPresence = (
   let update: Uint8Array | undefined
   for (const s of sessions) {
     if (s === origin || !s.started) continue
-    update ??= encodeAwarenessUpdate(awareness, clients)
+    update ??= awareness.encode(clients)
     s.sendAwareness(update)
   }
 }

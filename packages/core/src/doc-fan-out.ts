@@ -5,16 +5,16 @@
  * (awareness-coalescer.ts). One object, so a document holds it in one field and clears it
  * in one call when it changes.
  */
-import type { Awareness } from 'y-protocols/awareness'
 import { AwarenessCoalescer } from './awareness-coalescer.js'
 import { type AwarenessChange, broadcastPresence, type PresenceWindow, presenceWindowMs } from './doc-awareness.js'
 import { DeleteSetCache } from './doc-diff.js'
+import type { DocPresence } from './doc-presence.js'
 import type { AttachedSession } from './replica-doc-host.js'
 import { SyncAnswerCache } from './sync-answer-cache.js'
 
 /** The document whose presence goes out: its presence and sessions as they are when it does. */
 export interface PresenceSource {
-  readonly awareness: Awareness | undefined
+  readonly awareness: DocPresence | undefined
   readonly sessions: ReadonlySet<AttachedSession>
 }
 

@@ -1,4 +1,3 @@
-import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { Backlog } from './backlog.js'
@@ -344,11 +343,11 @@ export class DocSession implements AttachedSession {
       const { update: admitted, present, removed } = this.rdoc.admitAwareness(update, this, maxStates)
       if (admitted === undefined) return
       for (const c of present) this.awarenessClients.add(c)
-      applyAwarenessUpdate(awareness, admitted, this)
+      awareness.apply(admitted, this)
       // A removal Yjs ignored (an older clock) leaves the state: this session still
       // speaks for it, and takes it along when it ends.
       for (const c of removed) {
-        if (awareness.getStates().has(c)) continue
+        if (awareness.has(c)) continue
         this.awarenessClients.delete(c)
         this.rdoc.awarenessGuard.released(c)
       }

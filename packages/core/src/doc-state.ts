@@ -1,6 +1,6 @@
-import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { ColdDoc } from './cold-doc.js'
+import type { DocPresence } from './doc-presence.js'
 
 /**
  * cold (known, no Y.Doc; a relay serving it cold keeps its encoded state and presence in
@@ -11,5 +11,5 @@ import type { ColdDoc } from './cold-doc.js'
 export type DocState =
   | { kind: 'cold'; served?: ColdDoc }
   | { kind: 'loading'; loading: Promise<Y.Doc>; served?: ColdDoc | undefined }
-  | { kind: 'warm'; doc: Y.Doc; awareness: Awareness }
-  | { kind: 'destroyed'; doc?: Y.Doc | undefined; awareness?: Awareness | undefined }
+  | { kind: 'warm'; doc: Y.Doc; awareness: DocPresence }
+  | { kind: 'destroyed'; doc?: Y.Doc | undefined; awareness?: DocPresence | undefined }

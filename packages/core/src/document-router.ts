@@ -169,7 +169,7 @@ export class DocumentRouter {
       // Documents with presence may have no stored state (no inventory entry): share them
       // at once so presence crosses the new link. Stored content goes by the inventory.
       for (const rdoc of this.docs.inMemory()) {
-        if ((rdoc.awareness?.getStates().size ?? 0) > 0) this.share(route, rdoc, true)
+        if ((rdoc.awareness?.size ?? 0) > 0) this.share(route, rdoc, true)
       }
       route.antiEntropy.start()
     }

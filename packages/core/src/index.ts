@@ -5,6 +5,7 @@ export type { AppendMeta, ChangeLog, ChangeRetention, StoredChange } from './cha
 export { CloseCode, type CloseCodeValue, isFatalCloseCode } from './close-codes.js'
 export { definedOnly } from './defined-only.js'
 export { assertDocName, isValidDocName, MAX_DOC_NAME_LENGTH } from './doc-name.js'
+export type { AwarenessChange, DocPresence, PresenceListener } from './doc-presence.js'
 export { mayReadDoc } from './document-router.js'
 export { ConvergeError, type ErrorCode, isConvergeError } from './errors.js'
 export { FailedTurn } from './failed-turn.js'

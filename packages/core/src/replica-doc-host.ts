@@ -1,4 +1,5 @@
 import type { PeerContext } from './access.js'
+import type { PresenceSweep } from './presence-sweep.js'
 import type { ReplicaDoc } from './replica-doc.js'
 import type { ReplicaObserver } from './replica-observer.js'
 import type { RolePolicy } from './role-policy.js'
@@ -57,6 +58,8 @@ export interface DocHost {
   /** See ReplicaOptions.coldWritesBeforeLoad. */
   readonly coldWritesBeforeLoad: number
   readonly observer: ReplicaObserver
+  /** Times out the presence of every document of a relay (presence-table.ts); one per replica. */
+  readonly presenceSweep: PresenceSweep
   /**
    * The content of a document the store has never held, stored before anyone sees the
    * document (see ReplicaOptions.seedDocument).

@@ -1,9 +1,8 @@
-import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { AppendMetaTracker } from './append-meta.js'
 import { type AdmittedAwareness, AwarenessGuard } from './awareness-guard.js'
-import { ColdDoc, newPresence } from './cold-doc.js'
+import { ColdDoc } from './cold-doc.js'
 import { type DeleteDigests, deleteSetOfUpdate } from './delete-set-chunks.js'
 import {
   type AwarenessChange,
@@ -15,6 +14,7 @@ import {
 import { deleteDigestsOf, diffOfDoc, diffOfStored } from './doc-diff.js'
 import { DocFanOut } from './doc-fan-out.js'
 import { DocHolds } from './doc-holds.js'
+import type { DocPresence } from './doc-presence.js'
 import { seedNewDoc } from './doc-seed.js'
 import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
@@ -22,6 +22,7 @@ import { applyInOneTransaction, DurableApply } from './durable-apply.js'
 import type { EncodedDoc } from './encoded-doc.js'
 import { ConvergeError } from './errors.js'
 import { LocalEditWrites } from './local-edit-writes.js'
+import { newPresence } from './new-presence.js'
 import { isRedundantUpdate } from './redundant-update.js'
 import { type AttachedSession, type DocHost, DURABLE_ORIGIN, LOAD_ORIGIN } from './replica-doc-host.js'
 import { SaveTracker } from './save-tracker.js'
@@ -103,7 +104,7 @@ export class ReplicaDoc {
     return 'doc' in this.state ? this.state.doc : undefined
   }
   /** The document's presence, once loaded or needed (a relay serving it cold). */
-  get awareness(): Awareness | undefined {
+  get awareness(): DocPresence | undefined {
     return 'awareness' in this.state ? this.state.awareness : this.served()?.awareness
   }
   /** The encoded state a relay serves the document from while it has no Y.Doc (cold-doc.ts). */
@@ -111,7 +112,7 @@ export class ReplicaDoc {
     return this.doc === undefined ? this.served()?.loaded : undefined
   }
   /** The presence, made now on a document a relay serves cold (undefined: load the document). */
-  presence(): Awareness | undefined {
+  presence(): DocPresence | undefined {
     return this.awareness ?? this.served(true)?.presence()
   }
   /** What serves the document without a Y.Doc: made on first need (`make`) on a relay with coldDocs. */
@@ -175,7 +176,8 @@ export class ReplicaDoc {
       throw new ConvergeError('CONVERGE_REPLICA_DESTROYED', 'document unloaded while loading')
     }
     // The presence served cold stays the same object.
-    const awareness = served?.awareness ?? newPresence(doc, this.host.policy, this.presenceListener())
+    const awareness =
+      served?.awareness ?? newPresence(this.host.policy, this.host.presenceSweep, this.presenceListener(), doc)
     doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin))
     this.state = { kind: 'warm', doc, awareness }
     this.host.observer.docLoaded?.(this.name)
@@ -371,14 +373,8 @@ export class ReplicaDoc {
    * to the session that announced it (awareness-guard.ts).
    */
   admitAwareness(update: Uint8Array, session: AttachedSession, maxStates: number): AdmittedAwareness {
-    return admitPresence(
-      this.awareness,
-      this.host.policy.hasOwnPresence,
-      this.awarenessGuard,
-      update,
-      session,
-      maxStates,
-    )
+    const { awareness, awarenessGuard: guard } = this
+    return admitPresence(awareness, this.host.policy.hasOwnPresence, guard, update, session, maxStates)
   }
 
   /** Every awareness state known here, encoded, or undefined when there is none. */

@@ -3,12 +3,14 @@ import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { PeerContext } from './access.js'
 import { assertDocName } from './doc-name.js'
+import type { DocPresence } from './doc-presence.js'
 import { type DocStatus, docStatus, StatusChanges } from './doc-status.js'
 import { DocumentRouter } from './document-router.js'
 import { ConvergeError } from './errors.js'
 import type { InventoryEntry, PeerRole } from './messages.js'
 import type { Peer } from './peer.js'
 import type { AcceptOptions, PeerOptions } from './peer-options.js'
+import { PresenceSweep } from './presence-sweep.js'
 import { type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-defaults.js'
 import { type DocHost, DURABLE_ORIGIN, ReplicaDoc, type StatelessSender } from './replica-doc.js'
 import { routerOf } from './replica-internals.js'
@@ -98,6 +100,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     this.#docHost = {
       ...this.#options,
       policy: this.#policy,
+      presenceSweep: new PresenceSweep(),
       sessionsOf: (rdoc) => this.#router.sessionsOf(rdoc),
       linkDoc: (rdoc) => this.#router.forward(rdoc),
       unloaded: (rdoc) => {
@@ -186,7 +189,7 @@ export class Replica extends ObservableV2<ReplicaEvents> {
     // A relay keeps serving the document to its peers until nothing holds it (ReplicaDoc.holds).
     if (rdoc.appRefs > 0 || !this.#policy.sharesOnlyOpenDocs) return
     // Tell peers our presence is gone, then stop sharing.
-    rdoc.awareness?.setLocalState(null)
+    rdoc.awareness?.appAwareness?.setLocalState(null)
     this.#router.docClosed(name)
     await rdoc.settled()
     if (rdoc.appRefs > 0 || rdoc.destroyed) return
@@ -194,14 +197,22 @@ export class Replica extends ObservableV2<ReplicaEvents> {
   }
 
   /**
-   * The awareness (presence) of an open document. Throws CONVERGE_NOT_OPEN when the
-   * document is not open (CONVERGE_INVALID_DOC_NAME when the name itself is invalid).
+   * The y-protocols Awareness of an open document, for the app's own presence. Throws
+   * CONVERGE_NOT_OPEN when the document is not open, or on a relay, which has none (see
+   * presence()); CONVERGE_INVALID_DOC_NAME when the name itself is invalid.
    */
   awareness(name: string): Awareness {
-    assertDocName(name)
-    const awareness = this.#docs.get(name)?.awareness
-    if (awareness === undefined) throw new ConvergeError('CONVERGE_NOT_OPEN', `${name} is not open`)
+    const awareness = this.presence(name).appAwareness
+    if (awareness === undefined) throw new ConvergeError('CONVERGE_NOT_OPEN', `a relay has no awareness of ${name}`)
     return awareness
+  }
+
+  /** Every client's presence on a document in memory (doc-presence.ts); throws as awareness(). */
+  presence(name: string): DocPresence {
+    assertDocName(name)
+    const presence = this.#docs.get(name)?.awareness
+    if (presence === undefined) throw new ConvergeError('CONVERGE_NOT_OPEN', `${name} is not open`)
+    return presence
   }
 
   /** Names of all documents in the store. */
@@ -258,12 +269,9 @@ export class Replica extends ObservableV2<ReplicaEvents> {
    * client until `recreateDoc`.
    */
   async deleteDoc(name: string): Promise<void> {
-    if (this.#tombstones !== undefined) {
-      await this.ready
-      await this.#tombstones.delete(name)
-      return
-    }
-    await this.#erase(name)
+    if (this.#tombstones === undefined) return this.#erase(name)
+    await this.ready
+    await this.#tombstones.delete(name)
   }
 
   /** Lifts a relay's tombstone of `name`: the document may be written again (it starts empty). */
@@ -354,14 +362,8 @@ export class Replica extends ObservableV2<ReplicaEvents> {
    * Rejects after `timeout` ms if given, and when the replica is destroyed first.
    */
   whenSaved(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.#waiters.wait(
-      () => {
-        const rdoc = this.#docs.get(name)
-        return rdoc?.warm === true && rdoc.unsaved === 0
-      },
-      options.timeout,
-      `${name} was not saved`,
-    )
+    const saved = (rdoc: ReplicaDoc | undefined) => rdoc?.warm === true && rdoc.unsaved === 0
+    return this.#waiters.wait(() => saved(this.#docs.get(name)), options.timeout, `${name} was not saved`)
   }
 
   // --- the replica's documents, for the router and the documents themselves -------

@@ -99,7 +99,7 @@ export class RelayExtensions {
         if (!this.hooks.has('onAwareness')) return
         let states = new Map<number, unknown>()
         try {
-          states = new Map(this.replica?.awareness(doc).getStates())
+          states = new Map(this.replica?.presence(doc).states())
         } catch {
           // the document is unloading
         }

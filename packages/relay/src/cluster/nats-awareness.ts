@@ -1,6 +1,5 @@
-import type { Replica } from '@converge/core'
+import type { AwarenessChange, DocPresence, Replica } from '@converge/core'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { type Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import type { NatsMetrics } from './nats-metrics.js'
 import type { ClusterSubjects } from './nats-subjects.js'
 
@@ -8,9 +7,10 @@ import type { ClusterSubjects } from './nats-subjects.js'
 export const NATS_AWARENESS_ORIGIN = Symbol('converge:nats-awareness')
 
 interface Bridge {
-  awareness: Awareness
+  presence: DocPresence
   subscription: Subscription | undefined
-  onUpdate: (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => void
+  /** Removes the bridge's listener from the presence. */
+  stop: () => void
 }
 
 /**
@@ -37,27 +37,23 @@ export class NatsAwareness {
 
   docLoaded(doc: string): void {
     if (this.bridges.has(doc)) return
-    let awareness: Awareness
+    let presence: DocPresence
     try {
-      awareness = this.replica.awareness(doc)
+      presence = this.replica.presence(doc)
     } catch {
       return
     }
-    const bridge: Bridge = {
-      awareness,
-      subscription: undefined,
-      onUpdate: (change, origin) => {
-        if (origin === NATS_AWARENESS_ORIGIN || this.nc === undefined || this.nc.isClosed()) return
-        const clients = [...change.added, ...change.updated, ...change.removed]
-        try {
-          this.nc.publish(this.subjects.awareness(doc), encodeAwarenessUpdate(awareness, clients))
-          this.metrics.awareness.sent.inc()
-        } catch (err) {
-          this.reportError(err, `sending presence of ${doc}`)
-        }
-      },
+    const onUpdate = (change: AwarenessChange, origin: unknown) => {
+      if (origin === NATS_AWARENESS_ORIGIN || this.nc === undefined || this.nc.isClosed()) return
+      const clients = [...change.added, ...change.updated, ...change.removed]
+      try {
+        this.nc.publish(this.subjects.awareness(doc), presence.encode(clients))
+        this.metrics.awareness.sent.inc()
+      } catch (err) {
+        this.reportError(err, `sending presence of ${doc}`)
+      }
     }
-    awareness.on('update', bridge.onUpdate)
+    const bridge: Bridge = { presence, subscription: undefined, stop: presence.onUpdate(onUpdate) }
     this.bridges.set(doc, bridge)
     this.subscribe(doc, bridge)
   }
@@ -66,7 +62,7 @@ export class NatsAwareness {
     const bridge = this.bridges.get(doc)
     if (bridge === undefined) return
     this.bridges.delete(doc)
-    bridge.awareness.off('update', bridge.onUpdate)
+    bridge.stop()
     bridge.subscription?.unsubscribe()
   }
 
@@ -81,7 +77,7 @@ export class NatsAwareness {
       callback: (err, msg) => {
         if (err !== null) return
         try {
-          applyAwarenessUpdate(bridge.awareness, msg.data, NATS_AWARENESS_ORIGIN)
+          bridge.presence.apply(msg.data, NATS_AWARENESS_ORIGIN)
           this.metrics.awareness.received.inc()
         } catch (e) {
           // Another relay's bad bytes: drop them, keep the subscription.
