@@ -30,7 +30,8 @@ export interface AdmittedAwareness {
 }
 
 export class AwarenessGuard {
-  private readonly owners = new Map<number, PresenceSpeaker>()
+  /** Made on the first id claimed (most documents a relay holds never see presence). */
+  private owners: Map<number, PresenceSpeaker> | undefined
 
   /**
    * Filters `update` from `session`. `hasState(id)` tells whether a state for the id is
@@ -58,7 +59,7 @@ export class AwarenessGuard {
     const removed: number[] = []
     let claims = 0
     for (const e of entries) {
-      const owner = this.owners.get(e.client)
+      const owner = this.owners?.get(e.client)
       if (e.client === localId || (owner !== undefined && owner !== session && hasState(e.client))) continue
       const removal = isRemoval(update, e)
       if (isStale(e.clock, removal, clockOf(e.client))) continue
@@ -74,7 +75,8 @@ export class AwarenessGuard {
     if (claims > 0 && session.awarenessClients.size + claims > maxStates) {
       throw new ConvergeError('CONVERGE_LIMIT_EXCEEDED', `more than ${maxStates} awareness states from one session`)
     }
-    for (const client of present) this.owners.set(client, session)
+    if (present.length > 0) this.owners ??= new Map()
+    for (const client of present) this.owners?.set(client, session)
     const dropped = entries.length - kept.length
     return {
       update: kept.length === 0 ? undefined : dropped === 0 ? update : awarenessSubset(update, kept),
@@ -86,11 +88,12 @@ export class AwarenessGuard {
 
   /** The id's state is gone: nobody owns it now. */
   released(id: number): void {
-    this.owners.delete(id)
+    this.owners?.delete(id)
   }
 
   /** The session ended: it owns nothing now. */
   releaseAll(session: PresenceSpeaker): void {
+    if (this.owners === undefined) return
     for (const [id, owner] of this.owners) if (owner === session) this.owners.delete(id)
   }
 }
