@@ -19,7 +19,8 @@ const MIXED = Symbol('converge:mixed-origins')
 export class AwarenessCoalescer {
   private readonly delayMs: () => number
   private readonly flush: PresenceFlush
-  private readonly pending = new Set<number>()
+  /** Clients whose latest state waits to go out; made when one does (a document's presence is mostly idle). */
+  private pending: Set<number> | undefined
   private origin: unknown = undefined
   private timer: ReturnType<typeof setTimeout> | undefined
   /** A flush at the end of this turn is scheduled (a join or leave is pending). */
@@ -33,13 +34,15 @@ export class AwarenessCoalescer {
 
   /** Clients whose latest state waits to go out. */
   get pendingClients(): number {
-    return this.pending.size
+    return this.pending?.size ?? 0
   }
 
   /** Takes one awareness 'update' event (from `origin`). */
   change(change: AwarenessChange, origin: unknown): void {
-    if (this.pending.size === 0) this.origin = origin
-    else if (this.origin !== origin) this.origin = MIXED
+    if (this.pending === undefined) {
+      this.pending = new Set()
+      this.origin = origin
+    } else if (this.origin !== origin) this.origin = MIXED
     for (const c of change.added) this.pending.add(c)
     for (const c of change.updated) this.pending.add(c)
     for (const c of change.removed) this.pending.add(c)
@@ -68,10 +71,14 @@ export class AwarenessCoalescer {
   flushNow(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
-    if (this.pending.size === 0) return
-    const clients = [...this.pending]
+    const pending = this.pending
+    if (pending === undefined || pending.size === 0) {
+      this.pending = undefined
+      return
+    }
+    const clients = [...pending]
     const origin = this.origin === MIXED ? undefined : this.origin
-    this.pending.clear()
+    this.pending = undefined
     this.origin = undefined
     this.flush(clients, origin)
   }
@@ -80,7 +87,7 @@ export class AwarenessCoalescer {
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
-    this.pending.clear()
+    this.pending = undefined
     this.origin = undefined
   }
 }
