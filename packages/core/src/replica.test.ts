@@ -120,7 +120,7 @@ describe('Replica over an in-memory network', () => {
     await relay.destroy()
   })
 
-  it('a stale removal of presence does not keep the presence alive after its session ends', async () => {
+  it('a stale removal of presence does not keep the presence alive after its session ends; the relay holds it in its presence table, not an Awareness', async () => {
     const net = new MemoryNetwork()
     let awarenessIn = 0
     const relay = new Replica({
@@ -153,9 +153,17 @@ describe('Replica over an in-memory network', () => {
     transportA?.send(encodeMuxFrame({ type: 'awareness', doc: 'p', update: encoding.toUint8Array(e) }))
     await expect.poll(() => awarenessIn).toBe(before + 1)
     expect(names()).toContain('a2')
+    // The relay keeps it in its presence table: no y-protocols Awareness, no state of its own.
+    const atRelay = relay.presence('p')
+    expect(atRelay.ownId).toBeUndefined()
+    expect(() => relay.awareness('p')).toThrow(expect.objectContaining({ code: 'CONVERGE_NOT_OPEN' }))
+    expect(atRelay.states().get(awareness.clientID)).toEqual({ user: { name: 'a2' } })
+    expect(atRelay.clockOf(awareness.clientID)).toBe(clock)
     // Its session ends: the presence goes with it, not 30 s later.
     peerA.close()
     await expect.poll(names).not.toContain('a2')
+    expect(atRelay.has(awareness.clientID)).toBe(false)
+    expect(atRelay.clockOf(awareness.clientID)).toBe(clock)
     await a.destroy()
     await b.destroy()
     await relay.destroy()
