@@ -4,7 +4,8 @@
  * it was last renewed. It takes, removes, times out and encodes states exactly as
  * y-protocols' Awareness does (same accept rules, same change events, same bytes), without
  * what a relay never uses: a state of its own, a timer per document (one PresenceSweep
- * serves them all), a Y.Doc, decoded state objects, and 'change' events.
+ * serves them all), a Y.Doc, 'change' events, and decoded state objects (a state is decoded
+ * only when states() asks for it, e.g. for the relay's onAwareness hook, and kept until it changes).
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -19,6 +20,8 @@ interface Entry {
   at: number
   /** When the id was first seen (a count): timeouts go in that order, as y-protocols' meta is iterated. */
   seen: number
+  /** The state decoded, once states() was asked for it (undefined: not yet, or changed since). */
+  decoded: unknown
 }
 
 /** An entry of an update, decoded (its state parsed: a malformed one throws before anything changes). */
@@ -65,7 +68,12 @@ export class PresenceTable implements DocPresence, Outdating {
   }
   states(): ReadonlyMap<number, unknown> {
     const states = new Map<number, unknown>()
-    for (const [id, e] of this.entries) if (e.state !== undefined) states.set(id, JSON.parse(e.state))
+    for (const [id, e] of this.entries) {
+      if (e.state === undefined) continue
+      // Decoded once per state: a relay's onAwareness hook asks for every state on every change.
+      e.decoded ??= JSON.parse(e.state)
+      states.set(id, e.decoded)
+    }
     return states
   }
 
@@ -81,11 +89,12 @@ export class PresenceTable implements DocPresence, Outdating {
       if (!(known < clock || (known === clock && state === null && present))) continue
       const text = state === null ? undefined : JSON.stringify(state)
       if (entry === undefined) {
-        this.entries.set(client, { clock, state: text, at: now, seen: this.seenIds++ })
+        this.entries.set(client, { clock, state: text, at: now, seen: this.seenIds++, decoded: undefined })
         if (text !== undefined) change.added.push(client)
       } else {
         entry.clock = clock
         entry.state = text
+        entry.decoded = undefined
         entry.at = now
         // A state back after its removal comes last, as in y-protocols' states (their order is the encoded order).
         if (!present && text !== undefined) {
@@ -109,6 +118,7 @@ export class PresenceTable implements DocPresence, Outdating {
       const entry = this.entries.get(id)
       if (entry?.state === undefined) continue
       entry.state = undefined
+      entry.decoded = undefined
       this.live--
       removed.push(id)
     }
