@@ -95,6 +95,8 @@ const detail = (label: string, usage: NodeJS.MemoryUsage): void => {
  * BENCH_HEAP_SAMPLING_FILE: sample allocations from the start, keeping the samples of objects
  * that survived the young generation (a major GC collected them, or they are still live), and
  * write the profile at each reading (`<file>.<n>.heapprofile`): where old-space garbage comes from.
+ * With BENCH_HEAP_SAMPLING_MINOR=1 the objects a scavenge collected are kept too: every
+ * allocation, the allocation volume of a phase (test/bench/lib/heap-profile-summary.ts).
  */
 const sampling = process.env.BENCH_HEAP_SAMPLING_FILE
 let samplingSession: Session | undefined
@@ -105,7 +107,7 @@ if (sampling !== undefined) {
   samplingSession.post('HeapProfiler.startSampling', {
     samplingInterval: 16384,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: false,
+    includeObjectsCollectedByMinorGC: process.env.BENCH_HEAP_SAMPLING_MINOR === '1',
   })
 }
 const writeSamples = (): void => {

@@ -6,7 +6,7 @@
  *
  *   node test/bench/dist/servers/servers-bench.js [--quick]
  *     [--scenarios throughput,fan-out,cold-sync,memory,presence,join-storm]
- *     [--servers converge,y-websocket-server,hocuspocus,bare-ws,bare-broadcast] [--clients converge,y-websocket,hocuspocus-provider]
+ *     [--servers converge,y-websocket-server,hocuspocus,bare-ws,bare-ws-level,bare-broadcast] [--clients converge,y-websocket,hocuspocus-provider]
  *     [--multiplexed] [--docs N] [--warmup-docs N] [--steady-ms MS] [--fan-out-runs N] [--out servers] [--help]
  */
 import { attempt } from '../lib/attempt.js'
@@ -24,7 +24,14 @@ import { MEMORY_DEFAULTS, runMemory } from './memory.js'
 import { PRESENCE_DEFAULTS, runPresence } from './presence.js'
 import type { Row } from './rows.js'
 import { coldSyncTable, fanOutTable, joinStormTable, memoryTable, presenceTable, throughputTable } from './tables.js'
-import { bareBroadcastTarget, bareWsTarget, floorTargets, type ServerTarget, serverTargets } from './targets.js'
+import {
+  bareBroadcastTarget,
+  bareWsLevelTarget,
+  bareWsTarget,
+  floorTargets,
+  type ServerTarget,
+  serverTargets,
+} from './targets.js'
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput.js'
 
 const SCENARIOS = ['throughput', 'fan-out', 'cold-sync', 'memory', 'presence', 'join-storm'] as const
@@ -121,17 +128,13 @@ interface Config {
 }
 
 /**
- * The server × client pairs of a scenario. `floor`: that scenario's floor server too (the
- * bare ws server for memory, the bare ws broadcast for fan-out); `stockOnly`: stock clients
+ * The server × client pairs of a scenario. `floors`: that scenario's floor servers too (the
+ * bare ws server and bare ws + LevelDB for memory, the bare ws broadcast for fan-out); `stockOnly`: stock clients
  * only (presence and join storm: what the goals compare).
  */
-const configs = ({
-  multiplexed = false,
-  floor = undefined as ServerTarget | undefined,
-  stockOnly = false,
-} = {}): Config[] =>
+const configs = ({ multiplexed = false, floors = [] as ServerTarget[], stockOnly = false } = {}): Config[] =>
   targets
-    .filter((t) => t === floor || !floorTargets.includes(t))
+    .filter((t) => floors.includes(t) || !floorTargets.includes(t))
     .flatMap((target) =>
       target.clients
         .filter((name) => clientNames.includes(name) || name === 'raw-ws')
@@ -201,7 +204,7 @@ const main = async () => {
     for (let i = 1; i <= fanOutRuns; i++) {
       const name = fanOutRuns > 1 ? `fan-out, run ${i}/${fanOutRuns}` : 'fan-out'
       runs.push(
-        await run(name, configs({ floor: bareBroadcastTarget }), (c) => runFanOut(c.target, c.client, trace, o)),
+        await run(name, configs({ floors: [bareBroadcastTarget] }), (c) => runFanOut(c.target, c.client, trace, o)),
       )
     }
     rows.fanOut = withP99Runs(runs)
@@ -218,7 +221,7 @@ const main = async () => {
 
   if (scenarios.includes('memory')) {
     const o = options.memory
-    const list = configs({ multiplexed: args.multiplexed === true, floor: bareWsTarget })
+    const list = configs({ multiplexed: args.multiplexed === true, floors: [bareWsTarget, bareWsLevelTarget] })
     rows.memory = await run('memory', list, (c) => runMemory(c.target, c.client, trace, o, c.multiplexed))
     results.memory = { options: o, rows: rows.memory }
     await print(memoryTable(rows.memory, o))

@@ -12,7 +12,13 @@ import type { ClientName } from './clients.js'
 import { type DrainReply, epochNow } from './drain-probe.js'
 import type { MemoryAsk, MemoryReading } from './memory-probe.js'
 
-export type ServerName = 'converge' | 'y-websocket-server' | 'hocuspocus' | 'bare-ws' | 'bare-broadcast'
+export type ServerName =
+  | 'converge'
+  | 'y-websocket-server'
+  | 'hocuspocus'
+  | 'bare-ws'
+  | 'bare-ws-level'
+  | 'bare-broadcast'
 
 /** How a scenario wants a server started. */
 export interface StartOptions {
@@ -202,6 +208,21 @@ export const bareWsTarget: ServerTarget = {
 }
 
 /**
+ * The memory floor with persistence (memory scenario only): a `ws` server that syncs stock
+ * y-websocket clients with no Yjs work, stores every update with one LevelDB put and reads a
+ * document's updates with one range read when it opens (bare-level-server.ts), driven by the
+ * same stock clients as the sync servers: what sockets and LevelDB alone cost per document.
+ */
+export const bareWsLevelTarget: ServerTarget = {
+  name: 'bare-ws-level',
+  label: 'bare ws + LevelDB (floor)',
+  persistence: 'level (classic-level): one put per update, a range read on open',
+  clients: ['y-websocket'],
+  start: (data) =>
+    startNodeServer('bare ws + LevelDB', [besideThisFile(import.meta.url, 'bare-level-server.js')], { DATA: data }),
+}
+
+/**
  * The fan-out floor (fan-out scenario only): a `ws` server that answers sync step 1 with an
  * empty step 2 and forwards every frame of a room to its other sockets, with no Yjs work
  * and no persistence (bare-broadcast-server.ts), driven by the same stock y-websocket
@@ -222,7 +243,7 @@ export const bareBroadcastTarget: ServerTarget = {
 }
 
 /** The floor targets: each runs only in the scenario it is the floor of. */
-export const floorTargets: ServerTarget[] = [bareWsTarget, bareBroadcastTarget]
+export const floorTargets: ServerTarget[] = [bareWsTarget, bareWsLevelTarget, bareBroadcastTarget]
 
 /** The sync servers compared in every scenario. */
 export const serverTargets: ServerTarget[] = [convergeTarget, yWebsocketServerTarget, hocuspocusTarget]
