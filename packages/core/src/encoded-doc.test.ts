@@ -16,6 +16,31 @@ const updatesOf = (): Uint8Array[] => {
 }
 
 describe('EncodedDoc', () => {
+  it('a new document’s state after one update is that update as it came (no merge), and after more it is their merge', () => {
+    const [a, b, c] = updatesOf() as [Uint8Array, Uint8Array, Uint8Array]
+    const empty = new Uint8Array([0, 0])
+    const encoded = new EncodedDoc(empty, Y.encodeStateVectorFromUpdate(empty))
+    const reach = (u: Uint8Array) => Y.decodeStateVector(Y.encodeStateVectorFromUpdate(u))
+    encoded.commit(a, reach(a), new Map())
+    expect(encoded.state).toBe(a)
+    // A view into a larger buffer (a socket's read) is copied, not kept with its buffer.
+    const framed = new Uint8Array(a.length + 8)
+    framed.set(a, 4)
+    const view = framed.subarray(4, 4 + a.length)
+    const fresh = new EncodedDoc(empty, Y.encodeStateVectorFromUpdate(empty))
+    fresh.commit(view, reach(a), new Map())
+    expect(fresh.state).toEqual(a)
+    expect(fresh.state.buffer).not.toBe(framed.buffer)
+    encoded.commit(b, reach(b), new Map())
+    encoded.commit(c, reach(c), new Map())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, encoded.state)
+    const expected = new Y.Doc()
+    for (const u of [a, b, c]) Y.applyUpdate(expected, u)
+    expect(doc.getText('t').toString()).toBe(expected.getText('t').toString())
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(expected))
+  })
+
   it('what a peer at the state vector lacks is what Y.diffUpdate says, structs past a gap in the state included', () => {
     const [a, b, c, d] = updatesOf() as [Uint8Array, Uint8Array, Uint8Array, Uint8Array]
     // Whole, and with the second insert missing (the third waits past a gap).

@@ -81,7 +81,16 @@ export class EncodedDoc {
   /** The whole state as one update. */
   get state(): Uint8Array {
     if (this.added.length > 0) {
-      this.merged = Y.mergeUpdates([this.merged, ...this.added])
+      // A new document's empty state adds nothing to the merge, and one update alone is its own
+      // merge: the first writer's update is the state (copied when it is a view into a larger
+      // buffer, a socket's read, which it would otherwise keep alive).
+      const only = isEmptyUpdate(this.merged) && this.added.length === 1 ? this.added[0] : undefined
+      this.merged =
+        only === undefined
+          ? Y.mergeUpdates(isEmptyUpdate(this.merged) ? this.added : [this.merged, ...this.added])
+          : only.byteLength === only.buffer.byteLength
+            ? only
+            : only.slice()
       this.added = []
     }
     return this.merged
@@ -236,3 +245,6 @@ const sameClocks = (a: ReadonlyMap<number, number>, b: ReadonlyMap<number, numbe
   for (const [client, clock] of b) if (clock !== (a.get(client) ?? 0)) return false
   return true
 }
+
+/** The empty update (no structs, no deletions), as a store gives a document it does not hold. */
+const isEmptyUpdate = (u: Uint8Array): boolean => u.length === 2 && u[0] === 0 && u[1] === 0
