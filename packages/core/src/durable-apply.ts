@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { ConvergeError } from './errors.js'
 
 /**
  * Applying durable updates to a document in runs. Updates made durable together (one store
@@ -10,19 +11,37 @@ import * as Y from 'yjs'
  * only durable updates enter a run.
  */
 
-/** Applies `updates` from `origin` in one transaction; returns the error each one threw (undefined: applied). */
-export type ApplyRun = (updates: readonly Uint8Array[], origin: unknown) => ReadonlyArray<unknown>
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
+/**
+ * Applies `updates` from `origin` in one transaction; returns the error each one threw
+ * (undefined: applied). `decoded`: each update as its checks decoded it, where they did.
+ */
+export type ApplyRun = (
+  updates: readonly Uint8Array[],
+  origin: unknown,
+  decoded: ReadonlyArray<DecodedUpdate | undefined>,
+) => ReadonlyArray<unknown>
 
 /** A run being applied (see DurableApply.applying). */
 export interface ApplyingRun {
   origin: unknown
   echoToOrigin: boolean
+  /**
+   * When the run went out before its apply (forward-as-received.ts): the time of its last
+   * send, and the document's update of the run is not sent again (`sentFirst`, cleared by
+   * the update event that consumes it).
+   */
+  sentAt?: number
+  sentFirst?: boolean
 }
 
 interface Entry {
   update: Uint8Array
   origin: unknown
-  resolve(): void
+  decoded: DecodedUpdate | undefined
+  /** Settles with the time the update went out, when that was before its apply (ApplyingRun.sentAt). */
+  resolve(sentAt: number | undefined): void
   reject(err: unknown): void
 }
 
@@ -43,10 +62,13 @@ export class DurableApply {
     private readonly maxRunBytes: number,
   ) {}
 
-  /** Applies `update` (durable) with the others made durable with it; settles once it is applied. */
-  apply(update: Uint8Array, origin: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ update, origin, resolve, reject })
+  /**
+   * Applies `update` (durable) with the others made durable with it; settles once it is
+   * applied, with the time it was sent when it went out before its apply.
+   */
+  apply(update: Uint8Array, origin: unknown, decoded?: DecodedUpdate): Promise<number | undefined> {
+    return new Promise<number | undefined>((resolve, reject) => {
+      this.pending.push({ update, origin, decoded, resolve, reject })
       if (this.scheduled) return
       this.scheduled = true
       // After the other appends of the same batch: their continuations are already queued.
@@ -69,11 +91,13 @@ export class DurableApply {
       }
       const run = entries.slice(i, end)
       let errors: ReadonlyArray<unknown>
-      this.applying = { origin, echoToOrigin: false }
+      const applying: ApplyingRun = { origin, echoToOrigin: false }
+      this.applying = applying
       try {
         errors = this.applyRun(
           run.map((e) => e.update),
           origin,
+          run.map((e) => e.decoded),
         )
       } catch (err) {
         errors = run.map(() => err)
@@ -82,7 +106,7 @@ export class DurableApply {
       }
       run.forEach((e, k) => {
         const err = errors[k]
-        if (err === undefined) e.resolve()
+        if (err === undefined) e.resolve(applying.sentAt)
         else e.reject(err)
       })
       i = end
@@ -120,3 +144,11 @@ export const applyInOneTransaction = (
   )
   return errors
 }
+
+/** A run's error for an update Yjs could not apply (undefined: applied), as the sender is told. */
+export const notApplied = (err: unknown): ConvergeError | undefined =>
+  err === undefined
+    ? undefined
+    : new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
+        cause: err,
+      })

@@ -18,9 +18,10 @@ import type { DocPresence } from './doc-presence.js'
 import { seedNewDoc } from './doc-seed.js'
 import { DocSize } from './doc-size.js'
 import type { DocState } from './doc-state.js'
-import { applyInOneTransaction, DurableApply } from './durable-apply.js'
+import { applyInOneTransaction, type DecodedUpdate as Decoded, DurableApply, notApplied } from './durable-apply.js'
 import type { EncodedDoc } from './encoded-doc.js'
 import { ConvergeError } from './errors.js'
+import { forwardFirst, sentFirst } from './forward-as-received.js'
 import { LocalEditWrites } from './local-edit-writes.js'
 import { newPresence } from './new-presence.js'
 import { isRedundantUpdate } from './redundant-update.js'
@@ -78,7 +79,10 @@ export class ReplicaDoc {
     this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
     this.size = new DocSize(host.maxDocBytes)
     this.localEdits = new LocalEditWrites(host, name, this.appendMeta, () => (this.destroyed ? undefined : this.doc))
-    this.applies = new DurableApply((updates, origin) => this.applyRun(updates, origin), host.maxMergedUpdateBytes)
+    this.applies = new DurableApply(
+      (u, origin, decoded) => this.applyRun(u, origin, decoded),
+      host.maxMergedUpdateBytes,
+    )
   }
 
   /** The app opened the document once more. */
@@ -244,7 +248,7 @@ export class ReplicaDoc {
     // A relay takes what it surely may without a Y.Doc (cold-doc.ts); the rest hydrates.
     if (this.doc === undefined && (await this.served(true)?.receive(update, origin, context))) return
     const doc = this.doc ?? (await this.load())
-    let decoded: ReturnType<typeof Y.decodeUpdate> | undefined
+    let decoded: Decoded | undefined
     if (this.host.policy.validatesUpdates) {
       // Checked in full; mesh links and upstream relays (passing on a limited peer's pending structs) skip maxPendingBytes.
       const trusted = this.fromTrustedPeer(origin)
@@ -283,25 +287,23 @@ export class ReplicaDoc {
       return
     }
     // With the other updates made durable in the same batch: one transaction (durable-apply.ts).
-    await this.applies.apply(update, origin)
-    this.host.observer.forwarded?.(this.name, performance.now() - arrived)
+    const sentAt = await this.applies.apply(update, origin, decoded)
+    this.host.observer.forwarded?.(this.name, (sentAt ?? performance.now()) - arrived)
     this.host.observer.changed?.(this.name, update, context)
   }
 
-  private applyRun(updates: readonly Uint8Array[], origin: unknown): unknown[] {
+  private applyRun(updates: readonly Uint8Array[], origin: unknown, decoded: ReadonlyArray<Decoded | undefined>) {
     const doc = this.doc
-    if (this.destroyed || doc === undefined) return []
-    const errors = applyInOneTransaction(doc, updates, origin, this.applies.applying)
+    const run = this.applies.applying
+    if (this.destroyed || doc === undefined || run === undefined) return []
+    // A relay sends a lone update the Y.Doc takes whole as received, then applies it (forward-as-received.ts).
+    if (!this.host.policy.tracksSaves)
+      forwardFirst(doc, run, updates, decoded, (u) => this.sendToSessions(u, origin, false))
+    const errors = applyInOneTransaction(doc, updates, origin, run)
     if (!errors.some((e) => e !== undefined)) return errors
     // Bytes the checks let through and Yjs cannot apply: the store sets them aside.
     this.host.store.repair?.(this.name, storedPartCheck(this.name, this.host.maxNestingDepth)).catch(noop)
-    return errors.map((err) =>
-      err === undefined
-        ? undefined
-        : new ConvergeError('CONVERGE_MALFORMED_MESSAGE', `update could not be applied: ${(err as Error)?.message}`, {
-            cause: err,
-          }),
-    )
+    return errors.map(notApplied)
   }
 
   /** The session a transaction origin is, if it is one of this document's. */
@@ -327,10 +329,13 @@ export class ReplicaDoc {
     if (this.host.policy.tracksSaves && !(fromSession && (origin as AttachedSession).upstream)) {
       this.saves.localChange()
     }
-    for (const s of this.sessions) {
-      if ((s !== origin || this.applies.applying?.echoToOrigin === true) && s.started) s.sendUpdate(update)
-    }
+    const run = this.applies.applying
+    if (!sentFirst(run, origin)) this.sendToSessions(update, origin, run?.echoToOrigin === true)
     this.host.linkDoc(this)
+  }
+
+  private sendToSessions(update: Uint8Array, origin: unknown, echoToOrigin: boolean): void {
+    for (const s of this.sessions) if ((s !== origin || echoToOrigin) && s.started) s.sendUpdate(update)
   }
 
   private presenceListener() {
