@@ -14,8 +14,9 @@ export interface ReplicaObserver {
   /** An update was made durable, taking `ms`. */
   persisted?(doc: string, bytes: number, ms: number): void
   /**
-   * An update that arrived `ms` ago is durable, applied, and handed to the links of every
-   * other session of its document (sends are synchronous: its last socket write is done).
+   * An update that arrived `ms` ago is durable, applied, and was handed to the links of every
+   * other session of its document `ms` after it arrived (sends are synchronous: its last
+   * socket write was done then; an update sent as received is applied after it).
    * With durable before visible, this is the relay's whole share of a delivery's latency.
    */
   forwarded?(doc: string, ms: number): void

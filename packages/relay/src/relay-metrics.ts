@@ -83,7 +83,7 @@ export class RelayMetrics {
     })
     const forward = new Histogram({
       name: 'converge_forward_seconds',
-      help: 'Time from receiving an update to its last socket write to the other sessions (durable and applied first)',
+      help: 'Time from receiving an update to its last socket write to the other sessions (durable first)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     })
