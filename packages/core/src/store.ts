@@ -52,6 +52,13 @@ export interface Store {
    * what they need. Optional.
    */
   unloaded?(doc: string): void
+
+  /**
+   * Set once the store takes no more appends until it is opened again (e.g. a LevelStore
+   * whose journaled batch LevelDB failed: the journal keeps it for the next open); a relay's
+   * /readyz then answers 503. Optional.
+   */
+  readonly failure?: Error | undefined
   /**
    * Rebuilds the stored document part by part (snapshots, then log updates in order),
    * moving aside into a quarantine, never deleting, every part that `check` rejects (it

@@ -50,6 +50,11 @@ export class GroupCommit {
 
   constructor(private readonly host: GroupCommitHost) {}
 
+  /** Why every append now fails (LevelDB failed a journaled batch), if it does. */
+  get failure(): ConvergeError | undefined {
+    return this.broken
+  }
+
   /** The journal batches go to first, if any (see LevelStoreOptions.journal). */
   get journal(): GroupCommitHost['journal'] {
     return this.host.journal

@@ -132,6 +132,11 @@ export class LevelStore implements Store {
     return this.lifecycle.opening
   }
 
+  /** Set once LevelDB failed a batch already acknowledged from the journal: appends fail until the store is opened again. */
+  get failure(): ConvergeError | undefined {
+    return this.appends.failure
+  }
+
   /** Before a read: the store is open, and LevelDB holds every append made so far (a journaled one may resolve first). */
   private async settled(): Promise<void> {
     if (this.appends.journal === undefined) return

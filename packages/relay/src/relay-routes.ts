@@ -11,6 +11,8 @@ import { serveStatic } from './static-files.js'
 /** What the relay's HTTP routes read of it, at the time of the request. */
 export interface RelayRouteState {
   ready: boolean
+  /** Why the store takes no more writes (Store.failure): /readyz answers 503 until a restart. */
+  storeFailure: Error | undefined
   meshLinks: readonly MeshLinkWatch[]
   cluster: NatsCluster | undefined
   metrics: RelayMetrics
@@ -47,6 +49,11 @@ export const routeRequest = async (
     const nats =
       cluster === undefined ? undefined : { connected: cluster.connected, unpublishedDocs: cluster.unpublished }
     if (!relay.ready) sendJson(res, 503, { status: 'not ready' })
+    else if (relay.storeFailure !== undefined)
+      sendJson(res, 503, {
+        status: 'failed',
+        reasons: [`the store takes no more writes until the relay restarts: ${relay.storeFailure.message}`],
+      })
     else if (reasons.length === 0) sendJson(res, 200, definedOnly({ status: 'ready', nats }))
     else sendJson(res, 200, definedOnly({ status: 'degraded', reasons, nats }))
     return

@@ -373,6 +373,7 @@ export class Relay {
     return routeRequest(
       {
         ready: this.phase.kind === 'ready',
+        storeFailure: this.store.failure,
         meshLinks: this.meshLinks,
         cluster: this.cluster,
         metrics: this.metrics,
