@@ -4,30 +4,13 @@
  * keeps the batch for the next open), and /readyz answers 503 with the reason, so an
  * orchestrator restarts the relay, which writes the batch to LevelDB.
  */
-import type { AppendJournal } from '@converge/level'
 import { LevelStore } from '@converge/level'
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
+import { MemoryJournal } from '../../packages/level/src/memory-journal.test-suite.js'
 import { failBatches } from '../../packages/level/src/write-gates.test-suite.js'
 import { httpUrl, startRelay } from '../helpers/in-process-relay.js'
 import { waitFor } from '../helpers/wait.js'
-
-class MemoryJournal implements AppendJournal {
-  records: Uint8Array[] = []
-  get bytes() {
-    return this.records.reduce((n, r) => n + r.length, 0)
-  }
-  read() {
-    return [...this.records]
-  }
-  append(record: Uint8Array) {
-    this.records.push(record)
-  }
-  reset() {
-    this.records = []
-  }
-  close() {}
-}
 
 describe('a relay whose store fails after acknowledging from its journal', () => {
   it('/readyz answers 503 with the reason; the edit is kept by the journal and back after a reopen', async () => {

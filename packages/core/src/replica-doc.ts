@@ -79,10 +79,7 @@ export class ReplicaDoc {
     this.holds = new DocHolds(host.policy.unloadDelay(host.unloadDelay), () => host.unloaded(this))
     this.size = new DocSize(host.maxDocBytes)
     this.localEdits = new LocalEditWrites(host, name, this.appendMeta, () => (this.destroyed ? undefined : this.doc))
-    this.applies = new DurableApply(
-      (u, origin, decoded) => this.applyRun(u, origin, decoded),
-      host.maxMergedUpdateBytes,
-    )
+    this.applies = new DurableApply((u, o, d) => this.applyRun(u, o, d), host.maxMergedUpdateBytes)
   }
 
   /** The app opened the document once more. */

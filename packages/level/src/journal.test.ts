@@ -1,30 +1,10 @@
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { AppendJournal } from './journal.js'
 import { decodeJournalRecord, encodeJournalRecord, JOURNAL_MARK_KEY } from './journal-records.js'
 import { LevelStore } from './level-store.js'
+import { MemoryJournal } from './memory-journal.test-suite.js'
 import { failBatches, gateWrites } from './write-gates.test-suite.js'
-
-/** A journal in memory: what a file would hold, kept across "processes". */
-class MemoryJournal implements AppendJournal {
-  records: Uint8Array[] = []
-  resets = 0
-  get bytes() {
-    return this.records.reduce((n, r) => n + r.length, 0)
-  }
-  read() {
-    return [...this.records]
-  }
-  append(record: Uint8Array) {
-    this.records.push(record)
-  }
-  reset() {
-    this.records = []
-    this.resets++
-  }
-  close() {}
-}
 
 const updates = (n: number, clientID: number) => {
   const doc = new Y.Doc()
